@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from grants.accounts.forms import LoginForm
+from grants.accounts.operations import authenticate, set_user_locale
+from grants.i18n import LOCALES
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//"):
+            return target
+    return url_for("dashboard.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")), 303)
+        form.form_errors.append(_("The email address or the password is wrong."))
+    status = 200 if not form.errors and not form.form_errors else 422
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("accounts.login"), 303)
+
+
+@bp.post("/language")
+def set_language():
+    lang = request.form.get("lang")
+    response = redirect(_safe_next(request.form.get("next")), 303)
+    if lang in LOCALES:
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        if current_user.is_authenticated:
+            set_user_locale(current_user, lang)
+    return response

@@ -1,0 +1,53 @@
+"""Who is what on an application, and the one loader every application view uses."""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import exists, or_, select
+
+from grants.accounts.models import User
+from grants.applications.models import Application
+from grants.approvals.models import SteeringMember
+from grants.calls.models import Call
+from grants.db import db
+from grants.workflow import engine
+from grants.workflow.definition import Workflow
+
+
+def roles_for(user: User, application: Application) -> set[str]:
+    if user is None or not user.is_authenticated:
+        return set()
+    roles: set[str] = set()
+    if application.lead_user_id == user.id:
+        roles.add("lead")
+    if user.is_coordinator:
+        roles.add("coordinator")
+    group_id = application.call.steering_group_id
+    if group_id is not None and db.session.scalar(select(exists().where(
+            SteeringMember.group_id == group_id, SteeringMember.user_id == user.id))):
+        roles.add("steering")
+    return roles
+
+
+def visible_applications_filter(user: User):
+    """A WHERE clause: the applications `user` takes part in (for lists and dashboards)."""
+    if user.is_coordinator:
+        return Application.id.is_not(None)
+    steering_calls = (select(Call.id).join(SteeringMember,
+                                           SteeringMember.group_id == Call.steering_group_id)
+                      .where(SteeringMember.user_id == user.id))
+    return or_(Application.lead_user_id == user.id, Application.call_id.in_(steering_calls))
+
+
+def load_application(application_id: int, user: User, workflow_for) -> tuple[Application, set[str]]:
+    """The application and the user's roles on it; 404 alike for missing and not-yours."""
+    application = db.session.get(Application, application_id)
+    if application is None:
+        abort(404)
+    roles = roles_for(user, application)
+    workflow: Workflow | None = workflow_for(application)
+    visible = bool(roles) and (workflow is None or engine.may_view(workflow, application.state,
+                                                                   roles))
+    if not visible:
+        abort(404)
+    return application, roles

@@ -1,0 +1,28 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class NewApplicationForm(FlaskForm):
+    call_id = SelectField(_l("Call"), coerce=int,
+                          validators=[DataRequired(message=_l("Choose a call."))])
+    organisation_id = SelectField(_l("Lead organisation"), coerce=int,
+                                  validators=[DataRequired(message=_l("Choose an organisation."))])
+    title = StringField(_l("Project title"), validators=[
+        DataRequired(message=_l("Give the project a title.")),
+        Length(max=300, message=_l("At most %(max)d characters."))],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    language = SelectField(_l("Language of the application"),
+                           choices=[("sv", "Svenska"), ("en", "English")], default="sv",
+                           description=_l("The PDF for the funder is written in this language."))
+
+
+class TransitionForm(FlaskForm):
+    state_version = HiddenField()
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)],
+                            render_kw={"rows": 3})
+
+
+class PreviewForm(FlaskForm):
+    pass

@@ -1,0 +1,68 @@
+"""Guards and effects that workflow files name. A guard returns the list of what is missing
+(empty: passes); an effect runs inside the transition's transaction and may record jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+
+from grants.accounts.models import User
+from grants.applications.models import Application
+from grants.db import utcnow
+from grants.forms.definition import FormDef
+from grants.i18n import format_datetime_local, pick_label
+from grants.workflow.definition import Workflow
+from grants.workflow.registry import effects, guards
+
+
+@dataclass
+class TransitionContext:
+    application: Application
+    actor: User
+    workflow: Workflow
+    form: FormDef
+    answers: dict[str, dict[str, Any]]
+    comment: str = ""
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def missing_fields(form: FormDef, answers: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """(section key, field id) of every required field without a value."""
+    missing = []
+    for section in form.sections:
+        values = answers.get(section.key, {})
+        for form_field in section.fields:
+            value = values.get(form_field.id)
+            if form_field.required and (value is None or (isinstance(value, str)
+                                                          and not value.strip())):
+                missing.append((section.key, form_field.id))
+    return missing
+
+
+@guards.register("form_complete")
+def form_complete(ctx: TransitionContext) -> list[str]:
+    problems = []
+    for section_key, field_id in missing_fields(ctx.form, ctx.answers):
+        section = ctx.form.section(section_key)
+        form_field = next(f for f in section.fields if f.id == field_id)
+        problems.append(_("%(section)s: “%(field)s” is not filled in.",
+                          section=pick_label(section.title), field=pick_label(form_field.label)))
+    return problems
+
+
+@guards.register("before_deadline")
+def before_deadline(ctx: TransitionContext) -> list[str]:
+    call = ctx.application.call
+    if utcnow() >= call.deadline_at:
+        return [_("The call closed on %(deadline)s.",
+                  deadline=format_datetime_local(call.deadline_at))]
+    return []
+
+
+@effects.register("render_final_pdf")
+def render_final_pdf(ctx: TransitionContext) -> None:
+    from grants.applications.operations import record_render_job  # noqa: PLC0415
+    ctx.notes["final_job"] = record_render_job(ctx.application, ctx.form, ctx.answers,
+                                               ctx.actor, kind="final")

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, Index
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grants.db import db, UTCDateTime, utcnow
+
+
+class Application(db.Model):
+    """A joint application (ansökan) moving through a workflow defined in workflows/*.yaml."""
+
+    __tablename__ = "application"
+    __table_args__ = (Index("ix_application_state_call", "state", "call_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("funding_call.id"), index=True)
+    lead_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    lead_user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(5), default="sv")
+    # The workflow is pinned when the application starts: a changed file never strands it.
+    workflow_name: Mapped[str] = mapped_column(String(100))
+    workflow_version: Mapped[int] = mapped_column(Integer)
+    form_name: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(100))
+    # Bumped by every state change; transitions compare-and-set on (state, state_version).
+    state_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    call = relationship("Call", lazy="joined")
+    lead_organisation = relationship("Organisation", lazy="joined")
+    lead_user = relationship("User", lazy="joined")
+    answers = relationship("SectionAnswer", back_populates="application", lazy="raise",
+                           cascade="all, delete-orphan")
+    history = relationship("TransitionRecord", back_populates="application", lazy="raise",
+                           order_by="TransitionRecord.id", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Application {self.id} state={self.state}>"
+
+
+class SectionAnswer(db.Model):
+    """The saved values of one form section. One row per section, so two people editing
+    different sections never collide; `version` catches two people on the same section."""
+
+    __tablename__ = "section_answer"
+    __table_args__ = (UniqueConstraint("application_id", "section_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"))
+    section_key: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    application = relationship("Application", back_populates="answers", lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"<SectionAnswer {self.id} {self.section_key} v{self.version}>"
+
+
+class TransitionRecord(db.Model):
+    """One fired transition: who, when, from, to, why. Append-only."""
+
+    __tablename__ = "transition_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"),
+                                                index=True)
+    transition: Mapped[str] = mapped_column(String(100))
+    from_state: Mapped[str] = mapped_column(String(100))
+    to_state: Mapped[str] = mapped_column(String(100))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application = relationship("Application", back_populates="history", lazy="raise")
+    actor = relationship("User", lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<TransitionRecord {self.id} {self.from_state}->{self.to_state}>"

@@ -1,0 +1,223 @@
+"""The only code that changes applications. Each public function is one transaction: it checks
+permission and rules, changes rows, writes history and job rows, and commits once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from grants.accounts.models import User
+from grants.applications.errors import OperationRefused, StaleEdit, StaleState
+from grants.applications.guards import TransitionContext
+from grants.applications.models import Application, SectionAnswer, TransitionRecord
+from grants.applications.snapshot import build_snapshot
+from grants.calls.models import Call
+from grants.db import db, utcnow
+from grants.documents.rendering import document_fingerprint, find_document
+from grants.forms.definition import FormDef
+from grants.i18n import format_datetime_local, pick_label
+from grants.jobs.models import Job, JobStatus
+from grants.jobs.queue import enqueue_after_commit
+from grants.organisations.models import Organisation
+from grants.workflow import engine
+from grants.workflow.definition import Workflow
+from grants.workflow.registry import effects, guards
+
+logger = logging.getLogger(__name__)
+
+
+def load_answers(application_id: int) -> dict[str, dict[str, Any]]:
+    rows = db.session.scalars(select(SectionAnswer).where(
+        SectionAnswer.application_id == application_id))
+    return {row.section_key: dict(row.data or {}) for row in rows}
+
+
+def create_application(*, actor: User, call: Call, organisation: Organisation, title: str,
+                       language: str, workflow: Workflow, form: FormDef) -> Application:
+    if organisation.id not in actor.organisation_ids:
+        raise OperationRefused(_("You can only apply on behalf of your own organisation."))
+    if not call.is_open():
+        raise OperationRefused(_("This call is not open for applications (deadline %(deadline)s).",
+                                 deadline=format_datetime_local(call.deadline_at)))
+    application = Application(
+        call_id=call.id, lead_organisation_id=organisation.id, lead_user_id=actor.id,
+        title=title.strip(), language=language, workflow_name=workflow.name,
+        workflow_version=workflow.version, form_name=form.name, state=workflow.initial)
+    db.session.add(application)
+    db.session.flush()
+    db.session.add(TransitionRecord(application_id=application.id, transition="create",
+                                    from_state="", to_state=workflow.initial, actor_id=actor.id))
+    db.session.commit()
+    logger.info("application %s created by user %s", application.id, actor.id)
+    return application
+
+
+def save_section(*, application: Application, roles: set[str], actor: User, workflow: Workflow,
+                 form: FormDef, section_key: str, values: dict[str, Any],
+                 expected_version: int) -> SectionAnswer:
+    """Save one section. Refused when this user may not edit it in this state, or when someone
+    else saved it since `expected_version` (StaleEdit carries their text so nothing is lost)."""
+    section = form.section(section_key)
+    if section is None:
+        raise OperationRefused(_("This section does not exist."))
+    state_label = pick_label(workflow.state(application.state).label) if workflow.state(
+        application.state) else application.state
+    if section.part not in engine.editable_parts(workflow, application.state, roles):
+        raise OperationRefused(_("“%(section)s” cannot be edited by you while the application "
+                                 "is in state “%(state)s”.",
+                                 section=pick_label(section.title), state=state_label))
+    clean = {f.id: values.get(f.id) for f in section.fields}
+
+    # Serialise against transitions: the state must still be the one we checked.
+    still_here = db.session.execute(
+        update(Application).where(Application.id == application.id,
+                                  Application.state == application.state)
+        .values(updated_at=utcnow())).rowcount
+    if not still_here:
+        db.session.rollback()
+        raise StaleState(_("The application changed state while you were editing. Reload the "
+                           "page; your text is still in the form below."))
+
+    row = db.session.scalar(select(SectionAnswer).where(
+        SectionAnswer.application_id == application.id, SectionAnswer.section_key == section_key))
+    if row is None:
+        if expected_version != 0:
+            db.session.rollback()
+            raise OperationRefused(_("This section was removed. Reload the page."))
+        row = SectionAnswer(application_id=application.id, section_key=section_key, data=clean,
+                            version=1, updated_by_id=actor.id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:
+            row = db.session.scalar(select(SectionAnswer).where(
+                SectionAnswer.application_id == application.id,
+                SectionAnswer.section_key == section_key))
+            _raise_stale(row)
+    else:
+        changed = db.session.execute(
+            update(SectionAnswer)
+            .where(SectionAnswer.id == row.id, SectionAnswer.version == expected_version)
+            .values(data=clean, version=SectionAnswer.version + 1, updated_at=utcnow(),
+                    updated_by_id=actor.id)
+            .execution_options(synchronize_session=False)).rowcount
+        if not changed:
+            db.session.rollback()
+            _raise_stale(db.session.get(SectionAnswer, row.id))
+    db.session.commit()
+    return db.session.scalar(select(SectionAnswer).where(
+        SectionAnswer.application_id == application.id, SectionAnswer.section_key == section_key))
+
+
+def _raise_stale(row: SectionAnswer) -> None:
+    db.session.refresh(row)
+    author = db.session.get(User, row.updated_by_id) if row.updated_by_id else None
+    name = author.name if author else "?"
+    db.session.rollback()
+    raise StaleEdit(_("%(name)s saved this section while you were editing it. Compare the two "
+                      "versions below, combine them in the form and save again.", name=name),
+                    current=dict(row.data or {}), current_version=row.version, updated_by=name)
+
+
+def fire_transition(*, application: Application, roles: set[str], actor: User,
+                    workflow: Workflow, form: FormDef, name: str, comment: str,
+                    expected_state_version: int) -> TransitionRecord:
+    """Fire a workflow transition atomically: permission, guards, compare-and-set of the state,
+    history row and effect job rows commit together or not at all."""
+    comment = (comment or "").strip()
+    try:
+        transition = engine.check_transition(workflow, application.state, name, roles, comment)
+    except engine.TransitionRefused as refused:
+        raise OperationRefused(transition_refusal_message(refused, workflow, application)) from None
+    if application.state_version != expected_state_version:
+        raise StaleState(_("The application changed while you were looking at it. The page "
+                           "now shows the current state; check it and try again."))
+
+    answers = load_answers(application.id)
+    ctx = TransitionContext(application=application, actor=actor, workflow=workflow, form=form,
+                            answers=answers, comment=comment)
+    problems: list[str] = []
+    for guard_name in transition.requires:
+        problems.extend(guards.get(guard_name)(ctx))
+    if problems:
+        raise OperationRefused(_("“%(transition)s” is not possible yet:",
+                                 transition=pick_label(transition.label)), details=problems)
+
+    from_state = application.state
+    changed = db.session.execute(
+        update(Application)
+        .where(Application.id == application.id, Application.state == from_state,
+               Application.state_version == expected_state_version)
+        .values(state=transition.target, state_version=Application.state_version + 1,
+                updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        db.session.rollback()
+        raise StaleState(_("Someone else changed the application at the same moment. The page "
+                           "now shows the current state; check it and try again."))
+    record = TransitionRecord(application_id=application.id, transition=transition.name,
+                              from_state=from_state, to_state=transition.target,
+                              actor_id=actor.id, comment=comment)
+    db.session.add(record)
+    db.session.flush()
+    db.session.refresh(application)
+    for effect_name in transition.effects:
+        effects.get(effect_name)(ctx)
+    db.session.commit()
+    logger.info("application %s: %s (%s → %s) by user %s", application.id, transition.name,
+                from_state, transition.target, actor.id)
+    return record
+
+
+def transition_refusal_message(refused: engine.TransitionRefused, workflow: Workflow,
+                               application: Application) -> str:
+    transition = workflow.transitions.get(refused.detail.get("transition", ""))
+    label = pick_label(transition.label) if transition else refused.detail.get("transition", "")
+    state = workflow.state(application.state)
+    state_label = pick_label(state.label) if state else application.state
+    if refused.reason == "unknown_transition":
+        return _("There is no action “%(transition)s” in this workflow.", transition=label)
+    if refused.reason == "unknown_state":
+        return _("The application is in state “%(state)s”, which its workflow no longer has. "
+                 "A coordinator must move it.", state=state_label)
+    if refused.reason == "wrong_state":
+        return _("“%(transition)s” is not possible while the application is in state "
+                 "“%(state)s”.", transition=label, state=state_label)
+    if refused.reason == "forbidden":
+        return _("You do not have a role that may do “%(transition)s” on this application.",
+                 transition=label)
+    if refused.reason == "comment_required":
+        return _("“%(transition)s” needs a comment: say what should change.", transition=label)
+    return _("This action is not possible now.")
+
+
+def record_render_job(application: Application, form: FormDef, answers: dict[str, dict[str, Any]],
+                      actor: User | None, kind: str) -> Job:
+    """A job row that renders this exact content; enqueued after commit. When a PDF of the same
+    content already exists the job is recorded as done at once and nothing is rendered."""
+    snapshot = build_snapshot(application, form, answers)
+    doc_fingerprint = document_fingerprint(snapshot, kind)
+    job = Job(kind="render_application", application_id=application.id,
+              requested_by_id=actor.id if actor else None,
+              payload={"kind": kind, "snapshot": snapshot}, fingerprint=doc_fingerprint)
+    existing = find_document(application.id, kind, doc_fingerprint)
+    if existing is not None:
+        now = utcnow()
+        job.status, job.document_id = JobStatus.done, existing.id
+        job.started_at = job.finished_at = now
+    db.session.add(job)
+    db.session.flush()
+    if existing is None:
+        enqueue_after_commit(db.session(), job.id, queue="pdf")
+    return job
+
+
+def request_preview(*, application: Application, actor: User, form: FormDef) -> Job:
+    job = record_render_job(application, form, load_answers(application.id), actor,
+                            kind="preview")
+    db.session.commit()
+    return job

@@ -1,0 +1,220 @@
+"""Application pages. Each view: load (404 for missing and not-yours) → check → one operation."""
+
+from __future__ import annotations
+
+from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for,
+                   Response)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from grants.applications import operations
+from grants.applications.access import load_application
+from grants.applications.errors import OperationRefused, StaleEdit, StaleState
+from grants.applications.forms import NewApplicationForm, PreviewForm, TransitionForm
+from grants.applications.guards import missing_fields
+from grants.applications.models import SectionAnswer, TransitionRecord
+from grants.calls.models import Call
+from grants.db import db, utcnow
+from grants.documents.models import Document
+from grants.forms.builder import section_form_class, values_from_form
+from grants.i18n import current_locale, pick_label
+from grants.jobs.models import Job
+from grants.organisations.models import Organisation
+from grants.processes import form_for, get_form, get_workflow, workflow_for
+from grants.workflow import engine
+
+bp = Blueprint("applications", __name__, url_prefix="/applications")
+
+
+def _load(application_id: int):
+    application, roles = load_application(application_id, current_user, workflow_for)
+    workflow = workflow_for(application)
+    form_def = form_for(application)
+    if workflow is None or form_def is None:
+        abort(404)
+    return application, roles, workflow, form_def
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    now = utcnow()
+    calls = db.session.scalars(select(Call).where(Call.opens_at <= now, Call.deadline_at > now)
+                               .order_by(Call.deadline_at)).all()
+    organisations = sorted(current_user.organisations, key=lambda o: o.name)
+    form = NewApplicationForm()
+    form.call_id.choices = [(c.id, f"{c.funder.short_name}: {c.title}") for c in calls]
+    form.organisation_id.choices = [(o.id, o.name) for o in organisations]
+    if request.method == "GET" and request.args.get("call", type=int):
+        form.call_id.data = request.args.get("call", type=int)
+    if form.validate_on_submit():
+        call = db.session.get(Call, form.call_id.data)
+        organisation = db.session.get(Organisation, form.organisation_id.data)
+        workflow = get_workflow(call.workflow_name)
+        form_def = get_form(call.form_name)
+        if workflow is None or form_def is None:
+            form.form_errors.append(_("This call's workflow or form is missing; a coordinator "
+                                      "must fix the call."))
+        else:
+            try:
+                application = operations.create_application(
+                    actor=current_user, call=call, organisation=organisation,
+                    title=form.title.data, language=form.language.data, workflow=workflow,
+                    form=form_def)
+            except OperationRefused as refused:
+                form.form_errors.append(refused.message)
+            else:
+                flash(_("The application was created. Fill in the sections below."), "success")
+                return redirect(url_for(".show", application_id=application.id), 303)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("applications/new.html", form=form, calls=calls,
+                           organisations=organisations), status
+
+
+@bp.get("/<int:application_id>")
+def show(application_id: int):
+    application, roles, workflow, form_def = _load(application_id)
+    return _render_show(application, roles, workflow, form_def)
+
+
+def _render_show(application, roles, workflow, form_def, *, status=200, comment_errors=None):
+    answers = operations.load_answers(application.id)
+    state = workflow.state(application.state)
+    missing = missing_fields(form_def, answers)
+    missing_sections = {key for key, _field in missing}
+    editable = engine.editable_parts(workflow, application.state, roles)
+    transitions = engine.available_transitions(workflow, application.state, roles)
+    history = db.session.scalars(select(TransitionRecord).where(
+        TransitionRecord.application_id == application.id)
+        .order_by(TransitionRecord.id.desc())).all()
+    jobs = db.session.scalars(select(Job).where(Job.application_id == application.id)
+                              .order_by(Job.id.desc()).limit(10)).all()
+    transition_form = TransitionForm(state_version=application.state_version)
+    return render_template(
+        "applications/show.html", application=application, roles=roles, workflow=workflow,
+        form_def=form_def, answers=answers, state=state, missing=missing,
+        missing_sections=missing_sections, editable=editable, transitions=transitions,
+        history=history, jobs=jobs, transition_form=transition_form, preview_form=PreviewForm(),
+        comment_errors=comment_errors or {}), status
+
+
+@bp.route("/<int:application_id>/sections/<section_key>", methods=["GET", "POST"])
+def edit_section(application_id: int, section_key: str):
+    application, roles, workflow, form_def = _load(application_id)
+    section = form_def.section(section_key)
+    if section is None:
+        abort(404)
+    if section.part not in engine.editable_parts(workflow, application.state, roles):
+        state = workflow.state(application.state)
+        flash(_("“%(section)s” cannot be edited by you while the application is in state "
+                "“%(state)s”.", section=pick_label(section.title),
+                state=pick_label(state.label) if state else application.state), "error")
+        return redirect(url_for(".show", application_id=application.id), 303)
+    answers = operations.load_answers(application.id)
+    saved = answers.get(section.key, {})
+    row = db.session.scalar(select(SectionAnswer).where(
+        SectionAnswer.application_id == application.id, SectionAnswer.section_key == section.key))
+    FormClass = section_form_class(section, call_limit=application.call.max_chars_per_field,
+                                   max_amount=application.call.max_requested_amount,
+                                   locale=current_locale())
+    if request.method == "POST":
+        form = FormClass()
+    else:
+        form = FormClass(data={**saved, "version": row.version if row else 0})
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            expected = int(form.version.data or 0)
+        except ValueError:
+            expected = -1
+        try:
+            operations.save_section(application=application, roles=roles, actor=current_user,
+                                    workflow=workflow, form=form_def, section_key=section.key,
+                                    values=values_from_form(section, form),
+                                    expected_version=expected)
+        except StaleEdit as stale:
+            conflict = stale
+            form.version.data = stale.current_version
+            form.form_errors.append(stale.message)
+        except OperationRefused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            flash(_("“%(section)s” was saved.", section=pick_label(section.title)), "success")
+            if request.form.get("next_section"):
+                keys = [s.key for s in form_def.sections]
+                index = keys.index(section.key)
+                if index + 1 < len(keys):
+                    return redirect(url_for(".edit_section", application_id=application.id,
+                                            section_key=keys[index + 1]), 303)
+            return redirect(url_for(".show", application_id=application.id), 303)
+    status = 409 if conflict else (422 if form.errors or form.form_errors else 200)
+    return render_template("applications/section.html", application=application,
+                           section=section, form=form, form_def=form_def, conflict=conflict,
+                           workflow=workflow), status
+
+
+@bp.post("/<int:application_id>/transitions/<name>")
+def transition(application_id: int, name: str):
+    application, roles, workflow, form_def = _load(application_id)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        flash(_("The form could not be read. Nothing was changed; please try again."), "error")
+        return redirect(url_for(".show", application_id=application.id), 303)
+    try:
+        expected = int(form.state_version.data or -1)
+    except ValueError:
+        expected = -1
+    try:
+        record = operations.fire_transition(
+            application=application, roles=roles, actor=current_user, workflow=workflow,
+            form=form_def, name=name, comment=form.comment.data or "",
+            expected_state_version=expected)
+    except OperationRefused as refused:
+        flash(refused.message, "error")
+        for detail in refused.details:
+            flash(detail, "error-detail")
+        return redirect(url_for(".show", application_id=application.id), 303)
+    label = pick_label(workflow.transitions[record.transition].label)
+    target = workflow.state(record.to_state)
+    flash(_("Done: “%(transition)s”. The application is now in state “%(state)s”.",
+            transition=label, state=pick_label(target.label)), "success")
+    return redirect(url_for(".show", application_id=application.id), 303)
+
+
+@bp.post("/<int:application_id>/preview")
+def preview(application_id: int):
+    application, roles, workflow, form_def = _load(application_id)
+    form = PreviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    job = operations.request_preview(application=application, actor=current_user, form=form_def)
+    if job.document_id:
+        flash(_("The preview PDF is ready."), "success")
+    else:
+        flash(_("The preview PDF is being made. This page shows when it is ready."), "info")
+    return redirect(url_for(".show", application_id=application.id, _anchor="documents"), 303)
+
+
+@bp.get("/<int:application_id>/jobs/<int:job_id>")
+def job_status(application_id: int, job_id: int):
+    application, *_rest = _load(application_id)
+    job = db.session.get(Job, job_id)
+    if job is None or job.application_id != application.id:
+        abort(404)
+    return jsonify({
+        "id": job.id, "status": str(job.status), "error": job.error,
+        "document_url": url_for(".download", application_id=application.id,
+                                document_id=job.document_id) if job.document_id else None,
+    })
+
+
+@bp.get("/<int:application_id>/documents/<int:document_id>")
+def download(application_id: int, document_id: int):
+    application, *_rest = _load(application_id)
+    document = db.session.get(Document, document_id)
+    if document is None or document.application_id != application.id:
+        abort(404)
+    response = Response(document.content, mimetype=document.mime_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

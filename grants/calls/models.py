@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ForeignKey, Integer, String, Text, BigInteger
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grants.db import db, UTCDateTime, utcnow
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+class Funder(db.Model):
+    __tablename__ = "funder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    short_name: Mapped[str] = mapped_column(String(60))
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    submission_email: Mapped[str | None] = mapped_column(String(254), default=None)
+
+    def __repr__(self) -> str:
+        return f"<Funder {self.id} {self.short_name!r}>"
+
+
+class Call(db.Model):
+    """A funder's call for applications (utlysning)."""
+
+    __tablename__ = "funding_call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    funder_id: Mapped[int] = mapped_column(ForeignKey("funder.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    workflow_name: Mapped[str] = mapped_column(String(100))
+    form_name: Mapped[str] = mapped_column(String(100))
+    max_chars_per_field: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_requested_amount: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    steering_group_id: Mapped[int | None] = mapped_column(ForeignKey("steering_group.id"),
+                                                          default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    funder = relationship("Funder", lazy="joined")
+    steering_group = relationship("SteeringGroup", lazy="raise")
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.opens_at <= now < self.deadline_at
+
+    @property
+    def deadline_local(self) -> datetime:
+        return self.deadline_at.astimezone(STOCKHOLM)
+
+    def __repr__(self) -> str:
+        return f"<Call {self.id} {self.title!r}>"

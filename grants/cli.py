@@ -1,0 +1,105 @@
+"""flask CLI commands: demo, applications, worker, workflow."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from grants.db import db
+
+
+def register_cli(app: Flask) -> None:
+    demo = AppGroup("demo", help="Demo data and the all-in-one demo server.")
+    applications = AppGroup("applications", help="Work with applications.")
+    workflow = AppGroup("workflow", help="Check and show workflow definitions.")
+
+    @demo.command("seed")
+    @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  default=None, help="Counties/funders YAML (default: the bundled demo data).")
+    def demo_seed(data: Path | None) -> None:
+        """Create demo organisations, funders, calls and accounts (idempotent)."""
+        if not current_app.config["DEMO_MODE"]:
+            raise click.ClickException("Demo data is only seeded in demo mode: set GRANTS_DEMO=1.")
+        from grants.demo import seed  # noqa: PLC0415
+        summary = seed(data)
+        click.echo(summary)
+
+    @demo.command("run")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", default=5000, type=int)
+    def demo_run(host: str, port: int) -> None:
+        """Serve the web app and a worker together until Ctrl-C."""
+        from grants.demo import DEMO_PASSWORD, DEMO_USERS  # noqa: PLC0415
+        from grants.launcher import run_all  # noqa: PLC0415
+        lines = [
+            "",
+            f"  grants is running at http://{host}:{port}/",
+            f"  Demo logins (password: {DEMO_PASSWORD}):",
+            *[f"    {email:<24} {name}" for email, name, *_rest in DEMO_USERS],
+            "  Press Ctrl-C to stop the web server, the worker and the embedded Redis.",
+            "",
+        ]
+        sys.exit(run_all(current_app._get_current_object(), host=host, port=port,
+                         banner="\n".join(lines)))
+
+    @applications.command("render")
+    @click.argument("application_id", type=int)
+    @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+    @click.option("--final", is_flag=True, help="Render without the draft watermark.")
+    def render(application_id: int, out: Path, final: bool) -> None:
+        """Render one application to a PDF file, synchronously."""
+        from grants.applications.models import Application  # noqa: PLC0415
+        from grants.applications.operations import load_answers  # noqa: PLC0415
+        from grants.applications.snapshot import build_snapshot  # noqa: PLC0415
+        from grants.documents.rendering import render_application_pdf  # noqa: PLC0415
+        from grants.processes import form_for  # noqa: PLC0415
+
+        application = db.session.get(Application, application_id)
+        if application is None:
+            raise click.ClickException(f"No application {application_id}.")
+        snapshot = build_snapshot(application, form_for(application),
+                                  load_answers(application.id))
+        with current_app.test_request_context():
+            pdf = render_application_pdf(snapshot, "final" if final else "preview")
+        out.write_bytes(pdf)
+        click.echo(f"Wrote {out} ({len(pdf)} bytes)")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+    @click.option("--with-scheduler", is_flag=True, help="Also run RQ's scheduler.")
+    def worker(burst: bool, with_scheduler: bool) -> None:
+        """Run an RQ worker for this app's queues."""
+        from grants.worker import run_worker  # noqa: PLC0415
+        run_worker(current_app._get_current_object(), burst=burst, with_scheduler=with_scheduler)
+
+    @workflow.command("check")
+    @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+    def workflow_check(files: tuple[Path, ...]) -> None:
+        """Validate workflow files (default: every file in workflows/)."""
+        from grants.workflow.loader import load_workflow_file  # noqa: PLC0415
+        from grants.workflow.registry import effects, guards  # noqa: PLC0415
+        from grants.workflow.yamlsource import SourceInvalid  # noqa: PLC0415
+
+        directory = Path(current_app.config["WORKFLOWS_PATH"])
+        paths = list(files) or sorted(directory.glob("*.yaml"))
+        failed = False
+        for path in paths:
+            try:
+                wf = load_workflow_file(path, guards.names(), effects.names())
+            except SourceInvalid as exc:
+                failed = True
+                for problem in exc.problems:
+                    click.echo(str(problem), err=True)
+            else:
+                click.echo(f"{path.stem} v{wf.version}: {len(wf.states)} states, "
+                           f"{len(wf.transitions)} transitions, initial '{wf.initial}' – OK")
+        if failed:
+            sys.exit(1)
+
+    app.cli.add_command(demo)
+    app.cli.add_command(applications)
+    app.cli.add_command(workflow)

@@ -1,0 +1,113 @@
+"""Settings read from the environment, with safe defaults for a newcomer.
+
+Everything a deployment changes comes from environment variables:
+
+- ``DATABASE_URL``   SQLAlchemy URL (``postgresql+psycopg://...``); default: SQLite in ``instance/``.
+- ``REDIS_URL``      external Redis; default: an embedded Redis started by the process itself.
+- ``SECRET_KEY``     required when ``GRANTS_ENV=production``.
+- ``GRANTS_ENV``     ``development`` (default), ``production`` or ``testing``.
+- ``GRANTS_DEMO``    ``1`` enables demo mode (demo accounts may be seeded).
+- ``GRANTS_RQ_QUEUE_PREFIX``  prefix of RQ queue names, to share one Redis between deployments.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, asdict
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely."""
+
+
+def _normalise_database_url(url: str) -> str:
+    # Heroku-style URLs name the driver implicitly; we use psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    secret_key: str = ""
+    database_url: str = ""
+    redis_url: str = ""
+    instance_path: Path = PROJECT_ROOT / "instance"
+    workflows_path: Path = PROJECT_ROOT / "workflows"
+    demo_mode: bool = False
+    queue_prefix: str = "grants"
+    max_upload_bytes: int = 20 * 1024 * 1024
+    job_timeout_seconds: int = 180
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        environ = dict(os.environ if environ is None else environ)
+        env = environ.get("GRANTS_ENV", "development")
+        instance = Path(environ.get("GRANTS_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+        secret = environ.get("SECRET_KEY", "")
+        if not secret:
+            if env == "production":
+                raise ConfigError(
+                    "SECRET_KEY must be set in production (a long random string, "
+                    "e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+                )
+            secret = _development_secret(instance)
+        database_url = environ.get("DATABASE_URL") or f"sqlite:///{instance / 'grants.sqlite3'}"
+        return cls(
+            env=env,
+            secret_key=secret,
+            database_url=_normalise_database_url(database_url),
+            redis_url=environ.get("REDIS_URL", ""),
+            instance_path=instance,
+            workflows_path=Path(environ.get("GRANTS_WORKFLOWS_PATH", PROJECT_ROOT / "workflows")),
+            demo_mode=environ.get("GRANTS_DEMO", "") in {"1", "true", "yes"},
+            queue_prefix=environ.get("GRANTS_RQ_QUEUE_PREFIX", "grants"),
+            max_upload_bytes=int(environ.get("GRANTS_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+        )
+
+    def to_flask(self) -> dict[str, Any]:
+        data = asdict(self)
+        flask_config = {
+            "ENV_NAME": self.env,
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "REDIS_URL": self.redis_url,
+            "WORKFLOWS_PATH": str(self.workflows_path),
+            "DEMO_MODE": self.demo_mode,
+            "RQ_QUEUE_PREFIX": self.queue_prefix,
+            "MAX_CONTENT_LENGTH": self.max_upload_bytes,
+            "JOB_TIMEOUT_SECONDS": self.job_timeout_seconds,
+            "TESTING": self.env == "testing",
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.env == "production",
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SECURE": self.env == "production",
+            "WTF_CSRF_TIME_LIMIT": None,
+            "BABEL_DEFAULT_LOCALE": "sv",
+            "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+        }
+        flask_config.update(data["extra"])
+        return flask_config
+
+
+def _development_secret(instance: Path) -> str:
+    """A per-checkout random key kept in instance/, so sessions survive restarts in development."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,178 @@
+"""Demo data: real counties, municipalities and funders of south-east Sweden (from
+demo_data/sydost.yaml) with fictional organisation numbers, demo accounts and open calls.
+Running it twice changes nothing the second time."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+
+from grants.accounts.models import User
+from grants.accounts.operations import create_user
+from grants.applications.models import Application, SectionAnswer, TransitionRecord
+from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.calls.models import STOCKHOLM, Call, Funder
+from grants.db import db, utcnow
+from grants.organisations.models import Organisation, OrganisationKind
+from grants.organisations.orgnr import make_fictional
+from grants.processes import get_form, get_workflow
+
+DEMO_DATA = Path(__file__).parent / "demo_data" / "sydost.yaml"
+DEMO_PASSWORD = "demo-password"
+CITY_LIBRARIES = {"Kalmar", "Växjö", "Karlskrona"}
+
+DEMO_USERS = [
+    # email, name, organisation, coordinator?, steering?
+    ("lead@demo.test", "Lena Lindqvist", "Kalmar stadsbibliotek", False, False),
+    ("partner@demo.test", "Per Andersson", "Växjö stadsbibliotek", False, False),
+    ("steering1@demo.test", "Sara Ek", "Länsbibliotek Sydost", False, True),
+    ("steering2@demo.test", "Omar Haddad", "Regionbiblioteket i Kalmar län", False, True),
+    ("steering3@demo.test", "Karin Nyberg", "Linnéuniversitetet", False, True),
+    ("coordinator@demo.test", "Cecilia Holm", "Länsbibliotek Sydost", True, False),
+]
+
+
+def _library_name(municipality: str) -> str:
+    return f"{municipality} {'stadsbibliotek' if municipality in CITY_LIBRARIES else 'folkbibliotek'}"
+
+
+def _deadline_in(days: int) -> datetime:
+    day = (utcnow().astimezone(STOCKHOLM) + timedelta(days=days)).date()
+    return datetime.combine(day, time(23, 59), tzinfo=STOCKHOLM)
+
+
+class _Seeder:
+    def __init__(self) -> None:
+        self.created: dict[str, int] = {}
+        self._serial = 0
+
+    def count(self, what: str) -> None:
+        self.created[what] = self.created.get(what, 0) + 1
+
+    def organisation(self, name: str, county: str, kind: OrganisationKind) -> Organisation:
+        self._serial += 1
+        org = db.session.scalar(select(Organisation).where(Organisation.name == name))
+        if org is None:
+            org = Organisation(name=name, county=county, kind=kind, is_fictional=True,
+                               org_number=make_fictional(1000 + self._serial))
+            db.session.add(org)
+            self.count("organisations")
+        return org
+
+    def funder(self, name: str, short: str, slug: str, email: str) -> Funder:
+        funder = db.session.scalar(select(Funder).where(Funder.slug == slug))
+        if funder is None:
+            funder = Funder(name=name, short_name=short, slug=slug, submission_email=email)
+            db.session.add(funder)
+            self.count("funders")
+        return funder
+
+
+def seed(data_path: Path | None = None) -> str:
+    data: dict[str, Any] = yaml.safe_load((data_path or DEMO_DATA).read_text(encoding="utf-8"))
+    s = _Seeder()
+    orgs: dict[str, Organisation] = {}
+    for county in data["counties"]:
+        cname = county["name"]
+        orgs[county["regional_body"]] = s.organisation(county["regional_body"], cname,
+                                                       OrganisationKind.region)
+        lib = county["regional_library"]
+        if lib not in orgs:
+            orgs[lib] = s.organisation(lib, cname, OrganisationKind.regional_library)
+        for municipality in county["municipalities"]:
+            name = _library_name(municipality)
+            orgs[name] = s.organisation(name, cname, OrganisationKind.public_library)
+    university_county = {"Linnéuniversitetet": "Kronobergs län",
+                         "Blekinge Tekniska Högskola": "Blekinge län"}
+    for university in data.get("universities", []):
+        orgs[university] = s.organisation(university, university_county.get(university, ""),
+                                          OrganisationKind.university)
+    db.session.flush()
+
+    funders = {}
+    for entry in data["funders"]:
+        short = entry.get("short", entry["name"])
+        slug = {"Kulturrådet": "kulturradet", "ESF-rådet": "esf-radet"}.get(
+            short, short.lower().replace(" ", "-").replace("ä", "a").replace("å", "a")
+            .replace("ö", "o"))
+        funders[short] = s.funder(entry["name"], short, slug, f"registrator@{slug}.example")
+
+    users: dict[str, User] = {}
+    for email, name, org_name, is_coordinator, _steering in DEMO_USERS:
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = create_user(email=email, name=name, password=DEMO_PASSWORD,
+                               is_coordinator=is_coordinator)
+            user.organisations.append(orgs[org_name])
+            s.count("users")
+        users[email] = user
+    db.session.flush()
+
+    group_name = data["steering_group"]["name"]
+    group = db.session.scalar(select(SteeringGroup).where(SteeringGroup.name == group_name))
+    if group is None:
+        group = SteeringGroup(name=group_name)
+        db.session.add(group)
+        db.session.flush()
+        for index, (email, *_rest, steering) in enumerate(DEMO_USERS):
+            if steering:
+                db.session.add(SteeringMember(group_id=group.id, user_id=users[email].id,
+                                              is_chair=index == 2))
+        s.count("steering groups")
+
+    calls_spec = [
+        ("Kulturrådet", "Utvecklingsbidrag för bibliotek 2027",
+         "Stöd till projekt som utvecklar folkbibliotekens verksamhet, särskilt digital "
+         "delaktighet och läsfrämjande.", 75, 4000, 2_000_000),
+        ("ESF-rådet", "Kompetensutveckling för digital delaktighet",
+         "Gemensam kompetensutveckling för bibliotekspersonal i sydost.", 100, 6000, 8_000_000),
+        ("Region Kalmar län", "Regionalt utvecklingsbidrag, bibliotek",
+         "Mindre bidrag för samverkan mellan kommunerna i länet.", 45, 2500, 300_000),
+    ]
+    calls = {}
+    for funder_short, title, description, days, max_chars, max_amount in calls_spec:
+        call = db.session.scalar(select(Call).where(Call.title == title))
+        if call is None:
+            call = Call(funder_id=funders[funder_short].id, title=title, description=description,
+                        opens_at=utcnow() - timedelta(days=14), deadline_at=_deadline_in(days),
+                        workflow_name="joint_application", form_name="standard",
+                        max_chars_per_field=max_chars, max_requested_amount=max_amount,
+                        steering_group_id=group.id)
+            db.session.add(call)
+            s.count("calls")
+        calls[title] = call
+    db.session.flush()
+
+    title = "Digital delaktighet i sydost – bibliotek som navet"
+    if db.session.scalar(select(Application).where(Application.title == title)) is None:
+        workflow = get_workflow("joint_application")
+        form = get_form("standard")
+        call = calls["Utvecklingsbidrag för bibliotek 2027"]
+        application = Application(
+            call_id=call.id, lead_organisation_id=orgs["Kalmar stadsbibliotek"].id,
+            lead_user_id=users["lead@demo.test"].id, title=title, language="sv",
+            workflow_name=workflow.name, workflow_version=workflow.version, form_name=form.name,
+            state=workflow.initial)
+        db.session.add(application)
+        db.session.flush()
+        db.session.add(TransitionRecord(application_id=application.id, transition="create",
+                                        from_state="", to_state=workflow.initial,
+                                        actor_id=users["lead@demo.test"].id))
+        texts = {
+            "summary": {"summary": "Biblioteken i Kalmar, Kronobergs och Blekinge län bygger "
+                        "tillsammans upp digitala vägledare som når äldre och nyanlända."},
+            "background": {"background": "Många invånare i sydöstra Sverige står utanför den "
+                           "digitala välfärden. Biblioteken möter dem varje dag."},
+        }
+        for key, values in texts.items():
+            db.session.add(SectionAnswer(application_id=application.id, section_key=key,
+                                         data=values, updated_by_id=users["lead@demo.test"].id))
+        s.count("applications")
+    db.session.commit()
+    if not s.created:
+        return "Demo data already present; nothing changed."
+    return "Created " + ", ".join(f"{n} {what}" for what, n in s.created.items()) + "."

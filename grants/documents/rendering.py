@@ -1,0 +1,83 @@
+"""Renders application PDFs from snapshots and stores them, once per content fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from flask import render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from grants.applications.snapshot import fingerprint
+from grants.db import db
+from grants.documents.models import Document
+from grants.documents.pdf import html_to_pdf
+from grants.jobs.models import Job
+from grants.jobs.tasks import handler
+
+logger = logging.getLogger(__name__)
+
+# Bump when templates/pdf changes in a way that should give new PDFs for old content.
+TEMPLATE_VERSION = "2026-11-24.1"
+KINDS = ("preview", "final")
+
+
+def document_fingerprint(snapshot: dict[str, Any], kind: str) -> str:
+    return fingerprint({"snapshot": fingerprint(snapshot), "kind": kind,
+                        "template": TEMPLATE_VERSION})
+
+
+def application_html(snapshot: dict[str, Any], kind: str) -> str:
+    language = snapshot["application"].get("language", "sv")
+    with force_locale(language):
+        return render_template("pdf/application.html", snap=snapshot, is_draft=(kind != "final"),
+                               kind=kind, language=language,
+                               fingerprint=fingerprint(snapshot))
+
+
+def render_application_pdf(snapshot: dict[str, Any], kind: str) -> bytes:
+    return html_to_pdf(application_html(snapshot, kind))
+
+
+def find_document(application_id: int, kind: str, doc_fingerprint: str) -> Document | None:
+    return db.session.scalar(select(Document).where(
+        Document.application_id == application_id, Document.kind == kind,
+        Document.fingerprint == doc_fingerprint))
+
+
+def store_document(application_id: int, kind: str, doc_fingerprint: str, filename: str,
+                   content: bytes) -> Document:
+    """Insert the document, or return the one a concurrent render stored first."""
+    document = Document(application_id=application_id, kind=kind, fingerprint=doc_fingerprint,
+                        filename=filename, size=len(content),
+                        sha256=hashlib.sha256(content).hexdigest(), content=content)
+    try:
+        with db.session.begin_nested():
+            db.session.add(document)
+    except IntegrityError:
+        existing = find_document(application_id, kind, doc_fingerprint)
+        if existing is None:  # pragma: no cover - the conflict must have been this key
+            raise
+        return existing
+    return document
+
+
+def pdf_filename(snapshot: dict[str, Any], kind: str) -> str:
+    app_id = snapshot["application"]["id"]
+    suffix = "utkast" if kind != "final" else "ansokan"
+    return f"ansokan-{app_id}-{suffix}.pdf"
+
+
+@handler("render_application")
+def render_application_job(job: Job) -> None:
+    kind = job.payload["kind"]
+    snapshot = job.payload["snapshot"]
+    existing = find_document(job.application_id, kind, job.fingerprint)
+    if existing is None:
+        content = render_application_pdf(snapshot, kind)
+        existing = store_document(job.application_id, kind, job.fingerprint,
+                                  pdf_filename(snapshot, kind), content)
+    job.document_id = existing.id

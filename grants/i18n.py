@@ -1,0 +1,73 @@
+"""Language choice and locale-aware formatting (Swedish first, English second)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format_datetime, format_date as babel_format_date
+from babel.numbers import format_decimal
+from flask import request
+from flask_babel import get_locale
+from flask_login import current_user
+
+LOCALES = ("sv", "en")
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def select_locale() -> str:
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
+        return current_user.locale
+    chosen = request.cookies.get("lang") if request else None
+    if chosen in LOCALES:
+        return chosen
+    return (request.accept_languages.best_match(LOCALES) if request else None) or "sv"
+
+
+def current_locale() -> str:
+    locale = get_locale()
+    return str(locale.language) if locale else "sv"
+
+
+def format_money(value: int | None, locale: str | None = None) -> str:
+    """1234567 → '1 234 567 kr' (sv) or 'SEK 1,234,567' (en)."""
+    if value is None:
+        return ""
+    locale = locale or current_locale()
+    if locale.startswith("en"):
+        return f"SEK {format_decimal(value, locale='en_GB')}"
+    return f"{format_decimal(value, locale='sv_SE')} kr"
+
+
+def format_datetime_local(value: datetime | str | None, locale: str | None = None) -> str:
+    """An aware datetime in Stockholm time: '24 november 2026 kl. 23.59' / '24 November 2026, 23:59'."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    locale = locale or current_locale()
+    local = value.astimezone(STOCKHOLM)
+    if locale.startswith("en"):
+        return babel_format_datetime(local, "d MMMM y, HH:mm", tzinfo=STOCKHOLM, locale="en_GB")
+    return babel_format_datetime(local, "d MMMM y 'kl.' HH.mm", tzinfo=STOCKHOLM, locale="sv_SE")
+
+
+def format_date_local(value: datetime | str | None, locale: str | None = None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    locale = locale or current_locale()
+    return babel_format_date(value.astimezone(STOCKHOLM), "d MMMM y",
+                             locale="en_GB" if locale.startswith("en") else "sv_SE")
+
+
+def pick_label(label: dict | object | None, locale: str | None = None) -> str:
+    """Text of a {sv, en} label (dict from a snapshot or a Label object)."""
+    if label is None:
+        return ""
+    locale = locale or current_locale()
+    key = "en" if locale.startswith("en") else "sv"
+    if isinstance(label, dict):
+        return label.get(key) or label.get("sv") or ""
+    return getattr(label, key)

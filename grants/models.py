@@ -1,0 +1,15 @@
+"""Every model, imported once so that Alembic and the app see the whole schema."""
+
+from grants.accounts.models import User
+from grants.applications.models import Application, SectionAnswer, TransitionRecord
+from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.calls.models import Call, Funder
+from grants.documents.models import Document
+from grants.jobs.models import Job, JobStatus
+from grants.organisations.models import Organisation, OrganisationKind
+
+__all__ = [
+    "Application", "Call", "Document", "Funder", "Job", "JobStatus", "Organisation",
+    "OrganisationKind", "SectionAnswer", "SteeringGroup", "SteeringMember", "TransitionRecord",
+    "User",
+]

@@ -1,0 +1,41 @@
+// Progressive enhancement only: every action also works without JavaScript.
+(function () {
+  "use strict";
+
+  // Live character counters for fields with a limit.
+  function setupCounter(field) {
+    var max = parseInt(field.getAttribute("data-max-chars"), 10);
+    var out = document.getElementById(field.id + "-count");
+    if (!max || !out) { return; }
+    var template = document.documentElement.lang === "en"
+      ? function (n) { return n + " of " + max + " characters"; }
+      : function (n) { return n + " av " + max + " tecken"; };
+    function update() {
+      var n = field.value.length;
+      out.textContent = template(n);
+      out.classList.toggle("over", n > max);
+    }
+    field.addEventListener("input", update);
+    update();
+  }
+  document.querySelectorAll("[data-max-chars]").forEach(setupCounter);
+
+  // Move focus to the error summary after a failed submit.
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+
+  // Poll unfinished PDF jobs and reload the list when one finishes.
+  var pending = document.querySelectorAll("[data-job-url]");
+  if (pending.length) {
+    var timer = setInterval(function () {
+      var checks = Array.prototype.map.call(pending, function (el) {
+        return fetch(el.getAttribute("data-job-url"), { headers: { "Accept": "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) { return data && (data.status === "done" || data.status === "failed"); });
+      });
+      Promise.all(checks).then(function (finished) {
+        if (finished.some(Boolean)) { clearInterval(timer); window.location.reload(); }
+      });
+    }, 1500);
+  }
+}());

@@ -1,0 +1,114 @@
+"""Wires the web layer: blueprints, login, default-deny, error pages, template helpers."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from grants.accounts.models import User
+from grants.db import db
+from grants.extensions import login_manager
+from grants.i18n import format_date_local, format_datetime_local, format_money, pick_label
+
+logger = logging.getLogger(__name__)
+
+# Endpoints anyone may reach; everything else requires a logged-in user (default-deny).
+PUBLIC_ENDPOINTS = {"accounts.login", "static", "health", "accounts.set_language"}
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    try:
+        user_id, generation = (int(part) for part in session_id.split(":"))
+    except ValueError:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_generation != generation or not user.is_active_account:
+        return None
+    return user
+
+
+def register_web(app: Flask) -> None:
+    from grants.accounts.views import bp as accounts_bp  # noqa: PLC0415
+    from grants.applications.views import bp as applications_bp  # noqa: PLC0415
+    from grants.dashboard import bp as dashboard_bp  # noqa: PLC0415
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(applications_bp)
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Log in to continue.")
+    login_manager.login_message_category = "info"
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok"}
+
+    @app.before_request
+    def require_login():
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+        if current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        flash(_("The form had expired or came from elsewhere, so nothing was saved. "
+                "Please try again."), "error")
+        return redirect(request.referrer or url_for("dashboard.index")), 303
+
+    def error_page(status: int, title: str, message: str):
+        return render_template("errors/error.html", status=status, title=title,
+                               message=message), status
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return error_page(403, _("Not allowed"),
+                          _("You do not have permission to do this."))
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return error_page(404, _("Page not found"),
+                          _("The page does not exist, or you do not have access to it."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return error_page(405, _("Not possible"), _("This address cannot be used that way."))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return error_page(413, _("The file is too large"),
+                          _("Files may be at most %(mb)d MB. Nothing was saved.", mb=limit_mb))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return error_page(500, _("Something went wrong"),
+                          _("Nothing was saved. Please try again; if it keeps happening, "
+                            "contact your coordinator."))
+
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["datetime"] = format_datetime_local
+    app.jinja_env.filters["date"] = format_date_local
+    app.jinja_env.filters["label"] = pick_label
+    app.jinja_env.globals["pick_label"] = pick_label

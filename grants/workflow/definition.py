@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LANGUAGES = ("sv", "en")
+COMMENT_MODES = ("required", "optional", "none")
+
+
+@dataclass(frozen=True)
+class Label:
+    sv: str
+    en: str
+
+    def get(self, locale: str | None) -> str:
+        return self.en if (locale or "sv").startswith("en") else self.sv
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    label: Label
+    edit: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    view: tuple[str, ...] = ()
+    terminal: bool = False
+
+    def roles_editing(self, part: str) -> tuple[str, ...]:
+        return self.edit.get(part, ())
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: Label
+    sources: tuple[str, ...]
+    target: str
+    by: tuple[str, ...]
+    requires: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    comment: str = "optional"
+
+    @property
+    def comment_required(self) -> bool:
+        return self.comment == "required"
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    title: Label
+    version: int
+    initial: str
+    roles: tuple[str, ...]
+    states: dict[str, State]
+    transitions: dict[str, Transition]
+    source: Path | None = None
+
+    def state(self, name: str) -> State | None:
+        return self.states.get(name)
+
+    def transitions_from(self, state: str) -> list[Transition]:
+        return [t for t in self.transitions.values() if state in t.sources]
