@@ -60,11 +60,11 @@ browser-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES); }
 
 translations: install
-	@$(BIN)/pybabel compile -q -d grants/translations -D messages
+	@$(BIN)/pybabel compile -d grants/translations -D messages
 
 # Refresh the catalogue after changing user-facing strings, then translate new entries.
 extract-messages: install
-	$(BIN)/pybabel extract -q -F grants/translations/babel.cfg -k _l -k lazy_gettext -o grants/translations/messages.pot .
+	$(BIN)/pybabel extract -F grants/translations/babel.cfg -k _l -k lazy_gettext -o grants/translations/messages.pot .
 	$(BIN)/pybabel update -q -i grants/translations/messages.pot -d grants/translations -D messages --no-fuzzy-matching
 
 # --- day-to-day ------------------------------------------------------------------------------

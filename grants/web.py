@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from grants.accounts.models import User
 from grants.db import db
 from grants.extensions import login_manager
-from grants.i18n import format_date_local, format_datetime_local, format_money, pick_label
+from grants.i18n import current_locale, format_date_local, format_datetime_local, format_money, pick_label
 
 logger = logging.getLogger(__name__)
 
@@ -112,3 +112,4 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date_local
     app.jinja_env.filters["label"] = pick_label
     app.jinja_env.globals["pick_label"] = pick_label
+    app.jinja_env.globals["current_locale"] = current_locale

@@ -1,0 +1,108 @@
+"""Factories for test data (real rows, real commits)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+
+from werkzeug.security import generate_password_hash
+
+from grants.accounts.models import User
+from grants.applications.models import Application, SectionAnswer, TransitionRecord
+from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.calls.models import Call, Funder
+from grants.db import db, utcnow
+from grants.organisations.models import Organisation, OrganisationKind
+from grants.organisations.orgnr import make_fictional
+
+PASSWORD = "demo-password"
+
+FULL_ANSWERS = {
+    "summary": {"summary": "Sammanfattning: läsfrämjande för äldre i Växjö och Älmhult."},
+    "background": {"background": "Bakgrund: många saknar digital kompetens."},
+    "aims": {"aims": "Mål: 500 deltagare, 25 kommuner, 3 län."},
+    "target_groups": {"target_groups": "Äldre, nyanlända och unga."},
+    "activities": {"activities": "Workshoppar på biblioteken.\n\nUtbildning för personal."},
+    "time_plan": {"time_plan": "Hösten 2027 – våren 2029."},
+    "expected_results": {"expected_results": "Ökad digital delaktighet."},
+    "funding": {"requested_amount": 450000},
+}
+
+
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    # Real scrypt, computed once per session to keep the suite fast.
+    return generate_password_hash(PASSWORD, method="scrypt")
+
+
+@dataclass
+class World:
+    orgs: dict[str, Organisation] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    call: Call | None = None
+    group: SteeringGroup | None = None
+
+    def user(self, key: str) -> User:
+        return db.session.get(User, self.users[key].id)
+
+    def new_application(self, *, state: str = "draft", answers: dict | None = None,
+                        lead: str = "lead", title: str = "Läslyftet i sydost – åäö") -> Application:
+        app = Application(call_id=self.call.id, lead_organisation_id=self.orgs["kalmar"].id,
+                          lead_user_id=self.users[lead].id, title=title, language="sv",
+                          workflow_name="joint_application", workflow_version=1,
+                          form_name="standard", state=state)
+        db.session.add(app)
+        db.session.flush()
+        db.session.add(TransitionRecord(application_id=app.id, transition="create", from_state="",
+                                        to_state="draft", actor_id=self.users[lead].id))
+        for key, values in (answers or {}).items():
+            db.session.add(SectionAnswer(application_id=app.id, section_key=key, data=values,
+                                         updated_by_id=self.users[lead].id))
+        db.session.commit()
+        return app
+
+
+def make_user(email: str, name: str, org: Organisation, *, coordinator: bool = False) -> User:
+    user = User(email=email, name=name, password_hash=password_hash(),
+                is_coordinator=coordinator)
+    user.organisations.append(org)
+    db.session.add(user)
+    return user
+
+
+def build_world() -> World:
+    w = World()
+    for index, (key, name, county, kind) in enumerate([
+        ("kalmar", "Kalmar stadsbibliotek", "Kalmar län", OrganisationKind.public_library),
+        ("vaxjo", "Växjö stadsbibliotek", "Kronobergs län", OrganisationKind.public_library),
+        ("sydost", "Länsbibliotek Sydost", "Kronobergs län", OrganisationKind.regional_library),
+        ("lnu", "Linnéuniversitetet", "Kronobergs län", OrganisationKind.university),
+    ]):
+        w.orgs[key] = Organisation(name=name, county=county, kind=kind,
+                                   org_number=make_fictional(500 + index), is_fictional=True)
+        db.session.add(w.orgs[key])
+    db.session.flush()
+    for key, email, name, org, coordinator in [
+        ("lead", "lead@demo.test", "Lena Lindqvist", "kalmar", False),
+        ("other_lead", "other@demo.test", "Olle Öberg", "vaxjo", False),
+        ("steering1", "steering1@demo.test", "Sara Ek", "sydost", False),
+        ("steering2", "steering2@demo.test", "Omar Haddad", "lnu", False),
+        ("coordinator", "coordinator@demo.test", "Cecilia Holm", "sydost", True),
+    ]:
+        w.users[key] = make_user(email, name, w.orgs[org], coordinator=coordinator)
+    funder = Funder(name="Statens kulturråd", short_name="Kulturrådet", slug="kulturradet",
+                    submission_email="registrator@kulturradet.example")
+    w.group = SteeringGroup(name="BISS – Bibliotek i samverkan i sydost")
+    db.session.add_all([funder, w.group])
+    db.session.flush()
+    for key in ("steering1", "steering2"):
+        db.session.add(SteeringMember(group_id=w.group.id, user_id=w.users[key].id))
+    w.call = Call(funder_id=funder.id, title="Utvecklingsbidrag för bibliotek 2027",
+                  opens_at=utcnow() - timedelta(days=10), deadline_at=utcnow() + timedelta(days=30),
+                  workflow_name="joint_application", form_name="standard",
+                  max_chars_per_field=300, max_requested_amount=2_000_000,
+                  steering_group_id=w.group.id)
+    db.session.add(w.call)
+    db.session.commit()
+    return w

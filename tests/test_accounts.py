@@ -1,0 +1,81 @@
+from grants.organisations.orgnr import is_valid, luhn_check_digit, make_fictional, normalise
+
+
+def test_anonymous_requests_redirect_to_login(client, world):
+    for url in ["/", "/applications/new", "/applications/1"]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+    assert client.get("/login").status_code == 200
+    assert client.get("/health").status_code == 200
+
+
+def test_login_with_right_password_and_logout(browser, world):
+    response = browser.login("lead@demo.test")
+    assert response.status_code == 303
+    page = browser.get("/").get_data(as_text=True)
+    assert "Lena Lindqvist" in page
+    response = browser.post("/logout")
+    assert response.status_code == 303
+    assert browser.get("/").status_code == 302
+
+
+def test_wrong_password_and_unknown_email_get_the_same_message(browser, world):
+    wrong = browser.login("lead@demo.test", "not-it")
+    unknown = browser.login("nobody@demo.test", "not-it")
+    assert wrong.status_code == unknown.status_code == 422
+    for response in (wrong, unknown):
+        html = response.get_data(as_text=True)
+        assert "E-postadressen eller lösenordet är fel." in html
+        assert 'id="error-summary"' in html
+
+
+def test_login_form_errors_beside_fields_and_in_summary(browser, world):
+    html = browser.post("/login", {"email": "", "password": ""}).get_data(as_text=True)
+    assert html.count("Fyll i din e-postadress.") == 2  # summary + beside field
+    assert html.count("Fyll i ditt lösenord.") == 2
+    assert 'href="#email"' in html and 'href="#password"' in html
+
+
+def test_post_without_csrf_token_changes_nothing(browser, world):
+    browser.login("lead@demo.test")
+    response = browser.post("/logout", csrf=False)
+    assert response.status_code == 303
+    assert browser.get("/").status_code == 200  # still logged in
+
+
+def test_logout_is_post_only(browser, world):
+    browser.login("lead@demo.test")
+    assert browser.get("/logout").status_code == 405
+
+
+def test_deactivated_user_cannot_log_in(browser, world):
+    from grants.db import db
+    user = world.user("lead")
+    user.is_active_account = False
+    db.session.commit()
+    assert browser.login("lead@demo.test").status_code == 422
+
+
+def test_open_redirect_after_login_is_refused(browser, world):
+    response = browser.post("/login?next=https://evil.example/", {
+        "email": "lead@demo.test", "password": "demo-password"})
+    assert response.headers["Location"] == "/"
+
+
+def test_organisation_number_luhn():
+    assert luhn_check_digit("202100544") == 8  # Skatteverket 202100-5448
+    assert normalise("2021005448") == "202100-5448"
+    assert is_valid("202100-5448")
+    assert not is_valid("202100-5449")
+    assert not is_valid("20210-05448")
+    assert not is_valid("")
+    for seed in range(50):
+        assert is_valid(make_fictional(seed))
+
+
+def test_production_refuses_to_start_without_secret_key():
+    import pytest
+    from grants.config import ConfigError, Settings
+    with pytest.raises(ConfigError):
+        Settings.from_env({"GRANTS_ENV": "production"})
