@@ -119,7 +119,7 @@ class Browser:
 
     def csrf_token(self, page: str = "/") -> str:
         if self._token is None:
-            html = self.client.get(page, follow_redirects=True).get_data(as_text=True)
+            html = self.get(page, follow_redirects=True).get_data(as_text=True)
             match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
                 re.search(r'name="csrf_token" value="([^"]+)"', html)
             assert match, "no CSRF token on " + page
@@ -131,14 +131,22 @@ class Browser:
         self._token = None
         return response
 
+    # Each request runs in its own app context (fresh `g`, its own DB session), as in
+    # production; the test's own session is expired so it reads what the request committed.
     def get(self, url: str, **kwargs):
-        return self.client.get(url, **kwargs)
+        with self.app.app_context():
+            response = self.client.get(url, **kwargs)
+        db.session.expire_all()
+        return response
 
     def post(self, url: str, data: dict | None = None, *, csrf: bool = True, **kwargs):
         data = dict(data or {})
         if csrf:
             data.setdefault("csrf_token", self.csrf_token())
-        return self.client.post(url, data=data, **kwargs)
+        with self.app.app_context():
+            response = self.client.post(url, data=data, **kwargs)
+        db.session.expire_all()
+        return response
 
 
 @pytest.fixture

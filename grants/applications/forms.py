@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -14,7 +15,7 @@ class NewApplicationForm(FlaskForm):
         Length(max=300, message=_l("At most %(max)d characters."))],
         filters=[lambda v: v.strip() if isinstance(v, str) else v])
     language = SelectField(_l("Language of the application"),
-                           choices=[("sv", "Svenska"), ("en", "English")], default="sv",
+                           choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")], default="sv",
                            description=_l("The PDF for the funder is written in this language."))
 
 

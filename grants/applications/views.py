@@ -7,6 +7,7 @@ from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from grants.applications import operations
 from grants.applications.access import load_application
@@ -43,8 +44,9 @@ def new():
                                .order_by(Call.deadline_at)).all()
     organisations = sorted(current_user.organisations, key=lambda o: o.name)
     form = NewApplicationForm()
-    form.call_id.choices = [(c.id, f"{c.funder.short_name}: {c.title}") for c in calls]
-    form.organisation_id.choices = [(o.id, o.name) for o in organisations]
+    form.call_id.choices = [SelectChoice(c.id, f"{c.funder.short_name}: {c.title}")
+                            for c in calls]
+    form.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
     if request.method == "GET" and request.args.get("call", type=int):
         form.call_id.data = request.args.get("call", type=int)
     if form.validate_on_submit():
