@@ -1,0 +1,152 @@
+"""Moving applications through the workflow: permissions, guards, comments, history, races."""
+
+from sqlalchemy import select
+
+from grants.applications.models import Application, TransitionRecord
+from grants.db import db
+from tests.factories import FULL_ANSWERS
+
+
+def fire(browser, application, name, comment="", state_version=None):
+    db.session.refresh(application)
+    version = application.state_version if state_version is None else state_version
+    return browser.post(f"/applications/{application.id}/transitions/{name}",
+                        {"comment": comment, "state_version": str(version)},
+                        follow_redirects=True)
+
+
+def history(application):
+    return [(r.transition, r.from_state, r.to_state) for r in db.session.scalars(
+        select(TransitionRecord).where(TransitionRecord.application_id == application.id)
+        .order_by(TransitionRecord.id))]
+
+
+def test_full_path_draft_to_submitted(login_as, world, run_worker):
+    application = world.new_application(answers=FULL_ANSWERS)
+    lead, steering = login_as("lead@demo.test"), login_as("steering1@demo.test")
+    assert "Klart: ”Skicka till styrgruppen”" in fire(lead, application, "send_to_review").get_data(
+        as_text=True)
+    html = fire(steering, application, "approve", "Bra ansökan, åäö!").get_data(as_text=True)
+    assert "Godkänd av styrgruppen" in html
+    fire(lead, application, "submit")
+    db.session.refresh(application)
+    assert application.state == "submitted"
+    assert history(application) == [
+        ("create", "", "draft"), ("send_to_review", "draft", "review"),
+        ("approve", "review", "approved"), ("submit", "approved", "submitted")]
+    page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "Bra ansökan, åäö!" in page and "Sara Ek" in page
+    assert "Slutlig PDF" in page  # the submit effect recorded a final render job
+
+
+def test_request_changes_needs_a_comment_and_returns_to_draft(login_as, world):
+    application = world.new_application(state="review", answers=FULL_ANSWERS)
+    steering = login_as("steering1@demo.test")
+    html = fire(steering, application, "request_changes", "  ").get_data(as_text=True)
+    assert "”Begär ändringar” kräver en kommentar" in html
+    db.session.refresh(application)
+    assert application.state == "review"
+    fire(steering, application, "request_changes", "Förtydliga budgeten.")
+    db.session.refresh(application)
+    assert application.state == "draft"
+    assert history(application)[-1] == ("request_changes", "review", "draft")
+
+
+def test_guard_lists_what_is_missing(login_as, world):
+    answers = {k: v for k, v in FULL_ANSWERS.items() if k not in ("aims", "funding")}
+    application = world.new_application(answers=answers)
+    lead = login_as("lead@demo.test")
+    html = fire(lead, application, "send_to_review").get_data(as_text=True)
+    assert "”Skicka till styrgruppen” går inte ännu:" in html
+    assert "Syfte och mål: ”Syfte och mål” är inte ifyllt." in html
+    assert "Sökt belopp: ”Sökt belopp (kronor)” är inte ifyllt." in html
+    db.session.refresh(application)
+    assert application.state == "draft" and len(history(application)) == 1
+
+
+def test_role_without_the_transition_is_refused(login_as, world):
+    application = world.new_application(state="review", answers=FULL_ANSWERS)
+    lead = login_as("lead@demo.test")
+    html = fire(lead, application, "approve").get_data(as_text=True)
+    assert "Du har ingen roll som får göra ”Godkänn”" in html
+    db.session.refresh(application)
+    assert application.state == "review"
+
+
+def test_transition_from_wrong_state_is_refused(login_as, world):
+    application = world.new_application(answers=FULL_ANSWERS)
+    lead = login_as("lead@demo.test")
+    html = fire(lead, application, "submit").get_data(as_text=True)
+    assert "”Skicka in till bidragsgivaren” går inte medan ansökan har status ”Utkast”" in html
+    db.session.refresh(application)
+    assert application.state == "draft"
+
+
+def test_submit_after_deadline_is_refused_with_the_deadline(login_as, world, past_deadline):
+    application = world.new_application(state="approved", answers=FULL_ANSWERS)
+    world.call.deadline_at = past_deadline
+    db.session.commit()
+    html = fire(login_as("lead@demo.test"), application, "submit").get_data(as_text=True)
+    assert "Utlysningen stängde" in html
+    db.session.refresh(application)
+    assert application.state == "approved"
+
+
+def test_stale_page_cannot_fire_a_second_transition(login_as, world):
+    application = world.new_application(state="review", answers=FULL_ANSWERS)
+    steering1, steering2 = login_as("steering1@demo.test"), login_as("steering2@demo.test")
+    seen_version = application.state_version
+    fire(steering1, application, "approve", state_version=seen_version)
+    html = fire(steering2, application, "request_changes", "Nej", state_version=seen_version)
+    text = html.get_data(as_text=True)
+    assert "”Begär ändringar” går inte medan ansökan har status" in text or \
+        "ändrades medan du tittade" in text
+    db.session.refresh(application)
+    assert application.state == "approved"
+    assert [h[0] for h in history(application)] == ["create", "approve"]
+
+
+def test_same_state_but_outdated_page_is_refused(login_as, world):
+    application = world.new_application(state="review", answers=FULL_ANSWERS)
+    steering = login_as("steering1@demo.test")
+    html = fire(steering, application, "approve", state_version=application.state_version - 1)
+    assert "Ansökan ändrades medan du tittade på den." in html.get_data(as_text=True)
+    db.session.refresh(application)
+    assert application.state == "review"
+
+
+def test_get_never_changes_anything(login_as, world):
+    application = world.new_application(answers=FULL_ANSWERS)
+    lead = login_as("lead@demo.test")
+    assert lead.get(f"/applications/{application.id}/transitions/send_to_review").status_code == 405
+    assert lead.get(f"/applications/{application.id}/preview").status_code == 405
+    db.session.refresh(application)
+    assert application.state == "draft"
+
+
+def test_foreign_user_cannot_fire(login_as, world):
+    application = world.new_application(answers=FULL_ANSWERS)
+    other = login_as("other@demo.test")
+    response = other.post(f"/applications/{application.id}/transitions/send_to_review",
+                          {"state_version": "1"})
+    assert response.status_code == 404
+    db.session.refresh(application)
+    assert application.state == "draft"
+
+
+def test_forged_state_field_changes_nothing(login_as, world):
+    application = world.new_application(answers=FULL_ANSWERS)
+    lead = login_as("lead@demo.test")
+    lead.post(f"/applications/{application.id}/sections/summary",
+              {"summary": "Ny", "version": "1", "state": "submitted", "lead_user_id": "3"})
+    db.session.refresh(application)
+    assert application.state == "draft" and application.lead_user_id == world.users["lead"].id
+
+
+def test_available_actions_shown_per_role(login_as, world):
+    application = world.new_application(state="review", answers=FULL_ANSWERS)
+    steering_page = login_as("steering1@demo.test").get(f"/applications/{application.id}")
+    lead_page = login_as("lead@demo.test").get(f"/applications/{application.id}")
+    assert "Godkänn" in steering_page.get_data(as_text=True)
+    assert "/transitions/approve" not in lead_page.get_data(as_text=True)
+    assert db.session.get(Application, application.id).state == "review"
