@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, has_app_context
 from rq import Worker
 
 from grants.db import db
@@ -23,6 +23,9 @@ def prepare_for_fork(app: Flask) -> None:
     with app.app_context():
         with app.test_request_context():
             warm_up()
+    if has_app_context():  # the CLI's context: a session opened there must not cross the fork
+        db.session.remove()
+    with app.app_context():
         db.engine.dispose()
 
 

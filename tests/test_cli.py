@@ -1,0 +1,129 @@
+"""CLI commands: demo seed, render, worker, workflow check; embedded Redis; migrations."""
+
+import io
+import subprocess
+import sys
+
+import pypdf
+import redis
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from grants.accounts.models import User
+from grants.applications.models import Application
+from grants.calls.models import Call
+from grants.config import PROJECT_ROOT
+from grants.db import db
+from grants.embedded_redis import EmbeddedRedis
+from grants.jobs.models import Job, JobStatus
+from grants.organisations.models import Organisation
+from tests.factories import FULL_ANSWERS
+
+
+def test_demo_seed_is_idempotent(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    assert "Created" in first.output
+    counts = [db.session.scalar(select(func.count(m.id))) for m in (Organisation, User, Call,
+                                                                    Application)]
+    assert counts[0] == 32 and counts[1] == 6 and counts[2] == 3 and counts[3] == 1
+    second = runner.invoke(args=["demo", "seed"])
+    assert second.exit_code == 0 and "nothing changed" in second.output
+    assert [db.session.scalar(select(func.count(m.id))) for m in (Organisation, User, Call,
+                                                                   Application)] == counts
+    lead = db.session.scalar(select(User).where(User.email == "lead@demo.test"))
+    assert lead.check_password("demo-password")
+    assert all(c.is_open() for c in db.session.scalars(select(Call)))
+
+
+def test_demo_seed_refused_outside_demo_mode(app):
+    app.config["DEMO_MODE"] = False
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code != 0 and "GRANTS_DEMO=1" in result.output
+
+
+def test_render_cli_writes_a_valid_pdf(app, world, tmp_path):
+    application = world.new_application(answers=FULL_ANSWERS)
+    out = tmp_path / "ansokan.pdf"
+    result = app.test_cli_runner().invoke(
+        args=["applications", "render", str(application.id), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    reader = pypdf.PdfReader(io.BytesIO(out.read_bytes()))
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert "Läslyftet i sydost – åäö" in text and "UTKAST" in text
+    missing = app.test_cli_runner().invoke(args=["applications", "render", "999", "--out",
+                                                 str(out)])
+    assert missing.exit_code != 0 and "No application 999" in missing.output
+
+
+def test_worker_command_processes_queue_in_burst_mode(app, world, login_as):
+    application = world.new_application(answers=FULL_ANSWERS)
+    login_as("lead@demo.test").post(f"/applications/{application.id}/preview")
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    job = db.session.scalar(select(Job))
+    assert job.status == JobStatus.done and job.document_id
+
+
+def test_workflow_check_reports_file_and_line(app, tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text((PROJECT_ROOT / "workflows" / "joint_application.yaml").read_text()
+                   .replace("    from: [review]\n    to: approved", "    form: [review]\n    to: approved"))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["workflow", "check", str(bad)])
+    assert result.exit_code == 1
+    assert "broken.yaml:" in result.output and "unknown key 'form'" in result.output
+    assert "Did you mean 'from'?" in result.output
+    good = runner.invoke(args=["workflow", "check"])
+    assert good.exit_code == 0 and "joint_application v1" in good.output
+
+
+def test_embedded_redis_starts_and_leaves_no_process(tmp_path):
+    server = EmbeddedRedis(tmp_path)
+    url = server.start()
+    pid = server.process.pid
+    client = redis.Redis.from_url(url)
+    assert client.ping()
+    client.close()
+    server.stop()
+    assert subprocess.run(["kill", "-0", str(pid)], capture_output=True).returncode != 0
+
+
+def test_embedded_redis_dies_with_its_parent(tmp_path):
+    code = ("import sys, time; from pathlib import Path; from grants.embedded_redis import "
+            "EmbeddedRedis; s = EmbeddedRedis(Path(sys.argv[1])); s.start(); "
+            "print(s.process.pid, flush=True); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE,
+                              cwd=PROJECT_ROOT, text=True)
+    pid = int(parent.stdout.readline())
+    parent.kill()  # SIGKILL: no atexit, no cleanup
+    parent.wait()
+    parent.stdout.close()
+    import time
+    for _ in range(100):
+        if subprocess.run(["kill", "-0", str(pid)], capture_output=True).returncode != 0:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("embedded redis-server outlived its parent")
+
+
+def test_migrations_match_the_models(tmp_path):
+    """`flask db upgrade` on an empty database gives exactly the schema the models declare."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from tests.conftest import make_settings
+    from grants import create_app
+    database_url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+    app = create_app(settings=make_settings(tmp_path, database_url, "redis://unused"))
+    with app.app_context():
+        from flask_migrate import upgrade
+        upgrade(directory=str(PROJECT_ROOT / "migrations"))
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={
+                "compare_type": True}), db.metadata)
+        assert diff == []
+        assert "alembic_version" in sa.inspect(db.engine).get_table_names()
+        db.engine.dispose()
