@@ -79,3 +79,14 @@ def test_production_refuses_to_start_without_secret_key():
     from grants.config import ConfigError, Settings
     with pytest.raises(ConfigError):
         Settings.from_env({"GRANTS_ENV": "production"})
+
+
+def test_organisation_refuses_an_invalid_number(app):
+    import pytest
+    from grants.organisations.models import Organisation, OrganisationKind
+    org = Organisation(name="Test", county="Kalmar län", kind=OrganisationKind.public_library,
+                       org_number="2021005448")
+    assert org.org_number == "202100-5448"
+    with pytest.raises(ValueError):
+        Organisation(name="Fel", county="Kalmar län", kind=OrganisationKind.public_library,
+                     org_number="202100-5449")

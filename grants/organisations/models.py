@@ -3,9 +3,10 @@ from __future__ import annotations
 import enum
 
 from sqlalchemy import Enum, String, Table, Column, ForeignKey, Boolean
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from grants.db import db
+from grants.organisations.orgnr import normalise
 
 
 class OrganisationKind(enum.StrEnum):
@@ -43,6 +44,11 @@ class Organisation(db.Model):
 
     members = relationship("User", secondary=organisation_member, back_populates="organisations",
                            lazy="raise")
+
+    @validates("org_number")
+    def _normalise_org_number(self, _key: str, value: str) -> str:
+        """Stored as NNNNNN-NNNN; an invalid number (shape or Luhn digit) is refused."""
+        return normalise(value)
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"
