@@ -80,9 +80,9 @@ def app(tmp_path, redis_url, postgres_database):
             with db.engine.begin() as conn:
                 conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         _delete_queue_keys(application)
-        for state in [application.extensions.get("grants.redis", {})]:
-            if "connection" in state:
-                state["connection"].close()
+        connection = application.extensions.get("grants.redis", {}).get("connection")
+        if connection is not None:
+            connection.close()
         db.engine.dispose()
 
 

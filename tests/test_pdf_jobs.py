@@ -155,12 +155,58 @@ def test_job_row_survives_redis_being_unreachable(login_as, world, app, run_work
     assert db.session.get(Job, job.id).status == JobStatus.done
 
 
-@pytest.mark.parametrize("html", [
+@pytest.fixture
+def listener():
+    """A local TCP listener that counts connections: the renderer must never open one."""
+    import socket
+    import threading
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.1)
+    accepted: list[int] = []
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _addr = server.accept()
+            except OSError:
+                continue
+            accepted.append(1)
+            conn.close()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.mark.parametrize("template", [
     '<img src="file:///etc/passwd">',
     '<link rel="stylesheet" href="file:///etc/passwd">',
-    '<img src="http://127.0.0.1:1/x.png">',
+    '<link rel="attachment" href="file:///etc/passwd">',
+    '<img src="http://127.0.0.1:{port}/x.png">',
+    '<style>@import url(http://127.0.0.1:{port}/x.css);</style>',
+    '<div style="background: url(http://127.0.0.1:{port}/bg.png)">x</div>',
 ])
-def test_renderer_fetches_nothing_outside_our_assets(app, html):
+def test_renderer_fetches_nothing_outside_our_assets(app, listener, template):
+    port, accepted = listener
+    html = template.format(port=port)
     content = html_to_pdf(f"<html><body><p>Text åäö</p>{html}</body></html>")
-    _reader, text = pdf_text(content)
-    assert "root:" not in text and "Text åäö" in text
+    reader, text = pdf_text(content)
+    assert "Text åäö" in text and "root:" not in text
+    assert accepted == []
+    assert "/EmbeddedFiles" not in str(reader.trailer["/Root"])
+
+
+def test_fetcher_serves_our_assets_and_refuses_the_rest():
+    from grants.documents.pdf import ASSET_BASE, AssetsOnlyFetcher
+    fetcher = AssetsOnlyFetcher()
+    response = fetcher.fetch(ASSET_BASE + "pdf/application.css")
+    assert b"@page" in response.read()
+    for url in ["file:///etc/passwd", ASSET_BASE + "../../../etc/passwd",
+                ASSET_BASE + "pdf/../../config.py", "http://169.254.169.254/latest/meta-data/"]:
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)

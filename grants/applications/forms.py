@@ -15,7 +15,8 @@ class NewApplicationForm(FlaskForm):
         Length(max=300, message=_l("At most %(max)d characters."))],
         filters=[lambda v: v.strip() if isinstance(v, str) else v])
     language = SelectField(_l("Language of the application"),
-                           choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")], default="sv",
+                           choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")],
+                           default="sv",
                            description=_l("The PDF for the funder is written in this language."))
 
 

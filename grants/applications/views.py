@@ -112,10 +112,9 @@ def edit_section(application_id: int, section_key: str):
                 "“%(state)s”.", section=pick_label(section.title),
                 state=pick_label(state.label) if state else application.state), "error")
         return redirect(url_for(".show", application_id=application.id), 303)
-    answers = operations.load_answers(application.id)
-    saved = answers.get(section.key, {})
     row = db.session.scalar(select(SectionAnswer).where(
         SectionAnswer.application_id == application.id, SectionAnswer.section_key == section.key))
+    saved = row.data if row else {}
     FormClass = section_form_class(section, call_limit=application.call.max_chars_per_field,
                                    max_amount=application.call.max_requested_amount,
                                    locale=current_locale())

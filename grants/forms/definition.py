@@ -75,7 +75,7 @@ def _label(problems: list[Problem], src: LocatedYaml, value: Any, what: str, *pa
 
 
 def check_form_source(src: LocatedYaml, name: str) -> FormDef:
-    problems: list[Problem] = []
+    problems: list[Problem] = src.duplicate_key_problems()
     data = src.data
     if not isinstance(data, dict):
         raise SourceInvalid([src.problem("a form file must be a mapping with title, version "

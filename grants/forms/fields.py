@@ -21,7 +21,6 @@ class KronorField(Field):
     def __init__(self, *args, max_value: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_value = max_value
-        self.raw = ""
 
     def _value(self) -> str:
         if self.raw_data:
@@ -35,7 +34,6 @@ class KronorField(Field):
         if not valuelist:
             return
         raw = (valuelist[0] or "").strip()
-        self.raw = raw
         if not raw:
             return
         text = _SPACES.sub("", raw)

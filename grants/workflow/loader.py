@@ -83,8 +83,7 @@ def check_source(source: LocatedYaml, name: str, guards: set[str], effects: set[
         raise SourceInvalid([source.problem("a workflow file must be a mapping with title, "
                                             "version, initial, roles, states and transitions.")])
     c.keys(data, TOP_KEYS, "the workflow")
-    for (path_key, line) in [(k, v) for k, v in source._lines.items() if k and k[-1] == "__duplicate__"]:
-        c.problems.append(Problem(source.file, line, f"'{path_key[-2]}' is defined twice."))
+    c.problems.extend(source.duplicate_key_problems())
 
     title = c.label(data.get("title"), "the workflow title", "title")
     version = data.get("version")

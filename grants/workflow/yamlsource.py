@@ -46,6 +46,12 @@ class LocatedYaml:
             path = path[:-1]
         return self._lines.get(())
 
+    def duplicate_key_problems(self) -> list[Problem]:
+        """A key given twice in one mapping (YAML keeps only the last: a silent loss)."""
+        return [Problem(self.file, line, f"'{path[-2]}' is defined twice in the same block; "
+                                         f"keep one.")
+                for path, line in self._lines.items() if path and path[-1] == "__duplicate__"]
+
     def problem(self, message: str, *path: Any) -> Problem:
         return Problem(self.file, self.line(*path), message)
 
