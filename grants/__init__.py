@@ -17,7 +17,11 @@ class DefinitionError(RuntimeError):
     """A workflow or form file is invalid: the app refuses to start."""
 
 
-def create_app(config: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None, *, settings: Settings | None = None,
+               require_valid_definitions: bool = True) -> Flask:
+    """Build the app. Invalid workflow or form files raise DefinitionError (the app refuses to
+    start), unless `require_valid_definitions` is False: then only the commands that check
+    definitions can do anything useful (`flask workflow check`)."""
     settings = settings or Settings.from_env()
     app = Flask(
         __name__,
@@ -48,7 +52,13 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     try:
         load_definitions(app)
     except SourceInvalid as exc:
-        raise DefinitionError("Invalid workflow or form definitions:\n" + str(exc)) from exc
+        if require_valid_definitions:
+            raise DefinitionError(
+                "The app cannot start: invalid workflow or form definitions.\n" + str(exc)
+                + "\nFix the files above; `flask --app wsgi workflow check` checks them again."
+            ) from exc
+        app.extensions.setdefault("grants.workflows", {})
+        app.extensions.setdefault("grants.forms", {})
 
     from grants.web import register_web  # noqa: PLC0415
     register_web(app)

@@ -12,6 +12,12 @@ from flask.cli import AppGroup
 from grants.db import db
 
 
+def only_checking_definitions(argv: list[str]) -> bool:
+    """True for `flask ... workflow check ...`, which must run even when files are invalid."""
+    words = [a for a in argv[1:] if not a.startswith("-")]
+    return any(words[i:i + 2] == ["workflow", "check"] for i in range(len(words)))
+
+
 def register_cli(app: Flask) -> None:
     demo = AppGroup("demo", help="Demo data and the all-in-one demo server.")
     applications = AppGroup("applications", help="Work with applications.")

@@ -127,19 +127,21 @@ def seed(data_path: Path | None = None) -> str:
     calls_spec = [
         ("Kulturrådet", "Utvecklingsbidrag för bibliotek 2027",
          "Stöd till projekt som utvecklar folkbibliotekens verksamhet, särskilt digital "
-         "delaktighet och läsfrämjande.", 75, 4000, 2_000_000),
+         "delaktighet och läsfrämjande.", 75, 4000, 2_000_000, "joint_application"),
         ("ESF-rådet", "Kompetensutveckling för digital delaktighet",
-         "Gemensam kompetensutveckling för bibliotekspersonal i sydost.", 100, 6000, 8_000_000),
+         "Gemensam kompetensutveckling för bibliotekspersonal i sydost.", 100, 6000, 8_000_000,
+         "two_stage"),
         ("Region Kalmar län", "Regionalt utvecklingsbidrag, bibliotek",
-         "Mindre bidrag för samverkan mellan kommunerna i länet.", 45, 2500, 300_000),
+         "Mindre bidrag för samverkan mellan kommunerna i länet.", 45, 2500, 300_000,
+         "single_stage"),
     ]
     calls = {}
-    for funder_short, title, description, days, max_chars, max_amount in calls_spec:
+    for funder_short, title, description, days, max_chars, max_amount, workflow_name in calls_spec:
         call = db.session.scalar(select(Call).where(Call.title == title))
         if call is None:
             call = Call(funder_id=funders[funder_short].id, title=title, description=description,
                         opens_at=utcnow() - timedelta(days=14), deadline_at=_deadline_in(days),
-                        workflow_name="joint_application", form_name="standard",
+                        workflow_name=workflow_name, form_name="standard",
                         max_chars_per_field=max_chars, max_requested_amount=max_amount,
                         steering_group_id=group.id)
             db.session.add(call)

@@ -15,6 +15,7 @@ from grants.calls.models import Call, Funder
 from grants.db import db, utcnow
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
+from grants.processes import get_workflow
 
 PASSWORD = "demo-password"
 
@@ -46,16 +47,18 @@ class World:
     def user(self, key: str) -> User:
         return db.session.get(User, self.users[key].id)
 
-    def new_application(self, *, state: str = "draft", answers: dict | None = None,
-                        lead: str = "lead", title: str = "Läslyftet i sydost – åäö") -> Application:
+    def new_application(self, *, state: str | None = None, answers: dict | None = None,
+                        lead: str = "lead", title: str = "Läslyftet i sydost – åäö",
+                        workflow: str = "joint_application") -> Application:
+        definition = get_workflow(workflow)
         app = Application(call_id=self.call.id, lead_organisation_id=self.orgs["kalmar"].id,
                           lead_user_id=self.users[lead].id, title=title, language="sv",
-                          workflow_name="joint_application", workflow_version=1,
-                          form_name="standard", state=state)
+                          workflow_name=workflow, workflow_version=definition.version,
+                          form_name="standard", state=state or definition.initial)
         db.session.add(app)
         db.session.flush()
         db.session.add(TransitionRecord(application_id=app.id, transition="create", from_state="",
-                                        to_state="draft", actor_id=self.users[lead].id))
+                                        to_state=definition.initial, actor_id=self.users[lead].id))
         for key, values in (answers or {}).items():
             db.session.add(SectionAnswer(application_id=app.id, section_key=key, data=values,
                                          updated_by_id=self.users[lead].id))

@@ -18,7 +18,7 @@ def test_lead_creates_application_for_open_call(login_as, world):
     application = db.session.scalar(select(Application))
     assert application.title == "Läsglädje i Småland"
     assert application.state == "draft"
-    assert application.workflow_name == "joint_application" and application.workflow_version == 1
+    assert application.workflow_name == "joint_application" and application.workflow_version == 2
     html = lead.get(response.headers["Location"]).get_data(as_text=True)
     assert "Läsglädje i Småland" in html and "Utkast" in html
 
@@ -94,7 +94,7 @@ def test_money_in_whole_kronor(login_as, world):
 
 
 def test_editing_refused_outside_editable_states(login_as, world):
-    application = world.new_application(state="review", answers=FULL_ANSWERS)
+    application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
     lead = login_as("lead@demo.test")
     url = f"/applications/{application.id}/sections/summary"
     response = lead.post(url, {"summary": "Ändrad", "version": "1"}, follow_redirects=True)

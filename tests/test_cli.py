@@ -70,14 +70,15 @@ def test_worker_command_processes_queue_in_burst_mode(app, world, login_as):
 def test_workflow_check_reports_file_and_line(app, tmp_path):
     bad = tmp_path / "broken.yaml"
     bad.write_text((PROJECT_ROOT / "workflows" / "joint_application.yaml").read_text()
-                   .replace("    from: [review]\n    to: approved", "    form: [review]\n    to: approved"))
+                   .replace("    from: [steering_approval]\n    to: approved",
+                            "    form: [steering_approval]\n    to: approved"))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["workflow", "check", str(bad)])
     assert result.exit_code == 1
     assert "broken.yaml:" in result.output and "unknown key 'form'" in result.output
     assert "Did you mean 'from'?" in result.output
     good = runner.invoke(args=["workflow", "check"])
-    assert good.exit_code == 0 and "joint_application v1" in good.output
+    assert good.exit_code == 0 and "joint_application v2" in good.output
 
 
 def test_embedded_redis_starts_and_leaves_no_process(tmp_path):

@@ -21,43 +21,58 @@ def history(application):
         .order_by(TransitionRecord.id))]
 
 
-def test_full_path_draft_to_submitted(login_as, world, run_worker):
+def test_full_path_draft_to_granted(login_as, world, run_worker):
     application = world.new_application(answers=FULL_ANSWERS)
     lead, steering = login_as("lead@demo.test"), login_as("steering1@demo.test")
-    assert "Klart: ”Skicka till styrgruppen”" in fire(lead, application, "send_to_review").get_data(
-        as_text=True)
+    coordinator = login_as("coordinator@demo.test")
+    assert "Klart: ”Skicka till partnerna för bekräftelse”" in fire(
+        lead, application, "send_to_partners").get_data(as_text=True)
+    fire(lead, application, "send_to_review")
+    fire(coordinator, application, "send_to_steering")
     html = fire(steering, application, "approve", "Bra ansökan, åäö!").get_data(as_text=True)
     assert "Godkänd av styrgruppen" in html
     fire(lead, application, "submit")
+    fire(coordinator, application, "record_grant")
     db.session.refresh(application)
-    assert application.state == "submitted"
+    assert application.state == "granted"
     assert history(application) == [
-        ("create", "", "draft"), ("send_to_review", "draft", "review"),
-        ("approve", "review", "approved"), ("submit", "approved", "submitted")]
+        ("create", "", "draft"), ("send_to_partners", "draft", "partner_confirmation"),
+        ("send_to_review", "partner_confirmation", "internal_review"),
+        ("send_to_steering", "internal_review", "steering_approval"),
+        ("approve", "steering_approval", "approved"), ("submit", "approved", "submitted"),
+        ("record_grant", "submitted", "granted")]
     page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
     assert "Bra ansökan, åäö!" in page and "Sara Ek" in page
     assert "Slutlig PDF" in page  # the submit effect recorded a final render job
 
 
 def test_request_changes_needs_a_comment_and_returns_to_draft(login_as, world):
-    application = world.new_application(state="review", answers=FULL_ANSWERS)
+    application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
     steering = login_as("steering1@demo.test")
     html = fire(steering, application, "request_changes", "  ").get_data(as_text=True)
     assert "”Begär ändringar” kräver en kommentar" in html
     db.session.refresh(application)
-    assert application.state == "review"
+    assert application.state == "steering_approval"
     fire(steering, application, "request_changes", "Förtydliga budgeten.")
     db.session.refresh(application)
-    assert application.state == "draft"
-    assert history(application)[-1] == ("request_changes", "review", "draft")
+    assert application.state == "changes_requested"
+    assert history(application)[-1] == ("request_changes", "steering_approval",
+                                        "changes_requested")
+    # The lead may edit again, and send it round once more.
+    lead = login_as("lead@demo.test")
+    assert lead.post(f"/applications/{application.id}/sections/aims",
+                     {"aims": "Tydligare mål", "version": "1"}).status_code == 303
+    fire(lead, application, "send_to_partners")
+    db.session.refresh(application)
+    assert application.state == "partner_confirmation"
 
 
 def test_guard_lists_what_is_missing(login_as, world):
     answers = {k: v for k, v in FULL_ANSWERS.items() if k not in ("aims", "funding")}
     application = world.new_application(answers=answers)
     lead = login_as("lead@demo.test")
-    html = fire(lead, application, "send_to_review").get_data(as_text=True)
-    assert "”Skicka till styrgruppen” går inte ännu:" in html
+    html = fire(lead, application, "send_to_partners").get_data(as_text=True)
+    assert "”Skicka till partnerna för bekräftelse” går inte ännu:" in html
     assert "Syfte och mål: ”Syfte och mål” är inte ifyllt." in html
     assert "Sökt belopp: ”Sökt belopp (kronor)” är inte ifyllt." in html
     db.session.refresh(application)
@@ -65,12 +80,12 @@ def test_guard_lists_what_is_missing(login_as, world):
 
 
 def test_role_without_the_transition_is_refused(login_as, world):
-    application = world.new_application(state="review", answers=FULL_ANSWERS)
+    application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
     lead = login_as("lead@demo.test")
     html = fire(lead, application, "approve").get_data(as_text=True)
     assert "Du har ingen roll som får göra ”Godkänn”" in html
     db.session.refresh(application)
-    assert application.state == "review"
+    assert application.state == "steering_approval"
 
 
 def test_transition_from_wrong_state_is_refused(login_as, world):
@@ -93,7 +108,7 @@ def test_submit_after_deadline_is_refused_with_the_deadline(login_as, world, pas
 
 
 def test_stale_page_cannot_fire_a_second_transition(login_as, world):
-    application = world.new_application(state="review", answers=FULL_ANSWERS)
+    application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
     steering1, steering2 = login_as("steering1@demo.test"), login_as("steering2@demo.test")
     seen_version = application.state_version
     fire(steering1, application, "approve", state_version=seen_version)
@@ -106,18 +121,18 @@ def test_stale_page_cannot_fire_a_second_transition(login_as, world):
 
 
 def test_same_state_but_outdated_page_is_refused(login_as, world):
-    application = world.new_application(state="review", answers=FULL_ANSWERS)
+    application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
     steering = login_as("steering1@demo.test")
     html = fire(steering, application, "approve", state_version=application.state_version - 1)
     assert "Ansökan ändrades medan du tittade på den." in html.get_data(as_text=True)
     db.session.refresh(application)
-    assert application.state == "review"
+    assert application.state == "steering_approval"
 
 
 def test_get_never_changes_anything(login_as, world):
     application = world.new_application(answers=FULL_ANSWERS)
     lead = login_as("lead@demo.test")
-    assert lead.get(f"/applications/{application.id}/transitions/send_to_review").status_code == 405
+    assert lead.get(f"/applications/{application.id}/transitions/send_to_partners").status_code == 405
     assert lead.get(f"/applications/{application.id}/preview").status_code == 405
     db.session.refresh(application)
     assert application.state == "draft"
@@ -126,7 +141,7 @@ def test_get_never_changes_anything(login_as, world):
 def test_foreign_user_cannot_fire(login_as, world):
     application = world.new_application(answers=FULL_ANSWERS)
     other = login_as("other@demo.test")
-    response = other.post(f"/applications/{application.id}/transitions/send_to_review",
+    response = other.post(f"/applications/{application.id}/transitions/send_to_partners",
                           {"state_version": "1"})
     assert response.status_code == 404
     db.session.refresh(application)
@@ -143,9 +158,47 @@ def test_forged_state_field_changes_nothing(login_as, world):
 
 
 def test_available_actions_shown_per_role(login_as, world):
-    application = world.new_application(state="review", answers=FULL_ANSWERS)
+    application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
     steering_page = login_as("steering1@demo.test").get(f"/applications/{application.id}")
     lead_page = login_as("lead@demo.test").get(f"/applications/{application.id}")
     assert "Godkänn" in steering_page.get_data(as_text=True)
     assert "/transitions/approve" not in lead_page.get_data(as_text=True)
-    assert db.session.get(Application, application.id).state == "review"
+    assert db.session.get(Application, application.id).state == "steering_approval"
+
+
+def test_withdraw_needs_a_comment_and_is_final(login_as, world):
+    application = world.new_application(answers=FULL_ANSWERS)
+    lead = login_as("lead@demo.test")
+    fire(lead, application, "withdraw", "Vi söker hos Region Kalmar län i stället.")
+    db.session.refresh(application)
+    assert application.state == "withdrawn"
+    html = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "Inget för dig att göra i den här statusen." in html
+    assert "går inte medan ansökan har status ”Återtagen”" in fire(
+        lead, application, "send_to_partners").get_data(as_text=True)
+
+
+def test_single_stage_workflow(login_as, world, run_worker):
+    world.call.workflow_name = "single_stage"
+    db.session.commit()
+    application = world.new_application(answers=FULL_ANSWERS, workflow="single_stage")
+    lead = login_as("lead@demo.test")
+    fire(lead, application, "submit")
+    fire(lead, application, "record_rejection")
+    db.session.refresh(application)
+    assert [h[0] for h in history(application)] == ["create", "submit", "record_rejection"]
+    assert application.state == "rejected"
+
+
+def test_two_stage_workflow(login_as, world):
+    application = world.new_application(answers=FULL_ANSWERS, workflow="two_stage")
+    assert application.state == "concept_note"
+    lead, steering = login_as("lead@demo.test"), login_as("steering2@demo.test")
+    fire(lead, application, "send_concept")
+    html = fire(steering, application, "go_ahead").get_data(as_text=True)
+    assert "Fullständig ansökan" in html
+    fire(lead, application, "send_to_steering")
+    fire(steering, application, "approve")
+    fire(lead, application, "submit")
+    db.session.refresh(application)
+    assert application.state == "submitted"
