@@ -84,25 +84,30 @@ def register_cli(app: Flask) -> None:
 
     @workflow.command("check")
     @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-    def workflow_check(files: tuple[Path, ...]) -> None:
-        """Validate workflow files (default: every file in workflows/)."""
-        from grants.workflow.loader import load_workflow_file  # noqa: PLC0415
-        from grants.workflow.registry import effects, guards  # noqa: PLC0415
-        from grants.workflow.yamlsource import SourceInvalid  # noqa: PLC0415
+    @click.option("--against-db", is_flag=True,
+                  help="Also list applications the current files would strand.")
+    def workflow_check(files: tuple[Path, ...], against_db: bool) -> None:
+        """Validate workflow files (default: every file in workflows/). Exit status 1 when a
+        file is invalid or an application needs a coordinator."""
+        from grants.definitions.check import check_against_db, check_files  # noqa: PLC0415
 
         directory = Path(current_app.config["WORKFLOWS_PATH"])
         paths = list(files) or sorted(directory.glob("*.yaml"))
-        failed = False
-        for path in paths:
-            try:
-                wf = load_workflow_file(path, guards.names(), effects.names())
-            except SourceInvalid as exc:
-                failed = True
-                for problem in exc.problems:
-                    click.echo(str(problem), err=True)
-            else:
-                click.echo(f"{path.stem} v{wf.version}: {len(wf.states)} states, "
-                           f"{len(wf.transitions)} transitions, initial '{wf.initial}' – OK")
+        valid, problems = check_files(paths, directory)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        for name, wf in valid.items():
+            click.echo(f"{name} v{wf.version}: {len(wf.states)} states, "
+                       f"{len(wf.transitions)} transitions, initial '{wf.initial}' – OK")
+        failed = bool(problems)
+        if against_db:
+            findings = check_against_db(valid)
+            for finding in findings:
+                click.echo(("ACTION: " if finding.needs_action else "note: ") + finding.message,
+                           err=finding.needs_action)
+            if not findings:
+                click.echo("Every application's state exists in the workflow it follows.")
+            failed = failed or any(f.needs_action for f in findings)
         if failed:
             sys.exit(1)
 

@@ -19,7 +19,7 @@ from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.db import db, utcnow
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
-from grants.processes import get_form, get_workflow
+from grants.processes import get_form, get_workflow, pin_workflow
 
 DEMO_DATA = Path(__file__).parent / "demo_data" / "sydost.yaml"
 DEMO_PASSWORD = "demo-password"
@@ -160,6 +160,7 @@ def seed(data_path: Path | None = None) -> str:
             workflow_name=workflow.name, workflow_version=workflow.version, form_name=form.name,
             state=workflow.initial)
         db.session.add(application)
+        pin_workflow(workflow)
         db.session.flush()
         db.session.add(TransitionRecord(application_id=application.id, transition="create",
                                         from_state="", to_state=workflow.initial,

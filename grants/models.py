@@ -4,12 +4,13 @@ from grants.accounts.models import User
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
 from grants.approvals.models import SteeringGroup, SteeringMember
 from grants.calls.models import Call, Funder
+from grants.definitions.models import DefinitionVersion
 from grants.documents.models import Document
 from grants.jobs.models import Job, JobStatus
 from grants.organisations.models import Organisation, OrganisationKind
 
 __all__ = [
-    "Application", "Call", "Document", "Funder", "Job", "JobStatus", "Organisation",
+    "Application", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
     "OrganisationKind", "SectionAnswer", "SteeringGroup", "SteeringMember", "TransitionRecord",
     "User",
 ]

@@ -15,7 +15,7 @@ from grants.calls.models import Call, Funder
 from grants.db import db, utcnow
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
-from grants.processes import get_workflow
+from grants.processes import get_workflow, pin_workflow
 
 PASSWORD = "demo-password"
 
@@ -56,6 +56,7 @@ class World:
                           workflow_name=workflow, workflow_version=definition.version,
                           form_name="standard", state=state or definition.initial)
         db.session.add(app)
+        pin_workflow(definition)
         db.session.flush()
         db.session.add(TransitionRecord(application_id=app.id, transition="create", from_state="",
                                         to_state=definition.initial, actor_id=self.users[lead].id))

@@ -26,5 +26,15 @@ class TransitionForm(FlaskForm):
                             render_kw={"rows": 3})
 
 
+class MoveForm(FlaskForm):
+    """A coordinator moves an application onto the current version of its workflow."""
+    state_version = HiddenField()
+    to_state = SelectField(_l("State in the current version"),
+                           validators=[DataRequired(message=_l("Choose a state."))])
+    comment = TextAreaField(_l("Reason"), validators=[
+        DataRequired(message=_l("Say why the application is moved.")), Length(max=5000)],
+        render_kw={"rows": 2})
+
+
 class PreviewForm(FlaskForm):
     pass

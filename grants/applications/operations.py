@@ -23,6 +23,7 @@ from grants.i18n import format_datetime_local, pick_label
 from grants.jobs.models import Job, JobStatus
 from grants.jobs.queue import enqueue_after_commit
 from grants.organisations.models import Organisation
+from grants.processes import pin_workflow
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
 from grants.workflow.registry import effects, guards
@@ -48,6 +49,7 @@ def create_application(*, actor: User, call: Call, organisation: Organisation, t
         title=title.strip(), language=language, workflow_name=workflow.name,
         workflow_version=workflow.version, form_name=form.name, state=workflow.initial)
     db.session.add(application)
+    pin_workflow(workflow)
     db.session.flush()
     db.session.add(TransitionRecord(application_id=application.id, transition="create",
                                     from_state="", to_state=workflow.initial, actor_id=actor.id))
@@ -170,6 +172,46 @@ def fire_transition(*, application: Application, roles: set[str], actor: User,
     db.session.commit()
     logger.info("application %s: %s (%s → %s) by user %s", application.id, transition.name,
                 from_state, transition.target, actor.id)
+    return record
+
+
+def move_to_current_workflow(*, application: Application, roles: set[str], actor: User,
+                             current: Workflow | None, to_state: str, comment: str,
+                             expected_state_version: int) -> TransitionRecord:
+    """A coordinator moves an application onto the current version of its workflow (needed
+    when the version it runs on lost its state or can no longer be loaded). Recorded."""
+    if "coordinator" not in roles:
+        raise OperationRefused(_("Only a coordinator can move an application to another "
+                                 "workflow version."))
+    if current is None:
+        raise OperationRefused(_("The workflow “%(name)s” no longer exists; a coordinator must "
+                                 "restore its file first.", name=application.workflow_name))
+    if to_state not in current.states:
+        raise OperationRefused(_("The current workflow has no state “%(state)s”.",
+                                 state=to_state))
+    comment = (comment or "").strip()
+    if not comment:
+        raise OperationRefused(_("Say why the application is moved."))
+    from_state = application.state
+    changed = db.session.execute(
+        update(Application)
+        .where(Application.id == application.id,
+               Application.state_version == expected_state_version)
+        .values(state=to_state, workflow_version=current.version,
+                state_version=Application.state_version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        db.session.rollback()
+        raise StaleState(_("Someone else changed the application at the same moment. The page "
+                           "now shows the current state; check it and try again."))
+    pin_workflow(current)
+    record = TransitionRecord(application_id=application.id, transition="workflow_update",
+                              from_state=from_state, to_state=to_state, actor_id=actor.id,
+                              comment=comment)
+    db.session.add(record)
+    db.session.commit()
+    logger.info("application %s moved to %s v%s state %s by user %s", application.id,
+                current.name, current.version, to_state, actor.id)
     return record
 
 

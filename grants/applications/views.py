@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from grants.applications import operations
 from grants.applications.access import load_application
 from grants.applications.errors import OperationRefused, StaleEdit, StaleState
-from grants.applications.forms import NewApplicationForm, PreviewForm, TransitionForm
+from grants.applications.forms import MoveForm, NewApplicationForm, PreviewForm, TransitionForm
 from grants.applications.guards import missing_fields
 from grants.applications.models import SectionAnswer, TransitionRecord
 from grants.calls.models import Call
@@ -24,15 +24,19 @@ from grants.jobs.models import Job
 from grants.organisations.models import Organisation
 from grants.processes import form_for, get_form, get_workflow, workflow_for
 from grants.workflow import engine
+from grants.workflow.definition import Workflow
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
 
 def _load(application_id: int):
+    """Load, check access, and resolve the workflow version the application runs on. A version
+    that can no longer be loaded gives an empty stand-in: the page shows a notice, nothing can
+    be changed until a coordinator moves the application to the current version."""
     application, roles = load_application(application_id, current_user, workflow_for)
-    workflow = workflow_for(application)
+    workflow = workflow_for(application) or Workflow.unavailable(application.workflow_name)
     form_def = form_for(application)
-    if workflow is None or form_def is None:
+    if form_def is None:
         abort(404)
     return application, roles, workflow, form_def
 
@@ -92,11 +96,21 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
     jobs = db.session.scalars(select(Job).where(Job.application_id == application.id)
                               .order_by(Job.id.desc()).limit(10)).all()
     transition_form = TransitionForm(state_version=application.state_version)
+    current = get_workflow(application.workflow_name)
+    move_form = None
+    if "coordinator" in roles and current is not None and (
+            state is None or current.version != application.workflow_version):
+        move_form = MoveForm(state_version=application.state_version,
+                             to_state=application.state if current.state(application.state)
+                             else current.initial)
+        move_form.to_state.choices = [SelectChoice(s.name, pick_label(s.label))
+                                      for s in current.states.values()]
     return render_template(
         "applications/show.html", application=application, roles=roles, workflow=workflow,
         form_def=form_def, answers=answers, state=state, missing=missing,
         missing_sections=missing_sections, editable=editable, transitions=transitions,
         history=history, jobs=jobs, transition_form=transition_form, preview_form=PreviewForm(),
+        current_workflow=current, move_form=move_form,
         comment_errors=comment_errors or {}), status
 
 
@@ -179,6 +193,35 @@ def transition(application_id: int, name: str):
     target = workflow.state(record.to_state)
     flash(_("Done: “%(transition)s”. The application is now in state “%(state)s”.",
             transition=label, state=pick_label(target.label)), "success")
+    return redirect(url_for(".show", application_id=application.id), 303)
+
+
+@bp.post("/<int:application_id>/workflow-version")
+def move_to_current_workflow(application_id: int):
+    application, roles, workflow, form_def = _load(application_id)
+    current = get_workflow(application.workflow_name)
+    form = MoveForm()
+    form.to_state.choices = [SelectChoice(s, s) for s in (current.states if current else {})]
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for(".show", application_id=application.id), 303)
+    try:
+        expected = int(form.state_version.data or -1)
+    except ValueError:
+        expected = -1
+    try:
+        operations.move_to_current_workflow(
+            application=application, roles=roles, actor=current_user, current=current,
+            to_state=form.to_state.data, comment=form.comment.data or "",
+            expected_state_version=expected)
+    except OperationRefused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("The application now follows version %(version)d of the workflow, in state "
+                "“%(state)s”.", version=current.version,
+                state=pick_label(current.states[form.to_state.data].label)), "success")
     return redirect(url_for(".show", application_id=application.id), 303)
 
 

@@ -54,9 +54,17 @@ class Workflow:
     states: dict[str, State]
     transitions: dict[str, Transition]
     source: Path | None = None
+    source_text: str = ""
 
     def state(self, name: str) -> State | None:
         return self.states.get(name)
 
     def transitions_from(self, state: str) -> list[Transition]:
         return [t for t in self.transitions.values() if state in t.sources]
+
+    @classmethod
+    def unavailable(cls, name: str) -> "Workflow":
+        """Stands in for a workflow version that can no longer be loaded: no states, so
+        nothing can be edited or fired until a coordinator moves the application."""
+        return cls(name=name, title=Label(name, name), version=0, initial="", roles=(),
+                   states={}, transitions={})

@@ -8,7 +8,7 @@ from typing import Any
 
 from grants.workflow.definition import (
     COMMENT_MODES, LANGUAGES, Label, State, Transition, Workflow)
-from grants.workflow.yamlsource import LocatedYaml, Problem, SourceInvalid, read_located_yaml
+from grants.workflow.yamlsource import LocatedYaml, Problem, SourceInvalid, parse_located_yaml
 
 TOP_KEYS = {"title", "version", "initial", "roles", "states", "transitions", "description"}
 STATE_KEYS = {"label", "edit", "view", "terminal", "description"}
@@ -219,10 +219,21 @@ def check_source(source: LocatedYaml, name: str, guards: set[str], effects: set[
                     roles=roles, states=states, transitions=transitions)
 
 
-def load_workflow_file(path: Path, guards: set[str], effects: set[str]) -> Workflow:
-    source = read_located_yaml(path, display_name=f"workflows/{path.name}")
-    workflow = check_source(source, path.stem, guards, effects)
-    return Workflow(**{**workflow.__dict__, "source": path})
+def load_workflow_file(path: Path, guards: set[str], effects: set[str],
+                       display_name: str | None = None) -> Workflow:
+    name = display_name or f"workflows/{path.name}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceInvalid([Problem(name, None, f"cannot read the file ({exc}).")]) from exc
+    return load_workflow_text(text, path.stem, guards, effects, display_name=name, path=path)
+
+
+def load_workflow_text(text: str, name: str, guards: set[str], effects: set[str], *,
+                       display_name: str, path: Path | None = None) -> Workflow:
+    """Validate workflow YAML given as text (a file, or a version stored in the database)."""
+    workflow = check_source(parse_located_yaml(text, display_name), name, guards, effects)
+    return Workflow(**{**workflow.__dict__, "source": path, "source_text": text})
 
 
 def load_workflows(directory: Path, guards: set[str], effects: set[str]) -> dict[str, Workflow]:
