@@ -65,7 +65,7 @@ translations: install
 # Refresh the catalogue after changing user-facing strings, then translate new entries.
 extract-messages: install
 	$(BIN)/pybabel extract -F grants/translations/babel.cfg -k _l -k lazy_gettext -o grants/translations/messages.pot .
-	$(BIN)/pybabel update -q -i grants/translations/messages.pot -d grants/translations -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i grants/translations/messages.pot -d grants/translations -D messages --no-fuzzy-matching
 
 # --- day-to-day ------------------------------------------------------------------------------
 migrate: install
