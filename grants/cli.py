@@ -111,6 +111,30 @@ def register_cli(app: Flask) -> None:
         if failed:
             sys.exit(1)
 
+    @workflow.command("show")
+    @click.argument("name")
+    @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]),
+                  default="mermaid", show_default=True)
+    @click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+    @click.option("--current", default=None, help="Highlight this state.")
+    def workflow_show(name: str, fmt: str, lang: str, current: str | None) -> None:
+        """Print a workflow as a Mermaid diagram, Graphviz DOT or SVG."""
+        from grants.processes import get_workflow  # noqa: PLC0415
+        from grants.workflow.diagram import to_dot, to_mermaid, to_svg  # noqa: PLC0415
+
+        wf = get_workflow(name)
+        if wf is None:
+            raise click.ClickException(f"No workflow '{name}'. Known: "
+                                       f"{', '.join(sorted(current_app.extensions['grants.workflows']))}.")
+        if current is not None and current not in wf.states:
+            raise click.ClickException(f"'{name}' has no state '{current}'.")
+        if fmt == "mermaid":
+            click.echo(to_mermaid(wf, lang, current=current), nl=False)
+        elif fmt == "dot":
+            click.echo(to_dot(wf, lang, current=current).source, nl=False)
+        else:
+            click.echo(to_svg(wf, lang, current=current))
+
     app.cli.add_command(demo)
     app.cli.add_command(applications)
     app.cli.add_command(workflow)

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from grants.accounts.models import User
 from grants.db import db
 from grants.extensions import login_manager
+from grants.labels import guard_label, part_label, role_label
 from grants.i18n import current_locale, format_date_local, format_datetime_local, format_money, pick_label
 
 logger = logging.getLogger(__name__)
@@ -36,10 +37,12 @@ def register_web(app: Flask) -> None:
     from grants.accounts.views import bp as accounts_bp  # noqa: PLC0415
     from grants.applications.views import bp as applications_bp  # noqa: PLC0415
     from grants.dashboard import bp as dashboard_bp  # noqa: PLC0415
+    from grants.definitions.views import bp as workflows_bp  # noqa: PLC0415
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(applications_bp)
+    app.register_blueprint(workflows_bp)
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in to continue.")
@@ -113,3 +116,6 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["label"] = pick_label
     app.jinja_env.globals["pick_label"] = pick_label
     app.jinja_env.globals["current_locale"] = current_locale
+    app.jinja_env.globals["part_label"] = part_label
+    app.jinja_env.filters["role_label"] = role_label
+    app.jinja_env.filters["guard_label"] = guard_label

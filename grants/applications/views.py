@@ -23,6 +23,7 @@ from grants.i18n import current_locale, pick_label
 from grants.jobs.models import Job
 from grants.organisations.models import Organisation
 from grants.processes import form_for, get_form, get_workflow, workflow_for
+from grants.definitions.views import workflow_svg
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
 
@@ -111,6 +112,9 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
         missing_sections=missing_sections, editable=editable, transitions=transitions,
         history=history, jobs=jobs, transition_form=transition_form, preview_form=PreviewForm(),
         current_workflow=current, move_form=move_form,
+        workflow_picture=workflow_svg(workflow, current=application.state,
+                                      available=tuple(t.name for t in transitions))
+        if workflow.states else None,
         comment_errors=comment_errors or {}), status
 
 
