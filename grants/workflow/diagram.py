@@ -29,8 +29,8 @@ def to_dot(workflow: Workflow, locale: str = "sv", *, current: str | None = None
                ranksep="0.5", label=graphviz.escape(_label(workflow.title, locale)),
                labelloc="t", fontsize="14")
     graph.attr("node", shape="box", style="rounded,filled", fillcolor="#ffffff", color=MUTED,
-               fontname="DejaVu Sans", fontsize="11", fontcolor="#1b2430", margin="0.15,0.08")
-    graph.attr("edge", color="#8a94a1", fontname="DejaVu Sans", fontsize="9",
+               fontname="DejaVu Sans", fontsize="13", fontcolor="#1b2430", margin="0.15,0.08")
+    graph.attr("edge", color="#8a94a1", fontname="DejaVu Sans", fontsize="11",
                fontcolor=MUTED, arrowsize="0.7")
     for state in workflow.states.values():
         attrs = {}
@@ -40,7 +40,7 @@ def to_dot(workflow: Workflow, locale: str = "sv", *, current: str | None = None
             attrs["peripheries"] = "2"
         if state.name == current:
             attrs.update(fillcolor=BRAND, fontcolor="#ffffff", color=BRAND, penwidth="2")
-        graph.node(state.name, graphviz.escape(_label(state.label, locale)), id=f"state-{state.name}",
+        graph.node(state.name, graphviz.escape(_label(state.label, locale)), id=f"state__{state.name}",
                    **attrs)
     for transition in workflow.transitions.values():
         for source in transition.sources:
@@ -49,7 +49,7 @@ def to_dot(workflow: Workflow, locale: str = "sv", *, current: str | None = None
                 attrs.update(color=HIGHLIGHT, fontcolor=HIGHLIGHT, penwidth="2.2")
             graph.edge(source, transition.target,
                        label=graphviz.escape(_label(transition.label, locale)),
-                       id=f"transition-{transition.name}-{source}", **attrs)
+                       id=f"transition__{transition.name}__{source}", **attrs)
     return graph
 
 
