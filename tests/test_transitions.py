@@ -79,7 +79,8 @@ def test_guard_lists_what_is_missing(login_as, world):
     html = fire(lead, application, "send_to_partners").get_data(as_text=True)
     assert "”Skicka till partnerna för bekräftelse” går inte ännu:" in html
     assert "Syfte och mål: ”Syfte och mål” är inte ifyllt." in html
-    assert "Sökt belopp: ”Sökt belopp (kronor)” är inte ifyllt." in html
+    assert "Sökt belopp: ”Sökt belopp (kronor)” är inte ifyllt. (villkor: alla obligatoriska " \
+        "fält ifyllda)" in html
     db.session.refresh(application)
     assert application.state == "draft" and len(history(application)) == 1
 

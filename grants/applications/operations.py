@@ -21,6 +21,7 @@ from grants.documents.rendering import document_fingerprint, find_document
 from grants.forms.definition import FormDef
 from grants.i18n import format_datetime_local, pick_label
 from grants.jobs.models import Job, JobStatus
+from grants.labels import guard_label
 from grants.jobs.queue import enqueue_after_commit
 from grants.organisations.models import Organisation
 from grants.processes import pin_workflow
@@ -144,7 +145,9 @@ def fire_transition(*, application: Application, roles: set[str], actor: User,
                             answers=answers, comment=comment)
     problems: list[str] = []
     for guard_name in transition.requires:
-        problems.extend(guards.get(guard_name)(ctx))
+        problems.extend(_("%(problem)s (condition: %(guard)s)", problem=problem,
+                          guard=guard_label(guard_name))
+                        for problem in guards.get(guard_name)(ctx))
     if problems:
         raise OperationRefused(_("“%(transition)s” is not possible yet:",
                                  transition=pick_label(transition.label)), details=problems)
