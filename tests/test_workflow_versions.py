@@ -18,14 +18,22 @@ def changed_app(app, tmp_path, redis_url):
     """A second app on the same database whose workflows/ differs: the next release."""
     directory = tmp_path / "next-workflows"
     shutil.copytree(PROJECT_ROOT / "workflows", directory)
+    built = []
 
     def build(edit):
         path = directory / "joint_application.yaml"
         path.write_text(edit(path.read_text()))
         settings = make_settings(tmp_path / "next", app.config["SQLALCHEMY_DATABASE_URI"],
                                  redis_url, workflows_path=directory)
-        return create_app(settings=settings)
-    return build
+        built.append(create_app(settings=settings))
+        return built[-1]
+    yield build
+    # Objects of the first app's session must not be touched inside the second app's context
+    # (they would borrow its connections): tests take plain ids first.
+    for next_app in built:  # close its connections before the database is truncated
+        with next_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def rename_draft(text: str) -> str:
@@ -35,15 +43,15 @@ def rename_draft(text: str) -> str:
 
 
 def test_application_keeps_the_version_it_started_on(changed_app, world):
-    application = world.new_application(answers=FULL_ANSWERS)
+    application_id = world.new_application(answers=FULL_ANSWERS).id
     next_app = changed_app(rename_draft)
     with next_app.app_context():
         lead = Browser(next_app)
         lead.login("lead@demo.test")
-        page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+        page = lead.get(f"/applications/{application_id}").get_data(as_text=True)
         assert "följer version 2 av sitt flöde" in page and "nuvarande versionen är 3" in page
         # v2 rules still apply: the lead can still edit and send it on.
-        assert lead.post(f"/applications/{application.id}/sections/aims",
+        assert lead.post(f"/applications/{application_id}/sections/aims",
                          {"aims": "Nytt", "version": "1"}).status_code == 303
         result = next_app.test_cli_runner().invoke(args=["workflow", "check", "--against-db"])
         assert result.exit_code == 0, result.output
@@ -55,35 +63,36 @@ def test_unloadable_version_shows_a_notice_and_a_coordinator_moves_it(changed_ap
     application = world.new_application(answers=FULL_ANSWERS)
     application.workflow_version = 1  # a version that was never stored
     db.session.commit()
+    application_id = application.id
     next_app = changed_app(rename_draft)
     with next_app.app_context():
         result = next_app.test_cli_runner().invoke(args=["workflow", "check", "--against-db"])
         assert result.exit_code == 1
         assert f"stranded (version 1 of 'joint_application' can no longer be loaded): " \
-               f"{application.id}" in result.output
+               f"{application_id}" in result.output
         lead = Browser(next_app)
         lead.login("lead@demo.test")
-        page = lead.get(f"/applications/{application.id}")
+        page = lead.get(f"/applications/{application_id}")
         assert page.status_code == 200
         assert "kan inte längre läsas in" in page.get_data(as_text=True)
-        refused = lead.post(f"/applications/{application.id}/sections/aims",
+        refused = lead.post(f"/applications/{application_id}/sections/aims",
                             {"aims": "x", "version": "1"}, follow_redirects=True)
         assert "Du kan inte ändra" in refused.get_data(as_text=True)
         # Only a coordinator may move it, with a reason.
-        assert lead.post(f"/applications/{application.id}/workflow-version",
+        assert lead.post(f"/applications/{application_id}/workflow-version",
                          {"to_state": "drafting", "comment": "x", "state_version": "1"},
                          follow_redirects=True).status_code == 200
         coordinator = Browser(next_app)
         coordinator.login("coordinator@demo.test")
-        page = coordinator.get(f"/applications/{application.id}").get_data(as_text=True)
+        page = coordinator.get(f"/applications/{application_id}").get_data(as_text=True)
         assert "Flytta till den nuvarande flödesversionen (3)" in page
-        moved = coordinator.post(f"/applications/{application.id}/workflow-version",
+        moved = coordinator.post(f"/applications/{application_id}/workflow-version",
                                  {"to_state": "drafting", "comment": "Ny flödesversion",
                                   "state_version": "1"}, follow_redirects=True)
         assert "följer nu version 3 av flödet" in moved.get_data(as_text=True)
         db.session.remove()
     db.session.expire_all()
-    application = db.session.get(Application, application.id)
+    application = db.session.get(Application, application_id)
     assert (application.state, application.workflow_version) == ("drafting", 3)
     record = db.session.scalars(select(TransitionRecord).order_by(TransitionRecord.id.desc())).first()
     assert (record.transition, record.from_state, record.to_state, record.comment) == (
