@@ -71,3 +71,32 @@ def pick_label(label: dict | object | None, locale: str | None = None) -> str:
     if isinstance(label, dict):
         return label.get(key) or label.get("sv") or ""
     return getattr(label, key)
+
+
+def format_number(value: int | None, locale: str | None = None) -> str:
+    if value is None:
+        return ""
+    locale = locale or current_locale()
+    return format_decimal(value, locale="en_GB" if locale.startswith("en") else "sv_SE")
+
+
+def format_iso_date(value: str | None, locale: str | None = None) -> str:
+    """'2027-03-31' → '31 mars 2027' / '31 March 2027'."""
+    if not value:
+        return ""
+    from datetime import date  # noqa: PLC0415
+    locale = locale or current_locale()
+    return babel_format_date(date.fromisoformat(value), "d MMMM y",
+                             locale="en_GB" if locale.startswith("en") else "sv_SE")
+
+
+def format_filesize(size: int | None, locale: str | None = None) -> str:
+    if size is None:
+        return ""
+    locale = locale or current_locale()
+    babel_locale = "en_GB" if locale.startswith("en") else "sv_SE"
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{format_decimal(round(size / 1024), locale=babel_locale)} kB"
+    return f"{format_decimal(round(size / 1048576, 1), locale=babel_locale)} MB"

@@ -5,12 +5,12 @@ from grants.applications.models import Application, SectionAnswer, TransitionRec
 from grants.approvals.models import SteeringGroup, SteeringMember
 from grants.calls.models import Call, Funder
 from grants.definitions.models import DefinitionVersion
-from grants.documents.models import Document
+from grants.documents.models import Attachment, Document
 from grants.jobs.models import Job, JobStatus
 from grants.organisations.models import Organisation, OrganisationKind
 
 __all__ = [
-    "Application", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
+    "Application", "Attachment", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
     "OrganisationKind", "SectionAnswer", "SteeringGroup", "SteeringMember", "TransitionRecord",
     "User",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Flask, flash, redirect, render_template, request, url_for
@@ -13,7 +14,9 @@ from grants.accounts.models import User
 from grants.db import db
 from grants.extensions import login_manager
 from grants.labels import guard_label, part_label, role_label
-from grants.i18n import current_locale, format_date_local, format_datetime_local, format_money, pick_label
+from grants.forms.richtext import render_markdown
+from grants.i18n import (current_locale, format_filesize, format_iso_date, format_number)
+from grants.i18n import format_date_local, format_datetime_local, format_money, pick_label
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,14 @@ def load_user(session_id: str) -> User | None:
     if user is None or user.session_generation != generation or not user.is_active_account:
         return None
     return user
+
+
+def condition_value_label(value, form_field) -> str:
+    """How a condition's value reads: an option's label, or yes/no."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    option = form_field.option_label(value) if form_field is not None else None
+    return f"“{pick_label(option)}”" if option else f"“{value}”"
 
 
 def register_web(app: Flask) -> None:
@@ -111,6 +122,12 @@ def register_web(app: Flask) -> None:
                             "contact your coordinator."))
 
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["isodate"] = format_iso_date
+    app.jinja_env.filters["filesize"] = format_filesize
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["lower_json"] = lambda v: json.dumps(v)
+    app.jinja_env.filters["condition_value"] = condition_value_label
     app.jinja_env.filters["datetime"] = format_datetime_local
     app.jinja_env.filters["date"] = format_date_local
     app.jinja_env.filters["label"] = pick_label

@@ -12,6 +12,14 @@ class OperationRefused(Exception):
         self.details = details or []
 
 
+class FieldsRefused(OperationRefused):
+    """Values that fail a rule only the server can check (file content, table rows)."""
+
+    def __init__(self, message: str, *, field_errors: dict[str, list[str]]):
+        super().__init__(message)
+        self.field_errors = field_errors
+
+
 class StaleEdit(OperationRefused):
     """Someone else saved this section since the form was loaded."""
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.db import utcnow
-from grants.forms.definition import FormDef
+from grants.forms.definition import FormDef, field_is_shown, is_empty
 from grants.i18n import format_datetime_local, pick_label
 from grants.workflow.definition import Workflow
 from grants.workflow.registry import effects, guards
@@ -29,14 +29,21 @@ class TransitionContext:
 
 
 def missing_fields(form: FormDef, answers: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
-    """(section key, field id) of every required field without a value."""
+    """(section key, field id) of every required field (that applies) without a value, and of
+    tables with fewer rows than they need."""
     missing = []
     for section in form.sections:
         values = answers.get(section.key, {})
         for form_field in section.fields:
+            if not field_is_shown(form, form_field, answers):
+                continue
             value = values.get(form_field.id)
-            if form_field.required and (value is None or (isinstance(value, str)
-                                                          and not value.strip())):
+            if isinstance(value, str):
+                value = value.strip()
+            if form_field.type == "table":
+                if len(value or []) < max(form_field.min_rows, 1 if form_field.required else 0):
+                    missing.append((section.key, form_field.id))
+            elif form_field.required and is_empty(value):
                 missing.append((section.key, form_field.id))
     return missing
 

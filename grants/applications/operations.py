@@ -3,6 +3,7 @@ permission and rules, changes rows, writes history and job rows, and commits onc
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -11,13 +12,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from grants.accounts.models import User
-from grants.applications.errors import OperationRefused, StaleEdit, StaleState
+from grants.applications.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
 from grants.applications.guards import TransitionContext
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
 from grants.applications.snapshot import build_snapshot
 from grants.calls.models import Call
 from grants.db import db, utcnow
+from grants.documents.models import Attachment
 from grants.documents.rendering import document_fingerprint, find_document
+from grants.documents.uploads import KIND_MIME, identify, safe_filename
 from grants.forms.definition import FormDef
 from grants.i18n import format_datetime_local, pick_label
 from grants.jobs.models import Job, JobStatus
@@ -61,7 +64,8 @@ def create_application(*, actor: User, call: Call, organisation: Organisation, t
 
 def save_section(*, application: Application, roles: set[str], actor: User, workflow: Workflow,
                  form: FormDef, section_key: str, values: dict[str, Any],
-                 expected_version: int) -> SectionAnswer:
+                 expected_version: int, remove_files: frozenset[str] = frozenset()
+                 ) -> SectionAnswer:
     """Save one section. Refused when this user may not edit it in this state, or when someone
     else saved it since `expected_version` (StaleEdit carries their text so nothing is lost)."""
     section = form.section(section_key)
@@ -73,7 +77,42 @@ def save_section(*, application: Application, roles: set[str], actor: User, work
         raise OperationRefused(_("“%(section)s” cannot be edited by you while the application "
                                  "is in state “%(state)s”.",
                                  section=pick_label(section.title), state=state_label))
-    clean = {f.id: values.get(f.id) for f in section.fields}
+    row_before = db.session.scalar(select(SectionAnswer).where(
+        SectionAnswer.application_id == application.id, SectionAnswer.section_key == section_key))
+    previous = dict(row_before.data or {}) if row_before else {}
+    clean = {f.id: values.get(f.id) for f in section.fields if f.type != "file"}
+    field_errors: dict[str, list[str]] = {}
+    for f in section.fields:
+        if f.type != "file":
+            continue
+        upload = values.get(f.id)
+        if upload is not None:
+            content = upload.read()
+            kind = identify(content)
+            if kind is None or kind not in f.accept:
+                field_errors[f.id] = [_("The file is not of an accepted kind (%(kinds)s). Its "
+                                        "content was checked, not its name.",
+                                        kinds=", ".join(k.upper() for k in f.accept))]
+                continue
+            attachment = Attachment(application_id=application.id, field_id=f.id,
+                                    filename=safe_filename(upload.filename, kind), kind=kind,
+                                    mime_type=KIND_MIME[kind], size=len(content),
+                                    sha256=hashlib.sha256(content).hexdigest(), content=content,
+                                    uploaded_by_id=actor.id)
+            db.session.add(attachment)
+            db.session.flush()
+            clean[f.id] = attachment.as_value()
+        elif f.id in remove_files:
+            clean[f.id] = None
+        else:
+            clean[f.id] = previous.get(f.id)
+    if field_errors:
+        db.session.rollback()
+        raise FieldsRefused(_("Nothing was saved: check the fields marked below."),
+                            field_errors=field_errors)
+    # Values of fields that are no longer part of the form are kept, never dropped.
+    known = {f.id for f in section.fields}
+    clean.update({k: v for k, v in previous.items() if k not in known})
 
     # Serialise against transitions: the state must still be the one we checked.
     still_here = db.session.execute(
@@ -85,8 +124,7 @@ def save_section(*, application: Application, roles: set[str], actor: User, work
         raise StaleState(_("The application changed state while you were editing. Reload the "
                            "page; your text is still in the form below."))
 
-    row = db.session.scalar(select(SectionAnswer).where(
-        SectionAnswer.application_id == application.id, SectionAnswer.section_key == section_key))
+    row = row_before
     if row is None:
         if expected_version != 0:
             db.session.rollback()

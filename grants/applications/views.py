@@ -11,14 +11,17 @@ from wtforms.fields.choices import SelectChoice
 
 from grants.applications import operations
 from grants.applications.access import load_application
-from grants.applications.errors import OperationRefused, StaleEdit, StaleState
+from grants.applications.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
 from grants.applications.forms import MoveForm, NewApplicationForm, PreviewForm, TransitionForm
 from grants.applications.guards import missing_fields
 from grants.applications.models import SectionAnswer, TransitionRecord
 from grants.calls.models import Call
 from grants.db import db, utcnow
-from grants.documents.models import Document
-from grants.forms.builder import section_form_class, values_from_form
+from grants.documents.models import Attachment, Document
+from grants.documents.uploads import content_disposition
+from grants.forms.definition import field_is_shown
+from grants.forms.builder import (form_data_from_values, relax_hidden_fields,
+                                  section_form_class, table_row_problems, values_from_form)
 from grants.i18n import current_locale, pick_label
 from grants.jobs.models import Job
 from grants.organisations.models import Organisation
@@ -97,6 +100,8 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
     jobs = db.session.scalars(select(Job).where(Job.application_id == application.id)
                               .order_by(Job.id.desc()).limit(10)).all()
     transition_form = TransitionForm(state_version=application.state_version)
+    hidden_fields = {f.id for s in form_def.sections for f in s.fields
+                     if not field_is_shown(form_def, f, answers)}
     current = get_workflow(application.workflow_name)
     move_form = None
     if "coordinator" in roles and current is not None and (
@@ -111,7 +116,9 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
         form_def=form_def, answers=answers, state=state, missing=missing,
         missing_sections=missing_sections, editable=editable, transitions=transitions,
         history=history, jobs=jobs, transition_form=transition_form, preview_form=PreviewForm(),
-        current_workflow=current, move_form=move_form,
+        current_workflow=current, move_form=move_form, hidden_fields=hidden_fields,
+        attachment_url=lambda attachment_id: url_for(
+            ".attachment", application_id=application.id, attachment_id=attachment_id),
         workflow_picture=workflow_svg(workflow, current=application.state,
                                       available=tuple(t.name for t in transitions))
         if workflow.states else None,
@@ -133,43 +140,77 @@ def edit_section(application_id: int, section_key: str):
     row = db.session.scalar(select(SectionAnswer).where(
         SectionAnswer.application_id == application.id, SectionAnswer.section_key == section.key))
     saved = row.data if row else {}
+    locale = current_locale()
     FormClass = section_form_class(section, call_limit=application.call.max_chars_per_field,
                                    max_amount=application.call.max_requested_amount,
-                                   locale=current_locale())
+                                   locale=locale)
     if request.method == "POST":
         form = FormClass()
     else:
-        form = FormClass(data={**saved, "version": row.version if row else 0})
+        form = FormClass(data={**form_data_from_values(section, saved),
+                               "version": row.version if row else 0})
+    answers = operations.load_answers(application.id)
+    hidden = relax_hidden_fields(form, section, form_def, answers)
     conflict = None
+    extra_errors: dict[str, list[str]] = {}
+    add_row = request.form.get("add_row") if request.method == "POST" else None
+    if add_row and add_row in {f.id for f in section.fields if f.type == "table"}:
+        # "Add a row" re-shows the form with one more row; nothing is saved yet.
+        if len(form[add_row].entries) < form[add_row].max_entries:
+            form[add_row].append_entry()
+        return _render_section(application, section, form, form_def, workflow, saved, hidden,
+                               None, {}, 200)
     if form.validate_on_submit():
+        values = values_from_form(section, form)
+        for f in section.fields:
+            if f.type == "table" and f.id not in hidden:
+                problems = table_row_problems(f, values[f.id], locale)
+                if problems:
+                    extra_errors[f.id] = problems
         try:
             expected = int(form.version.data or 0)
         except ValueError:
             expected = -1
-        try:
-            operations.save_section(application=application, roles=roles, actor=current_user,
-                                    workflow=workflow, form=form_def, section_key=section.key,
-                                    values=values_from_form(section, form),
-                                    expected_version=expected)
-        except StaleEdit as stale:
-            conflict = stale
-            form.version.data = stale.current_version
-            form.form_errors.append(stale.message)
-        except OperationRefused as refused:
-            form.form_errors.append(refused.message)
+        if extra_errors:
+            form.form_errors.append(_("Nothing was saved: check the fields marked below."))
         else:
-            flash(_("“%(section)s” was saved.", section=pick_label(section.title)), "success")
-            if request.form.get("next_section"):
-                keys = [s.key for s in form_def.sections]
-                index = keys.index(section.key)
-                if index + 1 < len(keys):
-                    return redirect(url_for(".edit_section", application_id=application.id,
-                                            section_key=keys[index + 1]), 303)
-            return redirect(url_for(".show", application_id=application.id), 303)
-    status = 409 if conflict else (422 if form.errors or form.form_errors else 200)
+            try:
+                operations.save_section(
+                    application=application, roles=roles, actor=current_user,
+                    workflow=workflow, form=form_def, section_key=section.key, values=values,
+                    expected_version=expected,
+                    remove_files=frozenset(request.form.getlist("remove_file")))
+            except StaleEdit as stale:
+                conflict = stale
+                form.version.data = stale.current_version
+                form.form_errors.append(stale.message)
+            except FieldsRefused as refused:
+                extra_errors = refused.field_errors
+                form.form_errors.append(refused.message)
+            except OperationRefused as refused:
+                form.form_errors.append(refused.message)
+            else:
+                flash(_("“%(section)s” was saved.", section=pick_label(section.title)),
+                      "success")
+                if request.form.get("next_section"):
+                    keys = [s.key for s in form_def.sections]
+                    index = keys.index(section.key)
+                    if index + 1 < len(keys):
+                        return redirect(url_for(".edit_section", application_id=application.id,
+                                                section_key=keys[index + 1]), 303)
+                return redirect(url_for(".show", application_id=application.id), 303)
+    status = 409 if conflict else (422 if form.errors or form.form_errors or extra_errors
+                                   else 200)
+    return _render_section(application, section, form, form_def, workflow, saved, hidden,
+                           conflict, extra_errors, status)
+
+
+def _render_section(application, section, form, form_def, workflow, saved, hidden, conflict,
+                    extra_errors, status):
     return render_template("applications/section.html", application=application,
                            section=section, form=form, form_def=form_def, conflict=conflict,
-                           workflow=workflow), status
+                           workflow=workflow, saved=saved, hidden=hidden,
+                           extra_errors=extra_errors), status
 
 
 @bp.post("/<int:application_id>/transitions/<name>")
@@ -256,13 +297,28 @@ def job_status(application_id: int, job_id: int):
     })
 
 
+@bp.get("/<int:application_id>/attachments/<int:attachment_id>")
+def attachment(application_id: int, attachment_id: int):
+    application, *_rest = _load(application_id)
+    stored = db.session.get(Attachment, attachment_id)
+    if stored is None or stored.application_id != application.id:
+        abort(404)
+    return _download(stored.content, stored.mime_type, stored.filename)
+
+
+def _download(content: bytes, mime_type: str, filename: str) -> Response:
+    """Always a download, never rendered inline: user files cannot run in our origin."""
+    response = Response(content, mimetype=mime_type)
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
 @bp.get("/<int:application_id>/documents/<int:document_id>")
 def download(application_id: int, document_id: int):
     application, *_rest = _load(application_id)
     document = db.session.get(Document, document_id)
     if document is None or document.application_id != application.id:
         abort(404)
-    response = Response(document.content, mimetype=document.mime_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return _download(document.content, document.mime_type, document.filename)

@@ -37,6 +37,9 @@ class Call(db.Model):
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
     workflow_name: Mapped[str] = mapped_column(String(100))
     form_name: Mapped[str] = mapped_column(String(100))
+    # The version of the form file when the call opened (applications show the current file;
+    # values of fields removed since are kept and shown as no longer part of the form).
+    form_version: Mapped[int | None] = mapped_column(Integer, default=None)
     max_chars_per_field: Mapped[int | None] = mapped_column(Integer, default=None)
     max_requested_amount: Mapped[int | None] = mapped_column(BigInteger, default=None)
     steering_group_id: Mapped[int | None] = mapped_column(ForeignKey("steering_group.id"),

@@ -31,3 +31,30 @@ class Document(db.Model):
 
     def __repr__(self) -> str:
         return f"<Document {self.id} {self.kind} {self.sha256[:12]}>"
+
+
+class Attachment(db.Model):
+    """An uploaded file (letter of intent, CV, budget …), stored in the database."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"),
+                                                index=True)
+    field_id: Mapped[str | None] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def as_value(self) -> dict:
+        """What a file field stores in the section's JSON."""
+        return {"attachment_id": self.id, "filename": self.filename, "kind": self.kind,
+                "size": self.size, "sha256": self.sha256}
+
+    def __repr__(self) -> str:
+        return f"<Attachment {self.id} {self.filename!r}>"

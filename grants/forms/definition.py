@@ -1,22 +1,60 @@
 """Form definitions (workflows/forms/*.yaml): sections and typed fields, labels in sv and en.
 
-One definition drives the WTForms form, server validation, completeness, the page and the PDF."""
+One definition drives the WTForms form, server validation, completeness, the page, the PDF and
+the JSON export: no field is described twice. Format: docs/forms.md."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grants.workflow.definition import LANGUAGES, Label
-from grants.workflow.yamlsource import LocatedYaml, Problem, SourceInvalid, read_located_yaml
+from grants.workflow.yamlsource import (
+    LocatedYaml, Problem, SourceInvalid, parse_located_yaml)
 
-FIELD_TYPES = ("text", "longtext", "money")
+FIELD_TYPES = ("text", "longtext", "richtext", "integer", "money", "date", "choice",
+               "multichoice", "yesno", "table", "file")
+COLUMN_TYPES = ("text", "integer", "money", "date", "choice")
+TEXT_TYPES = ("text", "longtext", "richtext")
 PARTS = ("common", "partner_part")
 TOP_KEYS = {"title", "version", "sections", "description"}
-SECTION_KEYS = {"key", "title", "fields", "part", "description"}
-FIELD_KEYS = {"id", "type", "label", "help", "required", "max_chars", "max_value"}
-DEFAULT_TEXT_LIMIT = {"text": 200, "longtext": 4000}
+SECTION_KEYS = {"key", "title", "fields", "part", "description", "help"}
+FIELD_KEYS = {"id", "type", "label", "help", "required", "max_chars", "min_value", "max_value",
+              "options", "columns", "min_rows", "max_rows", "show_when", "accept"}
+COLUMN_KEYS = {"id", "type", "label", "required", "options", "max_chars"}
+OPTION_KEYS = {"value", "label"}
+CONDITION_KEYS = {"field", "equals", "in"}
+FILE_KINDS = ("pdf", "docx", "xlsx", "odt", "png", "jpg")
+DEFAULT_TEXT_LIMIT = {"text": 200, "longtext": 4000, "richtext": 8000}
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: Label
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str
+    type: str
+    label: Label
+    required: bool = False
+    options: tuple[Option, ...] = ()
+    max_chars: int | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Show a field only when another field has one of these values."""
+    field: str
+    values: tuple[Any, ...]
+
+    def holds(self, value: Any) -> bool:
+        if isinstance(value, list):
+            return any(v in self.values for v in value)
+        return value in self.values
 
 
 @dataclass(frozen=True)
@@ -24,14 +62,21 @@ class FieldDef:
     id: str
     type: str
     label: Label
-    help: Label | None
-    required: bool
+    help: Label | None = None
+    required: bool = False
     max_chars: int | None = None
+    min_value: int | None = None
     max_value: int | None = None
+    options: tuple[Option, ...] = ()
+    columns: tuple[Column, ...] = ()
+    min_rows: int = 0
+    max_rows: int = 50
+    show_when: Condition | None = None
+    accept: tuple[str, ...] = FILE_KINDS
 
     @property
     def is_text(self) -> bool:
-        return self.type in ("text", "longtext")
+        return self.type in TEXT_TYPES
 
     def char_limit(self, call_limit: int | None) -> int | None:
         """The tighter of the field's own limit and the call's limit per text field."""
@@ -40,6 +85,9 @@ class FieldDef:
         limits = [x for x in (self.max_chars or DEFAULT_TEXT_LIMIT[self.type], call_limit) if x]
         return min(limits) if limits else None
 
+    def option_label(self, value: Any) -> Label | None:
+        return next((o.label for o in self.options if o.value == value), None)
+
 
 @dataclass(frozen=True)
 class SectionDef:
@@ -47,6 +95,7 @@ class SectionDef:
     title: Label
     part: str
     fields: tuple[FieldDef, ...]
+    help: Label | None = None
 
 
 @dataclass(frozen=True)
@@ -55,110 +104,269 @@ class FormDef:
     title: Label
     version: int
     sections: tuple[SectionDef, ...]
+    source_text: str = field(default="", compare=False)
 
     def section(self, key: str) -> SectionDef | None:
         return next((s for s in self.sections if s.key == key), None)
 
+    def field(self, field_id: str) -> FieldDef | None:
+        return next((f for s in self.sections for f in s.fields if f.id == field_id), None)
 
-def _label(problems: list[Problem], src: LocatedYaml, value: Any, what: str, *path: Any,
-           required: bool = True) -> Label | None:
-    if value is None and not required:
-        return None
-    if not isinstance(value, dict):
-        problems.append(src.problem(f"{what} needs text in Swedish and English, e.g. "
-                                    f"{{sv: Bakgrund, en: Background}}.", *path))
-        return Label("", "")
-    for lang in LANGUAGES:
-        if not isinstance(value.get(lang), str) or not value.get(lang).strip():
-            problems.append(src.problem(f"{what} has no '{lang}' text: add {lang}: <text>.", *path))
-    return Label(str(value.get("sv", "")), str(value.get("en", "")))
+    def section_of(self, field_id: str) -> SectionDef | None:
+        return next((s for s in self.sections if any(f.id == field_id for f in s.fields)), None)
 
 
-def check_form_source(src: LocatedYaml, name: str) -> FormDef:
-    problems: list[Problem] = src.duplicate_key_problems()
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def field_is_shown(form: FormDef, form_field: FieldDef, answers: dict[str, dict[str, Any]]) -> bool:
+    """Whether a conditional field applies, given all saved answers (by section)."""
+    condition = form_field.show_when
+    if condition is None:
+        return True
+    section = form.section_of(condition.field)
+    value = answers.get(section.key, {}).get(condition.field) if section else None
+    return condition.holds(value)
+
+
+class _Checker:
+    def __init__(self, src: LocatedYaml):
+        self.src = src
+        self.problems: list[Problem] = src.duplicate_key_problems()
+
+    def add(self, message: str, *path: Any) -> None:
+        self.problems.append(self.src.problem(message, *path))
+
+    def keys(self, mapping: dict, allowed: set[str], what: str, *path: Any) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.add(f"unknown key '{key}' in {what}. Allowed keys: "
+                         f"{', '.join(sorted(allowed))}.", *path, key)
+
+    def label(self, value: Any, what: str, *path: Any, required: bool = True) -> Label | None:
+        if value is None and not required:
+            return None
+        if not isinstance(value, dict):
+            self.add(f"{what} needs text in Swedish and English, e.g. "
+                     f"{{sv: Bakgrund, en: Background}}.", *path)
+            return Label("", "")
+        for lang in LANGUAGES:
+            text = value.get(lang)
+            if not isinstance(text, str) or not text.strip():
+                self.add(f"{what} has no '{lang}' text: add {lang}: <text>.", *path)
+        for lang in value:
+            if lang not in LANGUAGES:
+                self.add(f"{what} has text in unknown language '{lang}' (use sv and en).",
+                         *path, lang)
+        return Label(str(value.get("sv", "") or ""), str(value.get("en", "") or ""))
+
+    def whole(self, value: Any, what: str, *path: Any, minimum: int = 0) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            self.add(f"{what} must be a whole number ≥ {minimum}.", *path)
+            return None
+        return value
+
+    def options(self, raw: Any, what: str, *path: Any) -> tuple[Option, ...]:
+        if not isinstance(raw, list) or not raw:
+            self.add(f"{what} needs 'options': a list of {{value, label}}.", *path)
+            return ()
+        result, seen = [], set()
+        for index, item in enumerate(raw):
+            if not isinstance(item, dict):
+                self.add(f"option {index + 1} of {what} must be a mapping with value and label.",
+                         *path, index)
+                continue
+            self.keys(item, OPTION_KEYS, f"an option of {what}", *path, index)
+            value = item.get("value")
+            if not isinstance(value, str) or not value:
+                self.add(f"option {index + 1} of {what} needs a 'value' (text).", *path, index)
+                continue
+            if value in seen:
+                self.add(f"option value '{value}' is used twice in {what}.", *path, index)
+            seen.add(value)
+            result.append(Option(value, self.label(item.get("label"), f"option '{value}' of {what}",
+                                                   *path, index, "label")))
+        return tuple(result)
+
+
+def _check_field(c: _Checker, fdata: dict, fpath: tuple, fallback_id: str) -> FieldDef:
+    c.keys(fdata, FIELD_KEYS, "a field", *fpath)
+    fid = fdata.get("id")
+    if not isinstance(fid, str) or not fid.isidentifier():
+        c.add("a field needs an 'id' made of letters, digits and _.", *fpath)
+        fid = fallback_id
+    ftype = fdata.get("type")
+    if ftype not in FIELD_TYPES:
+        c.add(f"field '{fid}' has unknown type '{ftype}'. Known types: "
+              f"{', '.join(FIELD_TYPES)}.", *fpath, "type")
+        ftype = "text"
+    what = f"field '{fid}'"
+    label = c.label(fdata.get("label"), what, *fpath, "label")
+    help_ = c.label(fdata.get("help"), f"help of {what}", *fpath, "help", required=False)
+    max_chars = c.whole(fdata.get("max_chars"), f"'max_chars' of {what}", *fpath, "max_chars",
+                        minimum=1)
+    min_value = c.whole(fdata.get("min_value"), f"'min_value' of {what}", *fpath, "min_value")
+    max_value = c.whole(fdata.get("max_value"), f"'max_value' of {what}", *fpath, "max_value",
+                        minimum=1)
+    options: tuple[Option, ...] = ()
+    if ftype in ("choice", "multichoice"):
+        options = c.options(fdata.get("options"), what, *fpath, "options")
+    columns: list[Column] = []
+    min_rows = c.whole(fdata.get("min_rows"), f"'min_rows' of {what}", *fpath, "min_rows") or 0
+    max_rows = c.whole(fdata.get("max_rows"), f"'max_rows' of {what}", *fpath, "max_rows",
+                       minimum=1) or 50
+    if ftype == "table":
+        raw_columns = fdata.get("columns")
+        if not isinstance(raw_columns, list) or not raw_columns:
+            c.add(f"{what} is a table and needs 'columns'.", *fpath, "columns")
+            raw_columns = []
+        seen: set[str] = set()
+        for cindex, cdata in enumerate(raw_columns):
+            cpath = fpath + ("columns", cindex)
+            if not isinstance(cdata, dict):
+                c.add(f"column {cindex + 1} of {what} must be a mapping.", *cpath)
+                continue
+            c.keys(cdata, COLUMN_KEYS, f"a column of {what}", *cpath)
+            cid = cdata.get("id")
+            if not isinstance(cid, str) or not cid.isidentifier():
+                c.add(f"column {cindex + 1} of {what} needs an 'id'.", *cpath)
+                cid = f"col{cindex}"
+            elif cid in seen:
+                c.add(f"column id '{cid}' is used twice in {what}.", *cpath, "id")
+            seen.add(cid)
+            ctype = cdata.get("type", "text")
+            if ctype not in COLUMN_TYPES:
+                c.add(f"column '{cid}' of {what} has unknown type '{ctype}'. Column types: "
+                      f"{', '.join(COLUMN_TYPES)}.", *cpath, "type")
+                ctype = "text"
+            columns.append(Column(
+                cid, ctype, c.label(cdata.get("label"), f"column '{cid}' of {what}", *cpath,
+                                    "label"),
+                bool(cdata.get("required")),
+                c.options(cdata.get("options"), f"column '{cid}'", *cpath, "options")
+                if ctype == "choice" else (),
+                c.whole(cdata.get("max_chars"), f"'max_chars' of column '{cid}'", *cpath,
+                        "max_chars", minimum=1)))
+        if min_rows > max_rows:
+            c.add(f"'min_rows' of {what} is larger than 'max_rows'.", *fpath, "min_rows")
+    accept = FILE_KINDS
+    if ftype == "file" and fdata.get("accept") is not None:
+        raw_accept = fdata.get("accept")
+        if not isinstance(raw_accept, list) or not all(k in FILE_KINDS for k in raw_accept):
+            c.add(f"'accept' of {what} must list file kinds among {', '.join(FILE_KINDS)}.",
+                  *fpath, "accept")
+        else:
+            accept = tuple(raw_accept)
+    condition = None
+    raw_condition = fdata.get("show_when")
+    if raw_condition is not None:
+        if not isinstance(raw_condition, dict) or "field" not in raw_condition or not (
+                "equals" in raw_condition or "in" in raw_condition):
+            c.add(f"'show_when' of {what} must name a field and a value, e.g. "
+                  f"{{field: has_partners, equals: true}}.", *fpath, "show_when")
+        else:
+            c.keys(raw_condition, CONDITION_KEYS, f"'show_when' of {what}", *fpath, "show_when")
+            values = raw_condition.get("in", [raw_condition.get("equals")])
+            condition = Condition(str(raw_condition["field"]),
+                                  tuple(values if isinstance(values, list) else [values]))
+    return FieldDef(fid, str(ftype), label, help_, bool(fdata.get("required")), max_chars,
+                    min_value, max_value, options, tuple(columns), min_rows, max_rows, condition,
+                    accept)
+
+
+def check_form_source(src: LocatedYaml, name: str, text: str = "") -> FormDef:
+    c = _Checker(src)
     data = src.data
     if not isinstance(data, dict):
         raise SourceInvalid([src.problem("a form file must be a mapping with title, version "
                                          "and sections.")])
-    for key in data:
-        if key not in TOP_KEYS:
-            problems.append(src.problem(f"unknown key '{key}' in the form. Allowed keys: "
-                                        f"{', '.join(sorted(TOP_KEYS))}.", key))
-    title = _label(problems, src, data.get("title"), "the form title", "title")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        problems.append(src.problem("'version' must be a whole number ≥ 1.", "version"))
+    c.keys(data, TOP_KEYS, "the form")
+    title = c.label(data.get("title"), "the form title", "title")
+    version = c.whole(data.get("version"), "'version'", "version", minimum=1)
+    if version is None:
+        if "version" not in data:
+            c.add("'version' is missing: give the form a version number and bump it on change.")
         version = 0
     sections: list[SectionDef] = []
     seen_sections: set[str] = set()
-    seen_fields: set[str] = set()
+    field_paths: dict[str, tuple] = {}
     raw_sections = data.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
-        problems.append(src.problem("'sections' must be a list of sections.", "sections"))
+        c.add("'sections' must be a list of sections.", "sections")
         raw_sections = []
     for sindex, sdata in enumerate(raw_sections):
         spath = ("sections", sindex)
         if not isinstance(sdata, dict):
-            problems.append(src.problem("each section must be a mapping with key, title, fields.",
-                                        *spath))
+            c.add("each section must be a mapping with key, title and fields.", *spath)
             continue
-        for key in sdata:
-            if key not in SECTION_KEYS:
-                problems.append(src.problem(f"unknown key '{key}' in a section. Allowed keys: "
-                                            f"{', '.join(sorted(SECTION_KEYS))}.", *spath, key))
+        c.keys(sdata, SECTION_KEYS, "a section", *spath)
         skey = sdata.get("key")
         if not isinstance(skey, str) or not skey.isidentifier():
-            problems.append(src.problem("a section needs a 'key' made of letters, digits and _.",
-                                        *spath))
+            c.add("a section needs a 'key' made of letters, digits and _.", *spath)
             skey = f"section_{sindex}"
         elif skey in seen_sections:
-            problems.append(src.problem(f"section key '{skey}' is used twice.", *spath, "key"))
+            c.add(f"section key '{skey}' is used twice.", *spath, "key")
         seen_sections.add(skey)
-        stitle = _label(problems, src, sdata.get("title"), f"section '{skey}'", *spath, "title")
+        stitle = c.label(sdata.get("title"), f"section '{skey}'", *spath, "title")
+        shelp = c.label(sdata.get("help"), f"help of section '{skey}'", *spath, "help",
+                        required=False)
         part = sdata.get("part", "common")
         if part not in PARTS:
-            problems.append(src.problem(f"'part' of section '{skey}' must be one of "
-                                        f"{', '.join(PARTS)}.", *spath, "part"))
+            c.add(f"'part' of section '{skey}' must be one of {', '.join(PARTS)}.", *spath, "part")
+            part = "common"
         fields: list[FieldDef] = []
-        for findex, fdata in enumerate(sdata.get("fields") or []):
+        raw_fields = sdata.get("fields")
+        if not isinstance(raw_fields, list) or not raw_fields:
+            c.add(f"section '{skey}' has no fields.", *spath)
+            raw_fields = []
+        for findex, fdata in enumerate(raw_fields):
             fpath = spath + ("fields", findex)
             if not isinstance(fdata, dict):
-                problems.append(src.problem("each field must be a mapping with id, type, label.",
-                                            *fpath))
+                c.add("each field must be a mapping with id, type and label.", *fpath)
                 continue
-            for key in fdata:
-                if key not in FIELD_KEYS:
-                    problems.append(src.problem(f"unknown key '{key}' in a field. Allowed keys: "
-                                                f"{', '.join(sorted(FIELD_KEYS))}.", *fpath, key))
-            fid = fdata.get("id")
-            if not isinstance(fid, str) or not fid.isidentifier():
-                problems.append(src.problem("a field needs an 'id' made of letters, digits and _.",
-                                            *fpath))
-                fid = f"field_{sindex}_{findex}"
-            elif fid in seen_fields:
-                problems.append(src.problem(f"field id '{fid}' is used twice in this form.",
-                                            *fpath, "id"))
-            seen_fields.add(fid)
-            ftype = fdata.get("type")
-            if ftype not in FIELD_TYPES:
-                problems.append(src.problem(f"field '{fid}' has unknown type '{ftype}'. Known "
-                                            f"types: {', '.join(FIELD_TYPES)}.", *fpath, "type"))
-            label = _label(problems, src, fdata.get("label"), f"field '{fid}'", *fpath, "label")
-            help_ = _label(problems, src, fdata.get("help"), f"help of field '{fid}'",
-                           *fpath, "help", required=False)
-            for number_key in ("max_chars", "max_value"):
-                value = fdata.get(number_key)
-                if value is not None and (not isinstance(value, int) or value < 1):
-                    problems.append(src.problem(f"'{number_key}' of field '{fid}' must be a "
-                                                f"whole number ≥ 1.", *fpath, number_key))
-            fields.append(FieldDef(fid, str(ftype), label, help_, bool(fdata.get("required")),
-                                   fdata.get("max_chars"), fdata.get("max_value")))
-        if not fields:
-            problems.append(src.problem(f"section '{skey}' has no fields.", *spath))
-        sections.append(SectionDef(skey, stitle, str(part), tuple(fields)))
-    if problems:
-        raise SourceInvalid(problems)
-    return FormDef(name, title, version, tuple(sections))
+            form_field = _check_field(c, fdata, fpath, f"field_{sindex}_{findex}")
+            if form_field.id in field_paths:
+                c.add(f"field id '{form_field.id}' is used twice in this form; ids must be "
+                      f"unique across all sections.", *fpath, "id")
+            field_paths.setdefault(form_field.id, fpath)
+            fields.append(form_field)
+        sections.append(SectionDef(skey, stitle, str(part), tuple(fields), shelp))
+    all_fields = {f.id: f for s in sections for f in s.fields}
+    for section in sections:
+        for form_field in section.fields:
+            condition = form_field.show_when
+            if condition is None:
+                continue
+            path = field_paths.get(form_field.id, ()) + ("show_when",)
+            target = all_fields.get(condition.field)
+            if target is None:
+                c.add(f"'show_when' of field '{form_field.id}' names field '{condition.field}', "
+                      f"which is not in this form.", *path)
+            elif target.id == form_field.id:
+                c.add(f"field '{form_field.id}' cannot depend on itself.", *path)
+            elif target.type in ("choice", "multichoice") and not all(
+                    any(o.value == v for o in target.options) for v in condition.values):
+                c.add(f"'show_when' of field '{form_field.id}' names a value that field "
+                      f"'{target.id}' does not offer.", *path)
+    if c.problems:
+        raise SourceInvalid(c.problems)
+    return FormDef(name, title, version, tuple(sections), source_text=text)
+
+
+def load_form_text(text: str, name: str, display_name: str) -> FormDef:
+    return check_form_source(parse_located_yaml(text, display_name), name, text)
+
+
+def load_form_file(path: Path, display_name: str | None = None) -> FormDef:
+    name = display_name or f"workflows/forms/{path.name}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceInvalid([Problem(name, None, f"cannot read the file ({exc}).")]) from exc
+    return load_form_text(text, path.stem, name)
 
 
 def load_forms(directory: Path) -> dict[str, FormDef]:
@@ -166,8 +374,7 @@ def load_forms(directory: Path) -> dict[str, FormDef]:
     problems: list[Problem] = []
     for path in sorted(directory.glob("*.yaml")):
         try:
-            src = read_located_yaml(path, display_name=f"workflows/forms/{path.name}")
-            forms[path.stem] = check_form_source(src, path.stem)
+            forms[path.stem] = load_form_file(path)
         except SourceInvalid as exc:
             problems.extend(exc.problems)
     if problems:
