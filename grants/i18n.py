@@ -100,3 +100,15 @@ def format_filesize(size: int | None, locale: str | None = None) -> str:
     if size < 1024 * 1024:
         return f"{format_decimal(round(size / 1024), locale=babel_locale)} kB"
     return f"{format_decimal(round(size / 1048576, 1), locale=babel_locale)} MB"
+
+
+def option_text(definition, value, locale: str | None = None) -> str:
+    """The label of a choice value, from a field or column definition (object or snapshot
+    dict); the raw value when the option no longer exists."""
+    options = definition["options"] if isinstance(definition, dict) else definition.options
+    for option in options:
+        option_value = option["value"] if isinstance(option, dict) else option.value
+        if option_value == value:
+            label = option["label"] if isinstance(option, dict) else option.label
+            return pick_label(label, locale)
+    return str(value)

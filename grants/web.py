@@ -15,7 +15,8 @@ from grants.db import db
 from grants.extensions import login_manager
 from grants.labels import guard_label, part_label, role_label
 from grants.forms.richtext import render_markdown
-from grants.i18n import (current_locale, format_filesize, format_iso_date, format_number)
+from grants.i18n import (current_locale, format_filesize, format_iso_date, format_number,
+                         option_text)
 from grants.i18n import format_date_local, format_datetime_local, format_money, pick_label
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ def register_web(app: Flask) -> None:
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["option_text"] = option_text
     app.jinja_env.filters["isodate"] = format_iso_date
     app.jinja_env.filters["filesize"] = format_filesize
     app.jinja_env.filters["markdown"] = render_markdown

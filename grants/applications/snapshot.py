@@ -1,7 +1,8 @@
 """A plain, canonical picture of an application's content, and its SHA-256 fingerprint.
 
-PDFs are rendered from a snapshot (never from live rows), so the same content always gives the
-same document, and a PDF can be matched to the exact version it shows."""
+PDFs and the JSON export are made from a snapshot (never from live rows), so the same content
+always gives the same document, and a document can be matched to the exact version it shows.
+The snapshot carries the form's labels and options too, so it reads on its own."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import json
 from typing import Any
 
 from grants.applications.models import Application
-from grants.forms.definition import FormDef
+from grants.forms.definition import FieldDef, FormDef, field_is_shown
 
-SNAPSHOT_SCHEMA = 1
+SNAPSHOT_SCHEMA = 2
 
 
 def canonical_json(data: Any) -> str:
@@ -23,23 +24,50 @@ def fingerprint(data: Any) -> str:
     return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
+def _label(label) -> dict[str, str] | None:
+    return {"sv": label.sv, "en": label.en} if label is not None else None
+
+
+def _options(options) -> list[dict[str, Any]]:
+    return [{"value": o.value, "label": _label(o.label)} for o in options]
+
+
+def field_snapshot(form_field: FieldDef, value: Any, shown: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": form_field.id, "type": form_field.type,
+                            "label": _label(form_field.label), "value": value, "shown": shown}
+    if form_field.options:
+        data["options"] = _options(form_field.options)
+    if form_field.columns:
+        data["columns"] = [{"id": c.id, "type": c.type, "label": _label(c.label),
+                            "options": _options(c.options)} for c in form_field.columns]
+    return data
+
+
 def build_snapshot(application: Application, form: FormDef,
                    answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """`answers` maps section key → saved field values."""
     call = application.call
-    sections = []
+    sections, attachments, removed = [], [], []
     for section in form.sections:
         values = answers.get(section.key, {})
-        sections.append({
-            "key": section.key,
-            "title": {"sv": section.title.sv, "en": section.title.en},
-            "fields": [{
-                "id": field.id,
-                "type": field.type,
-                "label": {"sv": field.label.sv, "en": field.label.en},
-                "value": values.get(field.id),
-            } for field in section.fields],
-        })
+        fields = []
+        for form_field in section.fields:
+            shown = field_is_shown(form, form_field, answers)
+            value = values.get(form_field.id)
+            fields.append(field_snapshot(form_field, value, shown))
+            if form_field.type == "file" and value and shown:
+                attachments.append(dict(value, field=form_field.id,
+                                        label=_label(form_field.label)))
+        known = {f.id for f in section.fields}
+        removed.extend({"section": section.key, "id": key, "value": value}
+                       for key, value in sorted(values.items()) if key not in known)
+        sections.append({"key": section.key, "title": _label(section.title),
+                         "part": section.part, "fields": fields})
+    known_sections = {s.key for s in form.sections}
+    for key, values in sorted(answers.items()):
+        if key not in known_sections:
+            removed.extend({"section": key, "id": fid, "value": value}
+                           for fid, value in sorted(values.items()))
     requested = next((f["value"] for s in sections for f in s["fields"]
                       if f["id"] == "requested_amount"), None)
     return {
@@ -66,4 +94,6 @@ def build_snapshot(application: Application, form: FormDef,
         },
         "form": {"name": form.name, "version": form.version},
         "sections": sections,
+        "attachments": attachments,
+        "removed_fields": removed,
     }

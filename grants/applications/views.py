@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for,
                    Response)
 from flask_babel import gettext as _
@@ -14,6 +16,7 @@ from grants.applications.access import load_application
 from grants.applications.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
 from grants.applications.forms import MoveForm, NewApplicationForm, PreviewForm, TransitionForm
 from grants.applications.guards import missing_fields
+from grants.applications.snapshot import build_snapshot, fingerprint
 from grants.applications.models import SectionAnswer, TransitionRecord
 from grants.calls.models import Call
 from grants.db import db, utcnow
@@ -295,6 +298,17 @@ def job_status(application_id: int, job_id: int):
         "document_url": url_for(".download", application_id=application.id,
                                 document_id=job.document_id) if job.document_id else None,
     })
+
+
+@bp.get("/<int:application_id>/export.json")
+def export_json(application_id: int):
+    """The application's content as JSON: the same snapshot the PDF is made from."""
+    application, _roles, _workflow, form_def = _load(application_id)
+    snapshot = build_snapshot(application, form_def, operations.load_answers(application.id))
+    body = json.dumps({"fingerprint": fingerprint(snapshot), "snapshot": snapshot},
+                      ensure_ascii=False, indent=2, sort_keys=True)
+    return _download(body.encode("utf-8"), "application/json",
+                     f"ansokan-{application.id}.json")
 
 
 @bp.get("/<int:application_id>/attachments/<int:attachment_id>")

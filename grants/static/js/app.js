@@ -39,3 +39,33 @@
     }, 1500);
   }
 }());
+
+// Conditional fields: show a field only when the field it depends on has a matching value.
+(function () {
+  "use strict";
+  var dependents = document.querySelectorAll("[data-show-when]");
+  if (!dependents.length) { return; }
+  document.documentElement.classList.add("js");
+  function currentValues(name) {
+    var inputs = document.querySelectorAll("[name='" + name + "']");
+    var values = [];
+    inputs.forEach(function (input) {
+      if ((input.type === "radio" || input.type === "checkbox") && !input.checked) { return; }
+      var v = input.value;
+      values.push(v === "yes" ? "true" : v === "no" ? "false" : JSON.stringify(v));
+    });
+    return values;
+  }
+  function update() {
+    dependents.forEach(function (el) {
+      var name = el.getAttribute("data-show-when");
+      if (!document.querySelector("[name='" + name + "']")) { return; }  // decided by the server
+      var wanted = el.getAttribute("data-show-values").split("|");
+      var have = currentValues(el.getAttribute("data-show-when"));
+      var show = have.some(function (v) { return wanted.indexOf(v) !== -1; });
+      el.classList.toggle("is-hidden-by-condition", !show);
+    });
+  }
+  document.addEventListener("change", update);
+  update();
+}());
