@@ -87,18 +87,24 @@ def register_cli(app: Flask) -> None:
     @click.option("--against-db", is_flag=True,
                   help="Also list applications the current files would strand.")
     def workflow_check(files: tuple[Path, ...], against_db: bool) -> None:
-        """Validate workflow files (default: every file in workflows/). Exit status 1 when a
-        file is invalid or an application needs a coordinator."""
+        """Validate workflow and form files (default: every file in workflows/ and
+        workflows/forms/). Exit status 1 when a file is invalid or an application needs a
+        coordinator."""
         from grants.definitions.check import check_against_db, check_files  # noqa: PLC0415
 
         directory = Path(current_app.config["WORKFLOWS_PATH"])
-        paths = list(files) or sorted(directory.glob("*.yaml"))
-        valid, problems = check_files(paths, directory)
+        paths = list(files) or (sorted(directory.glob("*.yaml"))
+                                + sorted((directory / "forms").glob("*.yaml")))
+        valid, forms, problems = check_files(paths, directory)
         for problem in problems:
             click.echo(str(problem), err=True)
         for name, wf in valid.items():
             click.echo(f"{name} v{wf.version}: {len(wf.states)} states, "
                        f"{len(wf.transitions)} transitions, initial '{wf.initial}' – OK")
+        for name, form in forms.items():
+            fields = sum(len(s.fields) for s in form.sections)
+            click.echo(f"form {name} v{form.version}: {len(form.sections)} sections, "
+                       f"{fields} fields – OK")
         failed = bool(problems)
         if against_db:
             findings = check_against_db(valid)

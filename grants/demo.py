@@ -127,21 +127,24 @@ def seed(data_path: Path | None = None) -> str:
     calls_spec = [
         ("Kulturrådet", "Utvecklingsbidrag för bibliotek 2027",
          "Stöd till projekt som utvecklar folkbibliotekens verksamhet, särskilt digital "
-         "delaktighet och läsfrämjande.", 75, 4000, 2_000_000, "joint_application"),
+         "delaktighet och läsfrämjande.", 75, 4000, 2_000_000, "joint_application",
+         "kulturradet_utveckling"),
         ("ESF-rådet", "Kompetensutveckling för digital delaktighet",
          "Gemensam kompetensutveckling för bibliotekspersonal i sydost.", 100, 6000, 8_000_000,
-         "two_stage"),
+         "two_stage", "esf_kompetens"),
         ("Region Kalmar län", "Regionalt utvecklingsbidrag, bibliotek",
          "Mindre bidrag för samverkan mellan kommunerna i länet.", 45, 2500, 300_000,
-         "single_stage"),
+         "single_stage", "region_smabidrag"),
     ]
     calls = {}
-    for funder_short, title, description, days, max_chars, max_amount, workflow_name in calls_spec:
+    for (funder_short, title, description, days, max_chars, max_amount, workflow_name,
+         form_name) in calls_spec:
         call = db.session.scalar(select(Call).where(Call.title == title))
         if call is None:
             call = Call(funder_id=funders[funder_short].id, title=title, description=description,
                         opens_at=utcnow() - timedelta(days=14), deadline_at=_deadline_in(days),
-                        workflow_name=workflow_name, form_name="standard",
+                        workflow_name=workflow_name, form_name=form_name,
+                        form_version=get_form(form_name).version,
                         max_chars_per_field=max_chars, max_requested_amount=max_amount,
                         steering_group_id=group.id)
             db.session.add(call)
@@ -151,9 +154,9 @@ def seed(data_path: Path | None = None) -> str:
 
     title = "Digital delaktighet i sydost – bibliotek som navet"
     if db.session.scalar(select(Application).where(Application.title == title)) is None:
-        workflow = get_workflow("joint_application")
-        form = get_form("standard")
         call = calls["Utvecklingsbidrag för bibliotek 2027"]
+        workflow = get_workflow(call.workflow_name)
+        form = get_form(call.form_name)
         application = Application(
             call_id=call.id, lead_organisation_id=orgs["Kalmar stadsbibliotek"].id,
             lead_user_id=users["lead@demo.test"].id, title=title, language="sv",
@@ -167,9 +170,14 @@ def seed(data_path: Path | None = None) -> str:
                                         actor_id=users["lead@demo.test"].id))
         texts = {
             "summary": {"summary": "Biblioteken i Kalmar, Kronobergs och Blekinge län bygger "
-                        "tillsammans upp digitala vägledare som når äldre och nyanlända."},
+                        "tillsammans upp digitala vägledare som når äldre och nyanlända.",
+                        "start_date": "2027-08-15", "end_date": "2029-06-30"},
             "background": {"background": "Många invånare i sydöstra Sverige står utanför den "
-                           "digitala välfärden. Biblioteken möter dem varje dag."},
+                           "**digitala välfärden**. Biblioteken möter dem varje dag:\n\n"
+                           "- äldre som inte kan använda BankID\n- nyanlända som söker "
+                           "samhällsinformation"},
+            "target_groups": {"target_groups": [{"group": "Äldre över 70 år", "count": 600},
+                                                {"group": "Nyanlända", "count": 250}]},
         }
         for key, values in texts.items():
             db.session.add(SectionAnswer(application_id=application.id, section_key=key,

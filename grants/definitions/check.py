@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from grants.applications.models import Application
 from grants.db import db
 from grants.definitions.models import DefinitionVersion
+from grants.forms.definition import FormDef, load_form_file
 from grants.processes import sha256_text, stored_workflow
 from grants.workflow.definition import Workflow
 from grants.workflow.loader import load_workflow_file
@@ -25,16 +26,27 @@ def display_name(path: Path, directory: Path) -> str:
         return str(path)
 
 
-def check_files(paths: list[Path], directory: Path) -> tuple[dict[str, Workflow], list[Problem]]:
-    valid: dict[str, Workflow] = {}
+def is_form_file(path: Path) -> bool:
+    return path.parent.name == "forms"
+
+
+def check_files(paths: list[Path], directory: Path
+                ) -> tuple[dict[str, Workflow], dict[str, FormDef], list[Problem]]:
+    """Workflow files and form files (those in a `forms/` folder), every problem of each."""
+    workflows: dict[str, Workflow] = {}
+    forms: dict[str, FormDef] = {}
     problems: list[Problem] = []
     for path in paths:
         try:
-            valid[path.stem] = load_workflow_file(path, guards.names(), effects.names(),
-                                                  display_name=display_name(path, directory))
+            if is_form_file(path):
+                forms[path.stem] = load_form_file(path, display_name(path, directory))
+            else:
+                workflows[path.stem] = load_workflow_file(
+                    path, guards.names(), effects.names(),
+                    display_name=display_name(path, directory))
         except SourceInvalid as exc:
             problems.extend(exc.problems)
-    return valid, problems
+    return workflows, forms, problems
 
 
 @dataclass(frozen=True)

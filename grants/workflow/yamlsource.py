@@ -95,7 +95,8 @@ def parse_located_yaml(text: str, name: str) -> LocatedYaml:
         what = exc.problem or str(exc)
         raise SourceInvalid([Problem(
             name, line, f"YAML syntax error: {what}. Check indentation and quoting on this line "
-                        f"(a value containing ':' must be quoted).")]) from exc
+                        f"(text containing ':', '?', '#' or ',' inside {{...}} must be in "
+                        f"quotes).")]) from exc
     except yaml.YAMLError as exc:
         raise SourceInvalid([Problem(name, None, f"YAML error: {exc}")]) from exc
     lines: dict[Path_, int] = {}
