@@ -49,12 +49,13 @@ class World:
 
     def new_application(self, *, state: str | None = None, answers: dict | None = None,
                         lead: str = "lead", title: str = "Läslyftet i sydost – åäö",
-                        workflow: str = "joint_application") -> Application:
+                        workflow: str = "joint_application", form: str = "standard"
+                        ) -> Application:
         definition = get_workflow(workflow)
         app = Application(call_id=self.call.id, lead_organisation_id=self.orgs["kalmar"].id,
                           lead_user_id=self.users[lead].id, title=title, language="sv",
                           workflow_name=workflow, workflow_version=definition.version,
-                          form_name="standard", state=state or definition.initial)
+                          form_name=form, state=state or definition.initial)
         db.session.add(app)
         pin_workflow(definition)
         db.session.flush()
