@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from grants.applications.models import Application
-from grants.forms.definition import FieldDef, FormDef, field_is_shown
+from grants.forms.definition import FieldDef, FormDef, field_is_shown, removed_values
 
 SNAPSHOT_SCHEMA = 2
 
@@ -47,7 +47,7 @@ def build_snapshot(application: Application, form: FormDef,
                    answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """`answers` maps section key → saved field values."""
     call = application.call
-    sections, attachments, removed = [], [], []
+    sections, attachments = [], []
     for section in form.sections:
         values = answers.get(section.key, {})
         fields = []
@@ -58,16 +58,8 @@ def build_snapshot(application: Application, form: FormDef,
             if form_field.type == "file" and value and shown:
                 attachments.append(dict(value, field=form_field.id,
                                         label=_label(form_field.label)))
-        known = {f.id for f in section.fields}
-        removed.extend({"section": section.key, "id": key, "value": value}
-                       for key, value in sorted(values.items()) if key not in known)
         sections.append({"key": section.key, "title": _label(section.title),
                          "part": section.part, "fields": fields})
-    known_sections = {s.key for s in form.sections}
-    for key, values in sorted(answers.items()):
-        if key not in known_sections:
-            removed.extend({"section": key, "id": fid, "value": value}
-                           for fid, value in sorted(values.items()))
     requested = next((f["value"] for s in sections for f in s["fields"]
                       if f["id"] == "requested_amount"), None)
     return {
@@ -95,5 +87,5 @@ def build_snapshot(application: Application, form: FormDef,
         "form": {"name": form.name, "version": form.version},
         "sections": sections,
         "attachments": attachments,
-        "removed_fields": removed,
+        "removed_fields": removed_values(form, answers),
     }

@@ -22,7 +22,7 @@ from grants.calls.models import Call
 from grants.db import db, utcnow
 from grants.documents.models import Attachment, Document
 from grants.documents.uploads import content_disposition
-from grants.forms.definition import field_is_shown
+from grants.forms.definition import field_is_shown, removed_values
 from grants.forms.builder import (form_data_from_values, relax_hidden_fields,
                                   section_form_class, table_row_problems, values_from_form)
 from grants.i18n import current_locale, pick_label
@@ -120,6 +120,7 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
         missing_sections=missing_sections, editable=editable, transitions=transitions,
         history=history, jobs=jobs, transition_form=transition_form, preview_form=PreviewForm(),
         current_workflow=current, move_form=move_form, hidden_fields=hidden_fields,
+        removed=removed_values(form_def, answers),
         attachment_url=lambda attachment_id: url_for(
             ".attachment", application_id=application.id, attachment_id=attachment_id),
         workflow_picture=workflow_svg(workflow, current=application.state,

@@ -130,6 +130,17 @@ def field_is_shown(form: FormDef, form_field: FieldDef, answers: dict[str, dict[
     return condition.holds(value)
 
 
+def removed_values(form: FormDef, answers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Saved values of fields (or whole sections) no longer in the form: kept, never dropped."""
+    known = {s.key: {f.id for f in s.fields} for s in form.sections}
+    removed = []
+    for section_key in sorted(answers):
+        for field_id, value in sorted(answers[section_key].items()):
+            if field_id not in known.get(section_key, set()) and not is_empty(value):
+                removed.append({"section": section_key, "id": field_id, "value": value})
+    return removed
+
+
 class _Checker:
     def __init__(self, src: LocatedYaml):
         self.src = src

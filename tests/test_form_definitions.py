@@ -1,0 +1,165 @@
+"""Form files: every validation rule names file and line; versions keep values."""
+
+import shutil
+import textwrap
+
+import pytest
+from sqlalchemy import select
+
+from grants import create_app
+from grants.applications.models import SectionAnswer
+from grants.config import PROJECT_ROOT
+from grants.db import db
+from grants.forms.definition import load_form_text
+from grants.workflow.yamlsource import SourceInvalid
+from tests.conftest import Browser, make_settings
+from tests.factories import FULL_ANSWERS
+
+BASE = textwrap.dedent("""\
+    title: {sv: Test, en: Test}
+    version: 1
+    sections:
+      - key: one
+        title: {sv: Ett, en: One}
+        fields:
+          - id: kind
+            type: choice
+            label: {sv: Sort, en: Kind}
+            options:
+              - {value: a, label: {sv: A, en: A}}
+              - {value: b, label: {sv: B, en: B}}
+          - id: details
+            type: longtext
+            label: {sv: Detaljer, en: Details}
+            show_when: {field: kind, equals: b}
+      - key: two
+        title: {sv: Två, en: Two}
+        fields:
+          - id: rows
+            type: table
+            label: {sv: Rader, en: Rows}
+            columns:
+              - {id: name, type: text, label: {sv: Namn, en: Name}}
+    """)
+
+
+def problems_of(text):
+    with pytest.raises(SourceInvalid) as raised:
+        load_form_text(text, "test", "workflows/forms/test.yaml")
+    return [str(p) for p in raised.value.problems]
+
+
+def line_of(text, fragment, occurrence=1):
+    index = -1
+    for _ in range(occurrence):
+        index = text.index(fragment, index + 1)
+    return text[:index].count("\n") + 1
+
+
+def test_base_form_is_valid():
+    form = load_form_text(BASE, "test", "x")
+    assert [f.id for s in form.sections for f in s.fields] == ["kind", "details", "rows"]
+
+
+CASES = [
+    ("yaml syntax", lambda t: t.replace("title: {sv: Ett, en: One}", "title: {sv: Ett, en: One"),
+     "YAML syntax error", None),
+    ("unknown key", lambda t: t.replace("      - id: details\n        type: longtext",
+                                        "      - id: details\n        typ: longtext"),
+     "unknown key 'typ' in a field", "typ: longtext"),
+    ("unknown field type", lambda t: t.replace("type: longtext", "type: essay"),
+     "field 'details' has unknown type 'essay'", "type: essay"),
+    ("unknown column type", lambda t: t.replace("{id: name, type: text,", "{id: name, type: blob,"),
+     "column 'name' of field 'rows' has unknown type 'blob'", "{id: name, type: blob,"),
+    ("duplicate id", lambda t: t.replace("- id: rows", "- id: kind"),
+     "field id 'kind' is used twice in this form", ("- id: kind", 2)),
+    ("condition on a missing field", lambda t: t.replace("{field: kind, equals: b}",
+                                                         "{field: sort, equals: b}"),
+     "'show_when' of field 'details' names field 'sort', which is not in this form",
+     "show_when: {field: sort"),
+    ("condition on a value not offered", lambda t: t.replace("equals: b}", "equals: c}"),
+     "names a value that field 'kind' does not offer", "show_when"),
+    ("missing label language", lambda t: t.replace("label: {sv: Detaljer, en: Details}",
+                                                   "label: {sv: Detaljer}"),
+     "field 'details' has no 'en' text", "label: {sv: Detaljer}"),
+    ("choice without options", lambda t: t.replace(
+        "        options:\n          - {value: a, label: {sv: A, en: A}}\n"
+        "          - {value: b, label: {sv: B, en: B}}\n", "").replace(
+        "show_when: {field: kind, equals: b}", "show_when: {field: kind, in: []}"),
+     "field 'kind' needs 'options'", "- id: kind"),
+    ("table without columns", lambda t: t.replace(
+        "        columns:\n          - {id: name, type: text, label: {sv: Namn, en: Name}}\n",
+        ""), "field 'rows' is a table and needs 'columns'", "- id: rows"),
+]
+
+
+@pytest.mark.parametrize("mutate, message, where", [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_each_form_rule_names_file_and_line(mutate, message, where):
+    text = mutate(BASE)
+    assert text != BASE
+    problems = problems_of(text)
+    matching = [p for p in problems if message in p]
+    assert matching, problems
+    assert matching[0].startswith("workflows/forms/test.yaml:")
+    if where is not None:
+        fragment, occurrence = where if isinstance(where, tuple) else (where, 1)
+        expected = line_of(text, fragment, occurrence)
+        assert matching[0].startswith(f"workflows/forms/test.yaml:{expected}:"), (matching, expected)
+
+
+def test_workflow_check_reports_invalid_form_files(app, tmp_path):
+    bad = tmp_path / "forms" / "broken.yaml"
+    bad.parent.mkdir()
+    bad.write_text(BASE.replace("type: longtext", "type: essay"))
+    result = app.test_cli_runner().invoke(args=["workflow", "check", str(bad)])
+    assert result.exit_code == 1
+    assert "broken.yaml:" in result.output and "unknown type 'essay'" in result.output
+
+
+@pytest.fixture
+def changed_form_app(app, tmp_path, redis_url):
+    directory = tmp_path / "next-workflows"
+    shutil.copytree(PROJECT_ROOT / "workflows", directory)
+    path = directory / "forms" / "standard.yaml"
+    text = path.read_text()
+    # Release 2 of the form: "time_plan" is gone, a new required "risks" section appears.
+    start = text.index("  - key: time_plan")
+    end = text.index("  - key: expected_results")
+    text = text[:start] + text[end:]
+    text = text.replace("version: 1", "version: 2") + textwrap.indent(textwrap.dedent("""\
+        - key: risks
+          title: {sv: Risker, en: Risks}
+          fields:
+            - id: risks
+              type: longtext
+              required: true
+              label: {sv: Risker och hur de hanteras, en: Risks and how they are handled}
+        """), "  ")
+    path.write_text(text)
+    next_app = create_app(settings=make_settings(
+        tmp_path / "next", app.config["SQLALCHEMY_DATABASE_URI"], redis_url,
+        workflows_path=directory))
+    yield next_app
+    with next_app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_changed_form_keeps_removed_values_and_asks_for_new_fields(changed_form_app, world):
+    application_id = world.new_application(answers=FULL_ANSWERS).id
+    with changed_form_app.app_context():
+        lead = Browser(changed_form_app)
+        lead.login("lead@demo.test")
+        page = lead.get(f"/applications/{application_id}").get_data(as_text=True)
+        assert "Hösten 2027 – våren 2029." in page  # the old time plan is still shown
+        assert "ingår inte längre i formuläret" in page
+        assert "Risker" in page and "1 obligatoriskt fält är inte ifyllt ännu." in page
+        export = lead.get(f"/applications/{application_id}/export.json").get_json(force=True)
+        assert {"section": "time_plan", "id": "time_plan",
+                "value": "Hösten 2027 – våren 2029."} in export["snapshot"]["removed_fields"]
+        db.session.remove()
+    db.session.expire_all()
+    kept = db.session.scalar(select(SectionAnswer).where(
+        SectionAnswer.application_id == application_id, SectionAnswer.section_key == "time_plan"))
+    assert kept.data == FULL_ANSWERS["time_plan"]
