@@ -1,6 +1,8 @@
 """Every model, imported once so that Alembic and the app see the whole schema."""
 
 from grants.accounts.models import User
+from grants.admin.models import AuditEvent
+from grants.notifications.models import Invitation, OutboxEmail
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
 from grants.approvals.models import SteeringGroup, SteeringMember
 from grants.calls.models import Call, Funder
@@ -10,7 +12,7 @@ from grants.jobs.models import Job, JobStatus
 from grants.organisations.models import Organisation, OrganisationKind
 
 __all__ = [
-    "Application", "Attachment", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
+    "Application", "Attachment", "AuditEvent", "Invitation", "OutboxEmail", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
     "OrganisationKind", "SectionAnswer", "SteeringGroup", "SteeringMember", "TransitionRecord",
     "User",
 ]

@@ -22,7 +22,8 @@ from grants.i18n import format_date_local, format_datetime_local, format_money, 
 logger = logging.getLogger(__name__)
 
 # Endpoints anyone may reach; everything else requires a logged-in user (default-deny).
-PUBLIC_ENDPOINTS = {"accounts.login", "static", "health", "accounts.set_language"}
+PUBLIC_ENDPOINTS = {"accounts.login", "static", "health", "accounts.set_language",
+                    "accounts.accept_invitation"}
 
 
 @login_manager.user_loader
@@ -50,11 +51,13 @@ def register_web(app: Flask) -> None:
     from grants.applications.views import bp as applications_bp  # noqa: PLC0415
     from grants.dashboard import bp as dashboard_bp  # noqa: PLC0415
     from grants.definitions.views import bp as workflows_bp  # noqa: PLC0415
+    from grants.admin.views import bp as admin_bp  # noqa: PLC0415
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(workflows_bp)
+    app.register_blueprint(admin_bp)
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in to continue.")
@@ -136,5 +139,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals["pick_label"] = pick_label
     app.jinja_env.globals["current_locale"] = current_locale
     app.jinja_env.globals["part_label"] = part_label
+    app.jinja_env.globals["forms_list"] = lambda: sorted(
+        app.extensions["grants.forms"].items())
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["guard_label"] = guard_label

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 def prepare_for_fork(app: Flask) -> None:
-    from grants.documents import rendering  # noqa: F401,PLC0415 - registers job handlers
+    from grants.jobs import all_handlers  # noqa: F401,PLC0415 - registers job handlers
     from grants.documents.pdf import warm_up  # noqa: PLC0415
 
     with app.app_context():

@@ -53,3 +53,22 @@ def set_language():
         if current_user.is_authenticated:
             set_user_locale(current_user, lang)
     return response
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    from grants.admin.forms import AcceptInvitationForm  # noqa: PLC0415
+    from grants.admin.operations import accept_invitation as accept  # noqa: PLC0415
+    from grants.applications.errors import OperationRefused  # noqa: PLC0415
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = accept(token, form.password.data)
+        except OperationRefused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            login_user(user)
+            flash(_("Welcome! Your password is set."), "success")
+            return redirect(url_for("dashboard.index"), 303)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/accept_invitation.html", form=form), status

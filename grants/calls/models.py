@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Integer, String, Text, BigInteger
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import db, UTCDateTime, utcnow
@@ -19,6 +19,8 @@ class Funder(db.Model):
     short_name: Mapped[str] = mapped_column(String(60))
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     submission_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    # Folder under templates/pdf/ with this funder's application template ("" = default).
+    pdf_template: Mapped[str] = mapped_column(String(60), default="")
 
     def __repr__(self) -> str:
         return f"<Funder {self.id} {self.short_name!r}>"
@@ -42,6 +44,9 @@ class Call(db.Model):
     form_version: Mapped[int | None] = mapped_column(Integer, default=None)
     max_chars_per_field: Mapped[int | None] = mapped_column(Integer, default=None)
     max_requested_amount: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    min_cofinancing_percent: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_indirect_percent: Mapped[int | None] = mapped_column(Integer, default=None)
+    allow_resubmission: Mapped[bool] = mapped_column(Boolean, default=False)
     steering_group_id: Mapped[int | None] = mapped_column(ForeignKey("steering_group.id"),
                                                           default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -34,6 +34,7 @@ def run_job(job_id: int) -> str:
 
 
 def _run(job_id: int) -> str:
+    from grants.jobs import all_handlers  # noqa: F401,PLC0415 - every kind registered
     # Claim the row: queued → running (or take over a running row whose worker died).
     claimed = db.session.execute(
         update(Job)

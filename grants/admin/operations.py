@@ -1,0 +1,240 @@
+"""Coordinator operations. Each is one transaction and writes an audit row (before/after)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import url_for
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import func, select
+
+from grants.accounts.models import User
+from grants.admin.models import AuditEvent
+from grants.applications.errors import OperationRefused
+from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.calls.models import STOCKHOLM, Call, Funder
+from grants.db import db, utcnow
+from grants.notifications.mail import queue_email
+from grants.notifications.models import Invitation
+from grants.organisations.models import Organisation, OrganisationKind
+from grants.organisations.orgnr import normalise
+from grants.processes import get_form, pin_workflow, get_workflow
+
+INVITATION_DAYS = 7
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "value"):  # enums
+        return value.value
+    return value
+
+
+def snapshot_of(obj: Any, fields: list[str]) -> dict[str, Any]:
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def audit(actor: User, action: str, obj_type: str, obj_id: int | None,
+          before: dict | None, after: dict | None) -> None:
+    db.session.add(AuditEvent(actor_id=actor.id, action=action, object_type=obj_type,
+                              object_id=obj_id, before=before, after=after))
+
+
+def _require_coordinator(actor: User) -> None:
+    if not actor.is_coordinator:
+        raise OperationRefused(_("Only a coordinator may do this."))
+
+
+FUNDER_FIELDS = ["name", "short_name", "slug", "submission_email", "pdf_template"]
+CALL_FIELDS = ["funder_id", "title", "description", "opens_at", "deadline_at", "workflow_name",
+               "form_name", "form_version", "steering_group_id", "max_chars_per_field",
+               "max_requested_amount", "min_cofinancing_percent", "max_indirect_percent",
+               "allow_resubmission"]
+ORG_FIELDS = ["name", "org_number", "county", "kind"]
+
+
+def _unique_taken(model, column, value, exclude_id) -> bool:
+    query = select(model.id).where(func.lower(column) == str(value).lower())
+    if exclude_id:
+        query = query.where(model.id != exclude_id)
+    return db.session.scalar(query) is not None
+
+
+def save_funder(actor: User, funder: Funder | None, data: dict[str, Any]) -> Funder:
+    _require_coordinator(actor)
+    if _unique_taken(Funder, Funder.slug, data["slug"], funder.id if funder else None):
+        raise OperationRefused(_("Another funder already has the identifier “%(slug)s”.",
+                                 slug=data["slug"]))
+    before = snapshot_of(funder, FUNDER_FIELDS) if funder else None
+    funder = funder or Funder()
+    for name in FUNDER_FIELDS:
+        setattr(funder, name, data.get(name) or ("" if name == "pdf_template" else None))
+    db.session.add(funder)
+    db.session.flush()
+    audit(actor, "funder.update" if before else "funder.create", "funder", funder.id, before,
+          snapshot_of(funder, FUNDER_FIELDS))
+    db.session.commit()
+    return funder
+
+
+def _aware(local: datetime) -> datetime:
+    return local.replace(tzinfo=STOCKHOLM) if local.tzinfo is None else local
+
+
+def save_call(actor: User, call: Call | None, data: dict[str, Any]) -> Call:
+    _require_coordinator(actor)
+    workflow = get_workflow(data["workflow_name"])
+    form = get_form(data["form_name"])
+    if workflow is None or form is None:
+        raise OperationRefused(_("Choose a workflow and a form that exist."))
+    before = snapshot_of(call, CALL_FIELDS) if call else None
+    call = call or Call()
+    for name in CALL_FIELDS:
+        if name in data:
+            setattr(call, name, data[name])
+    call.opens_at = _aware(data["opens_at"])
+    call.deadline_at = _aware(data["deadline_at"])
+    call.steering_group_id = data.get("steering_group_id") or None
+    if before is None or before.get("form_name") != call.form_name:
+        call.form_version = form.version  # the form version the call opens with
+    db.session.add(call)
+    pin_workflow(workflow)
+    db.session.flush()
+    audit(actor, "call.update" if before else "call.create", "call", call.id, before,
+          snapshot_of(call, CALL_FIELDS))
+    db.session.commit()
+    return call
+
+
+def save_organisation(actor: User, org: Organisation | None, data: dict[str, Any]) -> Organisation:
+    _require_coordinator(actor)
+    number = normalise(data["org_number"])
+    taken = db.session.scalar(select(Organisation.id).where(Organisation.org_number == number))
+    if taken and (org is None or taken != org.id):
+        raise OperationRefused(_("An organisation with number %(number)s is already registered.",
+                                 number=number))
+    before = snapshot_of(org, ORG_FIELDS) if org else None
+    org = org or Organisation()
+    org.name, org.org_number, org.county = data["name"], number, data["county"]
+    org.kind = OrganisationKind(data["kind"])
+    db.session.add(org)
+    db.session.flush()
+    audit(actor, "organisation.update" if before else "organisation.create", "organisation",
+          org.id, before, snapshot_of(org, ORG_FIELDS))
+    db.session.commit()
+    return org
+
+
+def _user_state(user: User) -> dict[str, Any]:
+    return {"email": user.email, "name": user.name, "is_coordinator": user.is_coordinator,
+            "is_active": user.is_active_account,
+            "organisations": sorted(o.id for o in user.organisations)}
+
+
+def _new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_user(actor: User, *, email: str, name: str, organisation_ids: list[int],
+                is_coordinator: bool, locale: str) -> User:
+    """Create the account (no password yet) and email a single-use link valid for 7 days."""
+    _require_coordinator(actor)
+    email = email.strip().lower()
+    if _unique_taken(User, User.email, email, None):
+        raise OperationRefused(_("There is already an account for %(email)s.", email=email))
+    user = User(email=email, name=name, is_coordinator=is_coordinator, locale=locale)
+    user.set_password(secrets.token_urlsafe(32))  # unusable until the invitation is accepted
+    user.organisations = list(db.session.scalars(select(Organisation).where(
+        Organisation.id.in_(organisation_ids))))
+    db.session.add(user)
+    db.session.flush()
+    token, token_hash = _new_token()
+    db.session.add(Invitation(user_id=user.id, token_hash=token_hash,
+                              expires_at=utcnow() + timedelta(days=INVITATION_DAYS)))
+    link = url_for("accounts.accept_invitation", token=token, _external=True)
+    with force_locale(locale):
+        queue_email(email, _("Invitation to Grants"), _(
+            "Hello %(name)s,\n\n%(inviter)s has invited you to Grants, where joint funding "
+            "applications are written and approved.\n\nChoose your password here (the link "
+            "works once and for %(days)d days):\n%(link)s\n", name=name, inviter=actor.name,
+            days=INVITATION_DAYS, link=link))
+    audit(actor, "user.invite", "user", user.id, None, _user_state(user))
+    db.session.commit()
+    return user
+
+
+def accept_invitation(token: str, password: str) -> User:
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
+    if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
+        raise OperationRefused(_("This invitation link is not valid any more. Ask your "
+                                 "coordinator for a new one."))
+    claimed = db.session.execute(
+        Invitation.__table__.update().where(Invitation.id == invitation.id,
+                                            Invitation.used_at.is_(None))
+        .values(used_at=utcnow())).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise OperationRefused(_("This invitation link is not valid any more. Ask your "
+                                 "coordinator for a new one."))
+    user = db.session.get(User, invitation.user_id)
+    user.set_password(password)
+    user.session_generation += 1
+    db.session.add(AuditEvent(actor_id=user.id, action="user.accept_invitation",
+                              object_type="user", object_id=user.id, before=None, after=None))
+    db.session.commit()
+    return user
+
+
+def update_user(actor: User, user: User, *, organisation_ids: list[int], is_coordinator: bool,
+                is_active: bool) -> User:
+    _require_coordinator(actor)
+    if user.id == actor.id and (not is_coordinator or not is_active):
+        raise OperationRefused(_("You cannot remove your own coordinator role or deactivate "
+                                 "yourself; ask another coordinator."))
+    before = _user_state(user)
+    user.organisations = list(db.session.scalars(select(Organisation).where(
+        Organisation.id.in_(organisation_ids))))
+    user.is_coordinator = is_coordinator
+    if user.is_active_account and not is_active:
+        user.session_generation += 1  # logs the user out everywhere
+    user.is_active_account = is_active
+    after = _user_state(user)
+    audit(actor, "user.update", "user", user.id, before, after)
+    db.session.commit()
+    return user
+
+
+def save_steering_group(actor: User, group: SteeringGroup | None, *, name: str,
+                        member_ids: list[int], chair_id: int | None) -> SteeringGroup:
+    _require_coordinator(actor)
+    if _unique_taken(SteeringGroup, SteeringGroup.name, name, group.id if group else None):
+        raise OperationRefused(_("There is already a steering group called “%(name)s”.",
+                                 name=name))
+    if group is not None:
+        current = db.session.scalars(select(SteeringMember).where(
+            SteeringMember.group_id == group.id)).all()
+        before = {"name": group.name, "members": sorted(m.user_id for m in current),
+                  "chair": next((m.user_id for m in current if m.is_chair), None)}
+        for member in current:
+            db.session.delete(member)
+        db.session.flush()
+    else:
+        before = None
+        group = SteeringGroup()
+    group.name = name
+    db.session.add(group)
+    db.session.flush()
+    for user_id in sorted(set(member_ids)):
+        db.session.add(SteeringMember(group_id=group.id, user_id=user_id,
+                                      is_chair=user_id == chair_id))
+    audit(actor, "steering_group.update" if before else "steering_group.create",
+          "steering_group", group.id, before,
+          {"name": name, "members": sorted(set(member_ids)), "chair": chair_id or None})
+    db.session.commit()
+    return group

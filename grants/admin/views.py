@@ -1,0 +1,295 @@
+"""The coordinator's administration: funders, calls, organisations, users, steering groups,
+form previews and the audit log. Every page is for coordinators only."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from grants.accounts.models import User
+from grants.admin import operations
+from grants.admin.forms import (CallForm, FunderForm, InviteForm, OrganisationForm,
+                                SteeringGroupForm, UserForm)
+from grants.admin.models import AuditEvent
+from grants.applications.errors import OperationRefused
+from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.calls.models import STOCKHOLM, Call, Funder
+from grants.config import PROJECT_ROOT
+from grants.db import db
+from grants.forms.builder import section_form_class
+from grants.i18n import current_locale, pick_label
+from grants.organisations.models import Organisation, OrganisationKind
+from grants.processes import forms, get_form, workflows
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def coordinators_only():
+    if not current_user.is_authenticated or not current_user.is_coordinator:
+        abort(403)
+
+
+def _get(model, object_id):
+    obj = db.session.get(model, object_id) if object_id is not None else None
+    if object_id is not None and obj is None:
+        abort(404)
+    return obj
+
+
+def _done(message: str, endpoint: str):
+    flash(message, "success")
+    return redirect(url_for(endpoint), 303)
+
+
+def _status(form) -> int:
+    return 422 if form.errors or form.form_errors else 200
+
+
+@bp.get("/")
+def index():
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(15)).all()
+    return render_template("admin/index.html", events=events)
+
+
+# --- funders -------------------------------------------------------------------------------
+def _pdf_templates() -> list[SelectChoice]:
+    root = PROJECT_ROOT / "templates" / "pdf"
+    folders = sorted(p.name for p in root.iterdir() if (p / "application.html").exists())
+    return [SelectChoice("", _("Default"))] + [SelectChoice(f, f) for f in folders]
+
+
+@bp.get("/funders")
+def funders():
+    rows = db.session.scalars(select(Funder).order_by(Funder.name)).all()
+    return render_template("admin/funders.html", funders=rows)
+
+
+@bp.route("/funders/new", methods=["GET", "POST"], defaults={"funder_id": None})
+@bp.route("/funders/<int:funder_id>", methods=["GET", "POST"])
+def edit_funder(funder_id):
+    funder = _get(Funder, funder_id)
+    form = FunderForm(obj=funder)
+    form.pdf_template.choices = _pdf_templates()
+    if form.validate_on_submit():
+        try:
+            operations.save_funder(current_user, funder, form.data)
+        except OperationRefused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            return _done(_("The funder was saved."), "admin.funders")
+    return render_template("admin/edit.html", form=form, title=funder.name if funder else
+                           _("New funder"), back=url_for("admin.funders")), _status(form)
+
+
+# --- calls ---------------------------------------------------------------------------------
+@bp.get("/calls")
+def calls():
+    rows = db.session.scalars(select(Call).order_by(Call.deadline_at.desc())).all()
+    return render_template("admin/calls.html", calls=rows, workflows=workflows(), forms=forms())
+
+
+@bp.route("/calls/new", methods=["GET", "POST"], defaults={"call_id": None})
+@bp.route("/calls/<int:call_id>", methods=["GET", "POST"])
+def edit_call(call_id):
+    call = _get(Call, call_id)
+    form = CallForm(obj=call)
+    if request.method == "GET" and call is not None:
+        form.opens_at.data = call.opens_at.astimezone(STOCKHOLM).replace(tzinfo=None)
+        form.deadline_at.data = call.deadline_at.astimezone(STOCKHOLM).replace(tzinfo=None)
+        form.steering_group_id.data = call.steering_group_id or 0
+    form.funder_id.choices = [SelectChoice(f.id, f.name) for f in db.session.scalars(
+        select(Funder).order_by(Funder.name))]
+    form.workflow_name.choices = [SelectChoice(w.name, pick_label(w.title))
+                                  for w in sorted(workflows().values(), key=lambda w: w.name)]
+    form.form_name.choices = [SelectChoice(f.name, pick_label(f.title))
+                              for f in sorted(forms().values(), key=lambda f: f.name)]
+    form.steering_group_id.choices = [SelectChoice(0, _("None"))] + [
+        SelectChoice(g.id, g.name) for g in db.session.scalars(
+            select(SteeringGroup).order_by(SteeringGroup.name))]
+    if form.validate_on_submit():
+        try:
+            operations.save_call(current_user, call, form.data)
+        except OperationRefused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            return _done(_("The call was saved."), "admin.calls")
+    return render_template("admin/edit.html", form=form, title=call.title if call else
+                           _("New call"), back=url_for("admin.calls")), _status(form)
+
+
+# --- organisations -------------------------------------------------------------------------
+@bp.get("/organisations")
+def organisations():
+    rows = db.session.scalars(select(Organisation).order_by(Organisation.county,
+                                                            Organisation.name)).all()
+    return render_template("admin/organisations.html", organisations=rows)
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"], defaults={"org_id": None})
+@bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
+def edit_organisation(org_id):
+    org = _get(Organisation, org_id)
+    form = OrganisationForm(obj=org)
+    if request.method == "GET" and org is not None:
+        form.kind.data = org.kind.value
+    form.kind.choices = [SelectChoice(k.value, k.value) for k in OrganisationKind]
+    if form.validate_on_submit():
+        try:
+            operations.save_organisation(current_user, org, form.data)
+        except OperationRefused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            return _done(_("The organisation was saved."), "admin.organisations")
+    return render_template("admin/edit.html", form=form, title=org.name if org else
+                           _("New organisation"), back=url_for("admin.organisations")), \
+        _status(form)
+
+
+# --- users ---------------------------------------------------------------------------------
+def _organisation_choices():
+    return [SelectChoice(o.id, f"{o.name} ({o.county})") for o in db.session.scalars(
+        select(Organisation).order_by(Organisation.name))]
+
+
+@bp.get("/users")
+def users():
+    rows = db.session.scalars(select(User).order_by(User.name)).all()
+    return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+def invite_user():
+    form = InviteForm()
+    form.organisation_ids.choices = _organisation_choices()
+    if form.validate_on_submit():
+        try:
+            operations.invite_user(current_user, email=form.email.data, name=form.name.data,
+                                   organisation_ids=form.organisation_ids.data or [],
+                                   is_coordinator=form.is_coordinator.data,
+                                   locale=current_locale())
+        except OperationRefused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            return _done(_("The invitation was sent to %(email)s.", email=form.email.data),
+                         "admin.users")
+    return render_template("admin/edit.html", form=form, title=_("Invite a user"),
+                           back=url_for("admin.users")), _status(form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id):
+    user = _get(User, user_id)
+    form = UserForm(obj=user)
+    form.organisation_ids.choices = _organisation_choices()
+    if request.method == "GET":
+        form.organisation_ids.data = [o.id for o in user.organisations]
+    if form.validate_on_submit():
+        try:
+            operations.update_user(current_user, user,
+                                   organisation_ids=form.organisation_ids.data or [],
+                                   is_coordinator=form.is_coordinator.data,
+                                   is_active=form.is_active_account.data)
+        except OperationRefused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            return _done(_("The user was saved."), "admin.users")
+    return render_template("admin/edit.html", form=form, title=f"{user.name} ({user.email})",
+                           back=url_for("admin.users")), _status(form)
+
+
+# --- steering groups -----------------------------------------------------------------------
+@bp.get("/steering-groups")
+def steering_groups():
+    groups = db.session.scalars(select(SteeringGroup).order_by(SteeringGroup.name)).all()
+    members = db.session.scalars(select(SteeringMember)).all()
+    by_group: dict[int, list] = {}
+    for member in members:
+        by_group.setdefault(member.group_id, []).append(member)
+    return render_template("admin/steering_groups.html", groups=groups, by_group=by_group)
+
+
+@bp.route("/steering-groups/new", methods=["GET", "POST"], defaults={"group_id": None})
+@bp.route("/steering-groups/<int:group_id>", methods=["GET", "POST"])
+def edit_steering_group(group_id):
+    group = _get(SteeringGroup, group_id)
+    form = SteeringGroupForm(obj=group)
+    people = db.session.scalars(select(User).where(User.is_active_account.is_(True))
+                                .order_by(User.name)).all()
+    form.member_ids.choices = [SelectChoice(u.id, f"{u.name} – "
+                                            f"{', '.join(o.name for o in u.organisations)}")
+                               for u in people]
+    form.chair_id.choices = [SelectChoice(0, _("None"))] + [SelectChoice(u.id, u.name)
+                                                            for u in people]
+    if request.method == "GET" and group is not None:
+        current = db.session.scalars(select(SteeringMember).where(
+            SteeringMember.group_id == group.id)).all()
+        form.member_ids.data = [m.user_id for m in current]
+        form.chair_id.data = next((m.user_id for m in current if m.is_chair), 0)
+    if form.validate_on_submit():
+        try:
+            operations.save_steering_group(current_user, group, name=form.name.data,
+                                           member_ids=form.member_ids.data or [],
+                                           chair_id=form.chair_id.data or None)
+        except OperationRefused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            return _done(_("The steering group was saved."), "admin.steering_groups")
+    return render_template("admin/edit.html", form=form, title=group.name if group else
+                           _("New steering group"), back=url_for("admin.steering_groups")), \
+        _status(form)
+
+
+# --- forms: preview as an applicant sees them, and as PDF ----------------------------------
+@bp.get("/forms/<name>")
+def preview_form(name: str):
+    form_def = get_form(name)
+    if form_def is None:
+        abort(404)
+    locale = current_locale()
+    sections = [(section, section_form_class(section, call_limit=None, max_amount=None,
+                                             locale=locale)(meta={"csrf": False}))
+                for section in form_def.sections]
+    return render_template("admin/form_preview.html", form_def=form_def, sections=sections)
+
+
+@bp.get("/forms/<name>/preview.pdf")
+def preview_form_pdf(name: str):
+    from grants.documents.pdf import html_to_pdf  # noqa: PLC0415
+    form_def = get_form(name)
+    if form_def is None:
+        abort(404)
+    html = render_template("pdf/form_preview.html", form_def=form_def,
+                           language=current_locale())
+    pdf = html_to_pdf(html)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="formular-{name}.pdf"'
+    return response
+
+
+# --- audit log -----------------------------------------------------------------------------
+@bp.get("/audit")
+def audit_log():
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())
+                                .limit(500)).all()
+    if request.args.get("format") == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["id", "time", "actor", "action", "object_type", "object_id", "before",
+                         "after"])
+        for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
+            writer.writerow([e.id, e.created_at.isoformat(), e.actor.email if e.actor else "",
+                             e.action, e.object_type, e.object_id or "", e.before or "",
+                             e.after or ""])
+        response = Response(buffer.getvalue(), mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="audit.csv"'
+        return response
+    return render_template("admin/audit.html", events=events)
