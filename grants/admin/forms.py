@@ -69,9 +69,9 @@ class CallForm(FlaskForm):
     max_chars_per_field = WholeNumberField(_l("Max characters per text field"),
                                            validators=[Optional()], min_value=50)
     max_requested_amount = KronorField(_l("Max requested amount"), validators=[Optional()])
-    min_cofinancing_percent = WholeNumberField(_l("Minimum co-financing (% of total cost)"),
+    min_cofinancing_percent = WholeNumberField(_l("Minimum co-financing (percent of total cost)"),
                                                validators=[Optional()], max_value=100)
-    max_indirect_percent = WholeNumberField(_l("Max indirect costs (% of direct costs)"),
+    max_indirect_percent = WholeNumberField(_l("Max indirect costs (percent of direct costs)"),
                                             validators=[Optional()], max_value=100)
     allow_resubmission = BooleanField(_l("The lead may withdraw and resubmit before the deadline"))
 
