@@ -210,3 +210,23 @@ def test_fetcher_serves_our_assets_and_refuses_the_rest():
                 ASSET_BASE + "pdf/../../config.py", "http://169.254.169.254/latest/meta-data/"]:
         with pytest.raises(ValueError):
             fetcher.fetch(url)
+
+
+def test_funder_template_is_used_when_it_has_one(app, world):
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from grants.applications.operations import load_answers
+    from grants.applications.snapshot import build_snapshot
+    from grants.documents.rendering import application_html
+    from grants.processes import get_form
+
+    application = world.new_application(answers=FULL_ANSWERS)
+    app.jinja_env.loader = ChoiceLoader([DictLoader({
+        "pdf/kulturradet/application.html": "<p>Kulturrådets egen mall: {{ snap.application.title }}</p>"
+    }), app.jinja_env.loader])
+    snapshot = build_snapshot(application, get_form("standard"), load_answers(application.id))
+    assert "Kulturrådets egen mall: Läslyftet" in application_html(snapshot, "preview")
+    world.call.funder.slug = "annan"
+    db.session.commit()
+    snapshot = build_snapshot(application, get_form("standard"), load_answers(application.id))
+    assert "Kulturrådets egen mall" not in application_html(snapshot, "preview")

@@ -6,7 +6,7 @@ import hashlib
 import logging
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -32,8 +32,13 @@ def document_fingerprint(snapshot: dict[str, Any], kind: str) -> str:
 
 def application_html(snapshot: dict[str, Any], kind: str) -> str:
     language = snapshot["application"].get("language", "sv")
+    funder = snapshot["call"]["funder"]
+    # The funder's own template folder when it has one, else the default.
+    candidates = [f"pdf/{name}/application.html"
+                  for name in (funder.get("pdf_template"), funder.get("slug")) if name]
+    template = current_app.jinja_env.select_template(candidates + ["pdf/application.html"])
     with force_locale(language):
-        return render_template("pdf/application.html", snap=snapshot, is_draft=(kind != "final"),
+        return render_template(template, snap=snapshot, is_draft=(kind != "final"),
                                kind=kind, language=language,
                                fingerprint=fingerprint(snapshot))
 
