@@ -59,7 +59,7 @@ def register_cli(app: Flask) -> None:
     def render(application_id: int, out: Path, final: bool) -> None:
         """Render one application to a PDF file, synchronously."""
         from grants.applications.models import Application  # noqa: PLC0415
-        from grants.applications.operations import load_answers  # noqa: PLC0415
+        from grants.applications.operations import current_partners, load_answers  # noqa: PLC0415
         from grants.applications.snapshot import build_snapshot  # noqa: PLC0415
         from grants.documents.rendering import render_application_pdf  # noqa: PLC0415
         from grants.processes import form_for  # noqa: PLC0415
@@ -68,7 +68,8 @@ def register_cli(app: Flask) -> None:
         if application is None:
             raise click.ClickException(f"No application {application_id}.")
         snapshot = build_snapshot(application, form_for(application),
-                                  load_answers(application.id))
+                                  load_answers(application.id),
+                                  current_partners(application.id))
         with current_app.test_request_context():
             pdf = render_application_pdf(snapshot, "final" if final else "preview")
         out.write_bytes(pdf)

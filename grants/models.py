@@ -10,9 +10,10 @@ from grants.definitions.models import DefinitionVersion
 from grants.documents.models import Attachment, Document
 from grants.jobs.models import Job, JobStatus
 from grants.organisations.models import Organisation, OrganisationKind
+from grants.partners.models import ApplicationPartner, PartnerInvitation
 
 __all__ = [
-    "Application", "Attachment", "AuditEvent", "Invitation", "OutboxEmail", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
+    "Application", "ApplicationPartner", "PartnerInvitation", "Attachment", "AuditEvent", "Invitation", "OutboxEmail", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
     "OrganisationKind", "SectionAnswer", "SteeringGroup", "SteeringMember", "TransitionRecord",
     "User",
 ]

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.db import utcnow
-from grants.forms.definition import FormDef, field_is_shown, is_empty
+from grants.forms.definition import FormDef, field_is_shown, is_empty, section_instances
 from grants.i18n import format_datetime_local, pick_label
 from grants.workflow.definition import Workflow
 from grants.workflow.registry import effects, guards
@@ -25,37 +25,44 @@ class TransitionContext:
     form: FormDef
     answers: dict[str, dict[str, Any]]
     comment: str = ""
+    partners: list = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def missing_fields(form: FormDef, answers: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
-    """(section key, field id) of every required field (that applies) without a value, and of
-    tables with fewer rows than they need."""
+def missing_fields(form: FormDef, answers: dict[str, dict[str, Any]],
+                   partner_ids: list[int] | None = None) -> list[tuple[str, str]]:
+    """(instance key, field id) of every required field (that applies) without a value, and of
+    tables with fewer rows than they need – in common sections and in each partner's part."""
     missing = []
-    for section in form.sections:
-        values = answers.get(section.key, {})
+    for section, _partner_id, key in section_instances(form, partner_ids or []):
+        values = answers.get(key, {})
         for form_field in section.fields:
-            if not field_is_shown(form, form_field, answers):
+            if not field_is_shown(form, form_field, answers, key):
                 continue
             value = values.get(form_field.id)
             if isinstance(value, str):
                 value = value.strip()
             if form_field.type == "table":
                 if len(value or []) < max(form_field.min_rows, 1 if form_field.required else 0):
-                    missing.append((section.key, form_field.id))
+                    missing.append((key, form_field.id))
             elif form_field.required and is_empty(value):
-                missing.append((section.key, form_field.id))
+                missing.append((key, form_field.id))
     return missing
 
 
 @guards.register("form_complete")
 def form_complete(ctx: TransitionContext) -> list[str]:
     problems = []
-    for section_key, field_id in missing_fields(ctx.form, ctx.answers):
+    names = {p.id: p.organisation.name for p in ctx.partners}
+    for key, field_id in missing_fields(ctx.form, ctx.answers, [p.id for p in ctx.partners]):
+        section_key, _sep, partner_id = key.partition("@")
         section = ctx.form.section(section_key)
         form_field = next(f for f in section.fields if f.id == field_id)
+        title = pick_label(section.title)
+        if partner_id:
+            title = f"{title} ({names.get(int(partner_id), '?')})"
         problems.append(_("%(section)s: “%(field)s” is not filled in.",
-                          section=pick_label(section.title), field=pick_label(form_field.label)))
+                          section=title, field=pick_label(form_field.label)))
     return problems
 
 
@@ -72,4 +79,4 @@ def before_deadline(ctx: TransitionContext) -> list[str]:
 def render_final_pdf(ctx: TransitionContext) -> None:
     from grants.applications.operations import record_render_job  # noqa: PLC0415
     ctx.notes["final_job"] = record_render_job(ctx.application, ctx.form, ctx.answers,
-                                               ctx.actor, kind="final")
+                                               ctx.actor, kind="final", partners=ctx.partners)

@@ -48,11 +48,15 @@ class SectionAnswer(db.Model):
     different sections never collide; `version` catches two people on the same section."""
 
     __tablename__ = "section_answer"
-    __table_args__ = (UniqueConstraint("application_id", "section_key"),)
+    __table_args__ = (UniqueConstraint("application_id", "section_key", "owner_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"))
     section_key: Mapped[str] = mapped_column(String(100))
+    # "" for common sections; the partner's id for a section each partner fills in.
+    owner_key: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("application_partner.id",
+                                                              ondelete="CASCADE"))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -60,8 +64,18 @@ class SectionAnswer(db.Model):
 
     application = relationship("Application", back_populates="answers", lazy="raise")
 
+    @property
+    def instance_key(self) -> str:
+        return instance_key(self.section_key, self.partner_id)
+
     def __repr__(self) -> str:
         return f"<SectionAnswer {self.id} {self.section_key} v{self.version}>"
+
+
+def instance_key(section_key: str, partner_id: int | None) -> str:
+    """How answers are keyed: 'summary' for a common section, 'partner_role@12' for the part
+    partner 12 fills in."""
+    return section_key if partner_id is None else f"{section_key}@{partner_id}"
 
 
 class TransitionRecord(db.Model):

@@ -27,6 +27,7 @@ from grants.jobs.models import Job, JobStatus
 from grants.labels import guard_label
 from grants.jobs.queue import enqueue_after_commit
 from grants.organisations.models import Organisation
+from grants.partners.models import ApplicationPartner
 from grants.processes import pin_workflow
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
@@ -36,9 +37,17 @@ logger = logging.getLogger(__name__)
 
 
 def load_answers(application_id: int) -> dict[str, dict[str, Any]]:
+    """Saved values by instance key ('summary', or 'partner_role@12' for a partner's part)."""
     rows = db.session.scalars(select(SectionAnswer).where(
         SectionAnswer.application_id == application_id))
-    return {row.section_key: dict(row.data or {}) for row in rows}
+    return {row.instance_key: dict(row.data or {}) for row in rows}
+
+
+def current_partners(application_id: int) -> list[ApplicationPartner]:
+    """The application's partners (not removed), in the order they were added."""
+    return list(db.session.scalars(select(ApplicationPartner).where(
+        ApplicationPartner.application_id == application_id,
+        ApplicationPartner.status != "removed").order_by(ApplicationPartner.id)))
 
 
 def create_application(*, actor: User, call: Call, organisation: Organisation, title: str,
@@ -64,8 +73,8 @@ def create_application(*, actor: User, call: Call, organisation: Organisation, t
 
 def save_section(*, application: Application, roles: set[str], actor: User, workflow: Workflow,
                  form: FormDef, section_key: str, values: dict[str, Any],
-                 expected_version: int, remove_files: frozenset[str] = frozenset()
-                 ) -> SectionAnswer:
+                 expected_version: int, remove_files: frozenset[str] = frozenset(),
+                 partner: ApplicationPartner | None = None) -> SectionAnswer:
     """Save one section. Refused when this user may not edit it in this state, or when someone
     else saved it since `expected_version` (StaleEdit carries their text so nothing is lost)."""
     section = form.section(section_key)
@@ -73,12 +82,14 @@ def save_section(*, application: Application, roles: set[str], actor: User, work
         raise OperationRefused(_("This section does not exist."))
     state_label = pick_label(workflow.state(application.state).label) if workflow.state(
         application.state) else application.state
-    if section.part not in engine.editable_parts(workflow, application.state, roles):
+    if not may_edit_section(application, roles, actor, workflow, section, partner):
         raise OperationRefused(_("“%(section)s” cannot be edited by you while the application "
                                  "is in state “%(state)s”.",
                                  section=pick_label(section.title), state=state_label))
+    owner_key = str(partner.id) if partner is not None else ""
     row_before = db.session.scalar(select(SectionAnswer).where(
-        SectionAnswer.application_id == application.id, SectionAnswer.section_key == section_key))
+        SectionAnswer.application_id == application.id, SectionAnswer.section_key == section_key,
+        SectionAnswer.owner_key == owner_key))
     previous = dict(row_before.data or {}) if row_before else {}
     clean = {f.id: values.get(f.id) for f in section.fields if f.type != "file"}
     field_errors: dict[str, list[str]] = {}
@@ -130,14 +141,16 @@ def save_section(*, application: Application, roles: set[str], actor: User, work
             db.session.rollback()
             raise OperationRefused(_("This section was removed. Reload the page."))
         row = SectionAnswer(application_id=application.id, section_key=section_key, data=clean,
-                            version=1, updated_by_id=actor.id)
+                            version=1, updated_by_id=actor.id, owner_key=owner_key,
+                            partner_id=partner.id if partner is not None else None)
         try:
             with db.session.begin_nested():
                 db.session.add(row)
         except IntegrityError:
             row = db.session.scalar(select(SectionAnswer).where(
                 SectionAnswer.application_id == application.id,
-                SectionAnswer.section_key == section_key))
+                SectionAnswer.section_key == section_key,
+                SectionAnswer.owner_key == owner_key))
             _raise_stale(row)
     else:
         changed = db.session.execute(
@@ -150,8 +163,23 @@ def save_section(*, application: Application, roles: set[str], actor: User, work
             db.session.rollback()
             _raise_stale(db.session.get(SectionAnswer, row.id))
     db.session.commit()
-    return db.session.scalar(select(SectionAnswer).where(
-        SectionAnswer.application_id == application.id, SectionAnswer.section_key == section_key))
+    return db.session.get(SectionAnswer, row.id)
+
+
+def may_edit_section(application: Application, roles: set[str], actor: User,
+                     workflow: Workflow, section, partner: ApplicationPartner | None) -> bool:
+    """The workflow's edit rules for this state, and for a partner's part: the lead, or that
+    partner's own contact – never another partner."""
+    if section.part not in engine.editable_parts(workflow, application.state, roles):
+        return False
+    if section.part != "partner_part":
+        return partner is None
+    if partner is None or partner.application_id != application.id or not partner.is_current:
+        return False
+    allowed = set(workflow.state(application.state).roles_editing("partner_part"))
+    if "lead" in roles and "lead" in allowed:
+        return True
+    return "partner" in roles and "partner" in allowed and partner.contact_user_id == actor.id
 
 
 def _raise_stale(row: SectionAnswer) -> None:
@@ -180,7 +208,8 @@ def fire_transition(*, application: Application, roles: set[str], actor: User,
 
     answers = load_answers(application.id)
     ctx = TransitionContext(application=application, actor=actor, workflow=workflow, form=form,
-                            answers=answers, comment=comment)
+                            answers=answers, comment=comment,
+                            partners=current_partners(application.id))
     problems: list[str] = []
     for guard_name in transition.requires:
         problems.extend(_("%(problem)s (condition: %(guard)s)", problem=problem,
@@ -279,10 +308,13 @@ def transition_refusal_message(refused: engine.TransitionRefused, workflow: Work
 
 
 def record_render_job(application: Application, form: FormDef, answers: dict[str, dict[str, Any]],
-                      actor: User | None, kind: str) -> Job:
+                      actor: User | None, kind: str,
+                      partners: list[ApplicationPartner] | None = None) -> Job:
     """A job row that renders this exact content; enqueued after commit. When a PDF of the same
     content already exists the job is recorded as done at once and nothing is rendered."""
-    snapshot = build_snapshot(application, form, answers)
+    if partners is None:
+        partners = current_partners(application.id)
+    snapshot = build_snapshot(application, form, answers, partners)
     doc_fingerprint = document_fingerprint(snapshot, kind)
     job = Job(kind="render_application", application_id=application.id,
               requested_by_id=actor.id if actor else None,

@@ -11,9 +11,10 @@ import json
 from typing import Any
 
 from grants.applications.models import Application
-from grants.forms.definition import FieldDef, FormDef, field_is_shown, removed_values
+from grants.forms.definition import (FieldDef, FormDef, field_is_shown, removed_values,
+                                    section_instances)
 
-SNAPSHOT_SCHEMA = 2
+SNAPSHOT_SCHEMA = 3
 
 
 def canonical_json(data: Any) -> str:
@@ -44,22 +45,30 @@ def field_snapshot(form_field: FieldDef, value: Any, shown: bool) -> dict[str, A
 
 
 def build_snapshot(application: Application, form: FormDef,
-                   answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """`answers` maps section key → saved field values."""
+                   answers: dict[str, dict[str, Any]], partners: list | None = None
+                   ) -> dict[str, Any]:
+    """`answers` maps instance key → saved field values; `partners` are the current partners
+    (each fills in its own copy of the partner sections)."""
     call = application.call
+    partners = partners or []
+    by_id = {p.id: p for p in partners}
     sections, attachments = [], []
-    for section in form.sections:
-        values = answers.get(section.key, {})
+    for section, partner_id, key in section_instances(form, [p.id for p in partners]):
+        values = answers.get(key, {})
         fields = []
         for form_field in section.fields:
-            shown = field_is_shown(form, form_field, answers)
+            shown = field_is_shown(form, form_field, answers, key)
             value = values.get(form_field.id)
             fields.append(field_snapshot(form_field, value, shown))
             if form_field.type == "file" and value and shown:
                 attachments.append(dict(value, field=form_field.id,
                                         label=_label(form_field.label)))
-        sections.append({"key": section.key, "title": _label(section.title),
-                         "part": section.part, "fields": fields})
+        entry = {"key": section.key, "title": _label(section.title), "part": section.part,
+                 "fields": fields}
+        if partner_id is not None:
+            entry["partner"] = {"id": partner_id,
+                                "name": by_id[partner_id].organisation.name}
+        sections.append(entry)
     requested = next((f["value"] for s in sections for f in s["fields"]
                       if f["id"] == "requested_amount"), None)
     return {
@@ -85,6 +94,12 @@ def build_snapshot(application: Application, form: FormDef,
                        "slug": call.funder.slug, "pdf_template": call.funder.pdf_template},
         },
         "form": {"name": form.name, "version": form.version},
+        "partners": [{
+            "id": p.id, "name": p.organisation.name, "org_number": p.organisation.org_number,
+            "county": p.organisation.county, "kind": p.organisation.kind.value,
+            "contact": {"name": p.contact_name, "email": p.contact_email},
+            "status": p.status,
+        } for p in partners],
         "sections": sections,
         "attachments": attachments,
         "removed_fields": removed_values(form, answers),

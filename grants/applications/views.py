@@ -305,7 +305,8 @@ def job_status(application_id: int, job_id: int):
 def export_json(application_id: int):
     """The application's content as JSON: the same snapshot the PDF is made from."""
     application, _roles, _workflow, form_def = _load(application_id)
-    snapshot = build_snapshot(application, form_def, operations.load_answers(application.id))
+    snapshot = build_snapshot(application, form_def, operations.load_answers(application.id),
+                              operations.current_partners(application.id))
     body = json.dumps({"fingerprint": fingerprint(snapshot), "snapshot": snapshot},
                       ensure_ascii=False, indent=2, sort_keys=True)
     return _download(body.encode("utf-8"), "application/json",

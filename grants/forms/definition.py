@@ -120,24 +120,44 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def field_is_shown(form: FormDef, form_field: FieldDef, answers: dict[str, dict[str, Any]]) -> bool:
-    """Whether a conditional field applies, given all saved answers (by section)."""
+def section_instances(form: FormDef, partner_ids: list[int]
+                      ) -> list[tuple[SectionDef, int | None, str]]:
+    """Every section as filled in: common sections once, partner sections once per partner.
+    Gives (section, partner id or None, the key its answers are stored under)."""
+    instances = []
+    for section in form.sections:
+        if section.part == "partner_part":
+            instances.extend((section, pid, f"{section.key}@{pid}") for pid in partner_ids)
+        else:
+            instances.append((section, None, section.key))
+    return instances
+
+
+def field_is_shown(form: FormDef, form_field: FieldDef, answers: dict[str, dict[str, Any]],
+                   key: str | None = None) -> bool:
+    """Whether a conditional field applies, given all saved answers (by instance key). A
+    condition on a field of the same section reads that same instance (the same partner's
+    part); otherwise it reads the common section."""
     condition = form_field.show_when
     if condition is None:
         return True
     section = form.section_of(condition.field)
-    value = answers.get(section.key, {}).get(condition.field) if section else None
-    return condition.holds(value)
+    if section is None:
+        return False
+    own = form.section_of(form_field.id)
+    instance = key if (key and own is not None and own.key == section.key) else section.key
+    return condition.holds(answers.get(instance, {}).get(condition.field))
 
 
 def removed_values(form: FormDef, answers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Saved values of fields (or whole sections) no longer in the form: kept, never dropped."""
     known = {s.key: {f.id for f in s.fields} for s in form.sections}
     removed = []
-    for section_key in sorted(answers):
-        for field_id, value in sorted(answers[section_key].items()):
+    for key in sorted(answers):
+        section_key = key.split("@", 1)[0]
+        for field_id, value in sorted(answers[key].items()):
             if field_id not in known.get(section_key, set()) and not is_empty(value):
-                removed.append({"section": section_key, "id": field_id, "value": value})
+                removed.append({"section": key, "id": field_id, "value": value})
     return removed
 
 

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grants.db import db, UTCDateTime, utcnow
+
+
+class ApplicationPartner(db.Model):
+    """A partner organisation (samverkanspart) on one application, with its contact person."""
+
+    __tablename__ = "application_partner"
+    __table_args__ = (UniqueConstraint("application_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"),
+                                                index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    contact_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"),
+                                                        index=True)
+    status: Mapped[str] = mapped_column(String(20), default="invited")  # invited/active/removed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation = relationship("Organisation", lazy="joined")
+    contact_user = relationship("User", lazy="joined")
+
+    @property
+    def is_current(self) -> bool:
+        return self.status != "removed"
+
+    def __repr__(self) -> str:
+        return f"<ApplicationPartner {self.id} app={self.application_id} {self.status}>"
+
+
+class PartnerInvitation(db.Model):
+    """A single-use link, valid 7 days, that ties the accepting account to a partner role."""
+
+    __tablename__ = "partner_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("application_partner.id",
+                                                       ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<PartnerInvitation {self.id} partner={self.partner_id}>"
