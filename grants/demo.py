@@ -19,6 +19,7 @@ from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.db import db, utcnow
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
+from grants.partners.models import ApplicationPartner
 from grants.processes import get_form, get_workflow, pin_workflow
 
 DEMO_DATA = Path(__file__).parent / "demo_data" / "sydost.yaml"
@@ -182,6 +183,11 @@ def seed(data_path: Path | None = None) -> str:
         for key, values in texts.items():
             db.session.add(SectionAnswer(application_id=application.id, section_key=key,
                                          data=values, updated_by_id=users["lead@demo.test"].id))
+        partner = ApplicationPartner(
+            application_id=application.id, organisation_id=orgs["Växjö stadsbibliotek"].id,
+            contact_name=users["partner@demo.test"].name, contact_email="partner@demo.test",
+            contact_user_id=users["partner@demo.test"].id, status="active")
+        db.session.add(partner)
         s.count("applications")
     db.session.commit()
     if not s.created:

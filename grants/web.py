@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 # Endpoints anyone may reach; everything else requires a logged-in user (default-deny).
 PUBLIC_ENDPOINTS = {"accounts.login", "static", "health", "accounts.set_language",
-                    "accounts.accept_invitation"}
+                    "accounts.accept_invitation", "partners.accept"}
 
 
 @login_manager.user_loader
@@ -52,12 +52,14 @@ def register_web(app: Flask) -> None:
     from grants.dashboard import bp as dashboard_bp  # noqa: PLC0415
     from grants.definitions.views import bp as workflows_bp  # noqa: PLC0415
     from grants.admin.views import bp as admin_bp  # noqa: PLC0415
+    from grants.partners.views import bp as partners_bp  # noqa: PLC0415
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(workflows_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(partners_bp)
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in to continue.")

@@ -8,6 +8,7 @@ from sqlalchemy import exists, or_, select
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.approvals.models import SteeringMember
+from grants.partners.models import ApplicationPartner
 from grants.calls.models import Call
 from grants.db import db
 from grants.workflow import engine
@@ -22,6 +23,11 @@ def roles_for(user: User, application: Application) -> set[str]:
         roles.add("lead")
     if user.is_coordinator:
         roles.add("coordinator")
+    if db.session.scalar(select(exists().where(
+            ApplicationPartner.application_id == application.id,
+            ApplicationPartner.contact_user_id == user.id,
+            ApplicationPartner.status == "active"))):
+        roles.add("partner")
     group_id = application.call.steering_group_id
     if group_id is not None and db.session.scalar(select(exists().where(
             SteeringMember.group_id == group_id, SteeringMember.user_id == user.id))):
@@ -36,7 +42,11 @@ def visible_applications_filter(user: User):
     steering_calls = (select(Call.id).join(SteeringMember,
                                            SteeringMember.group_id == Call.steering_group_id)
                       .where(SteeringMember.user_id == user.id))
-    return or_(Application.lead_user_id == user.id, Application.call_id.in_(steering_calls))
+    partner_of = (select(ApplicationPartner.application_id)
+                  .where(ApplicationPartner.contact_user_id == user.id,
+                         ApplicationPartner.status == "active"))
+    return or_(Application.lead_user_id == user.id, Application.call_id.in_(steering_calls),
+               Application.id.in_(partner_of))
 
 
 def load_application(application_id: int, user: User, workflow_for) -> tuple[Application, set[str]]:

@@ -17,12 +17,13 @@ from grants.applications.errors import FieldsRefused, OperationRefused, StaleEdi
 from grants.applications.forms import MoveForm, NewApplicationForm, PreviewForm, TransitionForm
 from grants.applications.guards import missing_fields
 from grants.applications.snapshot import build_snapshot, fingerprint
-from grants.applications.models import SectionAnswer, TransitionRecord
+from grants.applications.models import SectionAnswer, TransitionRecord, instance_key
+from grants.partners.models import ApplicationPartner
 from grants.calls.models import Call
 from grants.db import db, utcnow
 from grants.documents.models import Attachment, Document
 from grants.documents.uploads import content_disposition
-from grants.forms.definition import field_is_shown, removed_values
+from grants.forms.definition import field_is_shown, removed_values, section_instances
 from grants.forms.builder import (form_data_from_values, relax_hidden_fields,
                                   section_form_class, table_row_problems, values_from_form)
 from grants.i18n import current_locale, pick_label
@@ -92,10 +93,22 @@ def show(application_id: int):
 
 def _render_show(application, roles, workflow, form_def, *, status=200, comment_errors=None):
     answers = operations.load_answers(application.id)
+    partners = operations.current_partners(application.id)
+    partner_names = {p.id: p.organisation.name for p in partners}
     state = workflow.state(application.state)
-    missing = missing_fields(form_def, answers)
+    missing = missing_fields(form_def, answers, list(partner_names))
     missing_sections = {key for key, _field in missing}
-    editable = engine.editable_parts(workflow, application.state, roles)
+    instances = []
+    for section, partner_id, key in section_instances(form_def, list(partner_names)):
+        partner = next((p for p in partners if p.id == partner_id), None)
+        instances.append({
+            "section": section, "key": key, "partner": partner,
+            "values": answers.get(key, {}),
+            "editable": operations.may_edit_section(application, roles, current_user, workflow,
+                                                    section, partner),
+            "hidden": {f.id for f in section.fields
+                       if not field_is_shown(form_def, f, answers, key)},
+        })
     transitions = engine.available_transitions(workflow, application.state, roles)
     history = db.session.scalars(select(TransitionRecord).where(
         TransitionRecord.application_id == application.id)
@@ -103,8 +116,6 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
     jobs = db.session.scalars(select(Job).where(Job.application_id == application.id)
                               .order_by(Job.id.desc()).limit(10)).all()
     transition_form = TransitionForm(state_version=application.state_version)
-    hidden_fields = {f.id for s in form_def.sections for f in s.fields
-                     if not field_is_shown(form_def, f, answers)}
     current = get_workflow(application.workflow_name)
     move_form = None
     if "coordinator" in roles and current is not None and (
@@ -117,9 +128,10 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
     return render_template(
         "applications/show.html", application=application, roles=roles, workflow=workflow,
         form_def=form_def, answers=answers, state=state, missing=missing,
-        missing_sections=missing_sections, editable=editable, transitions=transitions,
+        missing_sections=missing_sections, instances=instances, partners=partners,
+        transitions=transitions,
         history=history, jobs=jobs, transition_form=transition_form, preview_form=PreviewForm(),
-        current_workflow=current, move_form=move_form, hidden_fields=hidden_fields,
+        current_workflow=current, move_form=move_form,
         removed=removed_values(form_def, answers),
         attachment_url=lambda attachment_id: url_for(
             ".attachment", application_id=application.id, attachment_id=attachment_id),
@@ -129,20 +141,30 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
         comment_errors=comment_errors or {}), status
 
 
-@bp.route("/<int:application_id>/sections/<section_key>", methods=["GET", "POST"])
-def edit_section(application_id: int, section_key: str):
+@bp.route("/<int:application_id>/sections/<section_key>", methods=["GET", "POST"],
+          defaults={"partner_id": None})
+@bp.route("/<int:application_id>/partners/<int:partner_id>/sections/<section_key>",
+          methods=["GET", "POST"])
+def edit_section(application_id: int, section_key: str, partner_id: int | None):
     application, roles, workflow, form_def = _load(application_id)
     section = form_def.section(section_key)
-    if section is None:
+    if section is None or (section.part == "partner_part") != (partner_id is not None):
         abort(404)
-    if section.part not in engine.editable_parts(workflow, application.state, roles):
+    partner = None
+    if partner_id is not None:
+        partner = db.session.get(ApplicationPartner, partner_id)
+        if partner is None or partner.application_id != application.id or not partner.is_current:
+            abort(404)
+    if not operations.may_edit_section(application, roles, current_user, workflow, section,
+                                       partner):
         state = workflow.state(application.state)
         flash(_("“%(section)s” cannot be edited by you while the application is in state "
                 "“%(state)s”.", section=pick_label(section.title),
                 state=pick_label(state.label) if state else application.state), "error")
         return redirect(url_for(".show", application_id=application.id), 303)
     row = db.session.scalar(select(SectionAnswer).where(
-        SectionAnswer.application_id == application.id, SectionAnswer.section_key == section.key))
+        SectionAnswer.application_id == application.id, SectionAnswer.section_key == section.key,
+        SectionAnswer.owner_key == (str(partner.id) if partner else "")))
     saved = row.data if row else {}
     locale = current_locale()
     FormClass = section_form_class(section, call_limit=application.call.max_chars_per_field,
@@ -154,7 +176,8 @@ def edit_section(application_id: int, section_key: str):
         form = FormClass(data={**form_data_from_values(section, saved),
                                "version": row.version if row else 0})
     answers = operations.load_answers(application.id)
-    hidden = relax_hidden_fields(form, section, form_def, answers)
+    hidden = relax_hidden_fields(form, section, form_def, answers,
+                                 instance_key(section.key, partner.id if partner else None))
     conflict = None
     extra_errors: dict[str, list[str]] = {}
     add_row = request.form.get("add_row") if request.method == "POST" else None
@@ -163,7 +186,7 @@ def edit_section(application_id: int, section_key: str):
         if len(form[add_row].entries) < form[add_row].max_entries:
             form[add_row].append_entry()
         return _render_section(application, section, form, form_def, workflow, saved, hidden,
-                               None, {}, 200)
+                               None, {}, 200, partner)
     if form.validate_on_submit():
         values = values_from_form(section, form)
         for f in section.fields:
@@ -183,7 +206,8 @@ def edit_section(application_id: int, section_key: str):
                     application=application, roles=roles, actor=current_user,
                     workflow=workflow, form=form_def, section_key=section.key, values=values,
                     expected_version=expected,
-                    remove_files=frozenset(request.form.getlist("remove_file")))
+                    remove_files=frozenset(request.form.getlist("remove_file")),
+                    partner=partner)
             except StaleEdit as stale:
                 conflict = stale
                 form.version.data = stale.current_version
@@ -196,8 +220,8 @@ def edit_section(application_id: int, section_key: str):
             else:
                 flash(_("“%(section)s” was saved.", section=pick_label(section.title)),
                       "success")
-                if request.form.get("next_section"):
-                    keys = [s.key for s in form_def.sections]
+                if request.form.get("next_section") and partner is None:
+                    keys = [s.key for s in form_def.sections if s.part != "partner_part"]
                     index = keys.index(section.key)
                     if index + 1 < len(keys):
                         return redirect(url_for(".edit_section", application_id=application.id,
@@ -206,14 +230,14 @@ def edit_section(application_id: int, section_key: str):
     status = 409 if conflict else (422 if form.errors or form.form_errors or extra_errors
                                    else 200)
     return _render_section(application, section, form, form_def, workflow, saved, hidden,
-                           conflict, extra_errors, status)
+                           conflict, extra_errors, status, partner)
 
 
 def _render_section(application, section, form, form_def, workflow, saved, hidden, conflict,
-                    extra_errors, status):
+                    extra_errors, status, partner=None):
     return render_template("applications/section.html", application=application,
                            section=section, form=form, form_def=form_def, conflict=conflict,
-                           workflow=workflow, saved=saved, hidden=hidden,
+                           workflow=workflow, saved=saved, hidden=hidden, partner=partner,
                            extra_errors=extra_errors), status
 
 

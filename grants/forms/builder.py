@@ -199,7 +199,7 @@ def _submitted_value(defn: FieldDef, form: SectionFormBase) -> Any:
 
 
 def relax_hidden_fields(form: SectionFormBase, section: SectionDef, form_def,
-                        answers: dict[str, dict[str, Any]]) -> set[str]:
+                        answers: dict[str, dict[str, Any]], key: str | None = None) -> set[str]:
     """Ids of this section's conditional fields that do not apply now (judged from what was
     just submitted, or saved answers for fields in other sections); their 'required' rule is
     lifted so a hidden field never blocks a save."""

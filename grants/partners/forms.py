@@ -1,0 +1,58 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from grants.admin.forms import EmailAddress
+from grants.organisations.orgnr import is_valid
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ContactForm(FlaskForm):
+    contact_name = StringField(_l("Contact person"), validators=[
+        DataRequired(message=_l("Fill in this field.")), Length(max=200)], filters=[_strip])
+    contact_email = EmailField(_l("Contact's email"), validators=[
+        DataRequired(message=_l("Fill in this field.")), EmailAddress()], filters=[_strip],
+        description=_l("The invitation is sent here."))
+
+
+class AddPartnerForm(ContactForm):
+    organisation_id = SelectField(_l("Organisation"), coerce=int,
+                                  description=_l("Choose from the register, or “New "
+                                                 "organisation” and fill in the fields below."))
+    new_name = StringField(_l("Name of the new organisation"), validators=[
+        Optional(), Length(max=200)], filters=[_strip])
+    new_org_number = StringField(_l("Organisation number"), validators=[Optional()],
+                                 filters=[_strip], description=_l("10 digits, e.g. 212000-0142."))
+    new_county = StringField(_l("County"), validators=[Optional(), Length(max=100)],
+                             filters=[_strip])
+    new_kind = SelectField(_l("Type"))
+
+    def validate_new_name(self, field):
+        if self.organisation_id.data == 0 and not field.data:
+            raise ValidationError(_l("Fill in this field."))
+
+    def validate_new_org_number(self, field):
+        if self.organisation_id.data == 0 and not is_valid(field.data or ""):
+            raise ValidationError(_l("Not a valid organisation number: check the digits (the "
+                                     "last one is a check digit)."))
+
+    def validate_new_county(self, field):
+        if self.organisation_id.data == 0 and not field.data:
+            raise ValidationError(_l("Fill in this field."))
+
+
+class NewAccountForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[
+        DataRequired(message=_l("Fill in this field.")), Length(max=200)], filters=[_strip])
+    password = StringField(_l("Choose a password"), validators=[
+        DataRequired(message=_l("Fill in this field.")),
+        Length(min=12, max=1024, message=_l("At least %(min)d characters."))],
+        render_kw={"type": "password", "autocomplete": "new-password"})
+
+
+class AcceptForm(FlaskForm):
+    pass
