@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from grants.admin.forms import EmailAddress
 from grants.organisations.orgnr import is_valid
@@ -23,12 +23,13 @@ class AddPartnerForm(ContactForm):
     organisation_id = SelectField(_l("Organisation"), coerce=int,
                                   description=_l("Choose from the register, or “New "
                                                  "organisation” and fill in the fields below."))
-    new_name = StringField(_l("Name of the new organisation"), validators=[
-        Optional(), Length(max=200)], filters=[_strip])
-    new_org_number = StringField(_l("Organisation number"), validators=[Optional()],
-                                 filters=[_strip], description=_l("10 digits, e.g. 212000-0142."))
-    new_county = StringField(_l("County"), validators=[Optional(), Length(max=100)],
-                             filters=[_strip])
+    # Required only for a new organisation: checked by the validate_* methods below (an
+    # Optional() validator would stop them from running on empty input).
+    new_name = StringField(_l("Name of the new organisation"), validators=[Length(max=200)],
+                           filters=[_strip])
+    new_org_number = StringField(_l("Organisation number"), filters=[_strip],
+                                 description=_l("10 digits, e.g. 212000-0142."))
+    new_county = StringField(_l("County"), validators=[Length(max=100)], filters=[_strip])
     new_kind = SelectField(_l("Type"))
 
     def validate_new_name(self, field):

@@ -61,7 +61,11 @@ def add_partner(*, actor: User, application: Application, roles: set[str], workf
         raise OperationRefused(_("Partners can only be added by the project lead while the "
                                  "application is being written."))
     if new_organisation:
-        number = normalise(new_organisation["org_number"])
+        try:
+            number = normalise(new_organisation["org_number"])
+        except ValueError:
+            raise OperationRefused(_("Not a valid organisation number: check the digits (the "
+                                     "last one is a check digit).")) from None
         organisation = db.session.scalar(select(Organisation).where(
             Organisation.org_number == number))
         if organisation is None:
