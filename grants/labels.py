@@ -18,6 +18,7 @@ PART_LABELS = {
 GUARD_LABELS = {
     "form_complete": _l("every required field filled in"),
     "before_deadline": _l("before the call's deadline"),
+    "budget_within_rules": _l("the budget within the call's rules"),
 }
 
 
@@ -31,3 +32,24 @@ def part_label(name: str) -> str:
 
 def guard_label(name: str) -> str:
     return str(GUARD_LABELS.get(name, name))
+
+
+CATEGORY_LABELS = {
+    "personnel": _l("Personnel"),
+    "travel": _l("Travel"),
+    "external_services": _l("External services"),
+    "equipment": _l("Equipment"),
+    "premises": _l("Premises"),
+    "other": _l("Other costs"),
+    "indirect": _l("Indirect costs"),
+}
+COFINANCING_KIND_LABELS = {"cash": _l("Cash"), "in_kind": _l("In kind")}
+COFINANCING_SOURCE_LABELS = {"public": _l("Public"), "private": _l("Private")}
+
+
+def category_label(name) -> str:
+    return str(CATEGORY_LABELS.get(str(name), name))
+
+
+def cofinancing_label(name) -> str:
+    return str({**COFINANCING_KIND_LABELS, **COFINANCING_SOURCE_LABELS}.get(str(name), name))

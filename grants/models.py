@@ -5,6 +5,7 @@ from grants.admin.models import AuditEvent
 from grants.notifications.models import Invitation, OutboxEmail
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
 from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.budget.models import BudgetLine, Cofinancing
 from grants.calls.models import Call, Funder
 from grants.definitions.models import DefinitionVersion
 from grants.documents.models import Attachment, Document
@@ -13,7 +14,7 @@ from grants.organisations.models import Organisation, OrganisationKind
 from grants.partners.models import ApplicationPartner, PartnerInvitation
 
 __all__ = [
-    "Application", "ApplicationPartner", "PartnerInvitation", "Attachment", "AuditEvent", "Invitation", "OutboxEmail", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
+    "Application", "ApplicationPartner", "BudgetLine", "Cofinancing", "PartnerInvitation", "Attachment", "AuditEvent", "Invitation", "OutboxEmail", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
     "OrganisationKind", "SectionAnswer", "SteeringGroup", "SteeringMember", "TransitionRecord",
     "User",
 ]

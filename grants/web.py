@@ -13,7 +13,8 @@ from flask_wtf.csrf import CSRFError
 from grants.accounts.models import User
 from grants.db import db
 from grants.extensions import login_manager
-from grants.labels import guard_label, part_label, role_label
+from grants.labels import (category_label, cofinancing_label, guard_label, part_label,
+                           role_label)
 from grants.forms.richtext import render_markdown
 from grants.i18n import (current_locale, format_filesize, format_iso_date, format_number,
                          option_text)
@@ -53,6 +54,7 @@ def register_web(app: Flask) -> None:
     from grants.definitions.views import bp as workflows_bp  # noqa: PLC0415
     from grants.admin.views import bp as admin_bp  # noqa: PLC0415
     from grants.partners.views import bp as partners_bp  # noqa: PLC0415
+    from grants.budget.views import bp as budget_bp  # noqa: PLC0415
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(dashboard_bp)
@@ -60,6 +62,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(workflows_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(partners_bp)
+    app.register_blueprint(budget_bp)
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in to continue.")
@@ -145,3 +148,5 @@ def register_web(app: Flask) -> None:
         app.extensions["grants.forms"].items())
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["guard_label"] = guard_label
+    app.jinja_env.filters["category_label"] = category_label
+    app.jinja_env.filters["cofinancing_label"] = cofinancing_label

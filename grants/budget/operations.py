@@ -1,0 +1,118 @@
+"""Changing budget lines and co-financing. Each function is one transaction with a history row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from grants.accounts.models import User
+from grants.admin.models import AuditEvent
+from grants.applications.errors import OperationRefused
+from grants.applications.models import Application
+from grants.budget.models import BudgetLine, Cofinancing
+from grants.budget.totals import BudgetSummary, summarise
+from grants.db import db, utcnow
+from grants.partners.models import ApplicationPartner
+from grants.workflow import engine
+from grants.workflow.definition import Workflow
+
+
+def editable_organisations(application: Application, roles: set[str], actor: User,
+                           workflow: Workflow, partners: list[ApplicationPartner]) -> set[int]:
+    """Whose budget this actor may change now: the lead organisation's under the 'common' edit
+    rule, a partner's under 'partner_part' (the lead, or that partner's own contact)."""
+    result: set[int] = set()
+    parts = engine.editable_parts(workflow, application.state, roles)
+    if "common" in parts and "lead" in roles:
+        result.add(application.lead_organisation_id)
+    if "partner_part" in parts:
+        allowed = set(workflow.state(application.state).roles_editing("partner_part"))
+        for partner in partners:
+            if ("lead" in roles and "lead" in allowed) or (
+                    "partner" in roles and "partner" in allowed
+                    and partner.contact_user_id == actor.id):
+                result.add(partner.organisation_id)
+    return result
+
+
+def _check(application, organisation_id, allowed: set[int]) -> None:
+    if organisation_id not in allowed:
+        raise OperationRefused(_("You cannot change this organisation's budget in the "
+                                 "application's current state."))
+
+
+def _touch(application: Application) -> None:
+    db.session.execute(update(Application).where(Application.id == application.id)
+                       .values(updated_at=utcnow()))
+
+
+def _event(actor, application, action, after) -> None:
+    db.session.add(AuditEvent(actor_id=actor.id, action=action, object_type="application",
+                              object_id=application.id, before=None, after=after))
+
+
+def add_line(*, actor: User, application: Application, allowed: set[int],
+             data: dict[str, Any]) -> BudgetLine:
+    _check(application, data["organisation_id"], allowed)
+    line = BudgetLine(application_id=application.id, organisation_id=data["organisation_id"],
+                      category=data["category"], year=data["year"],
+                      description=data["description"], amount=data["amount"],
+                      updated_by_id=actor.id)
+    db.session.add(line)
+    _touch(application)
+    db.session.flush()
+    _event(actor, application, "budget.add", {"line": line.id, "category": str(line.category),
+                                              "year": line.year, "amount": line.amount,
+                                              "organisation": data["organisation_id"]})
+    db.session.commit()
+    return line
+
+
+def add_cofinancing(*, actor: User, application: Application, allowed: set[int],
+                    data: dict[str, Any]) -> Cofinancing:
+    _check(application, data["organisation_id"], allowed)
+    item = Cofinancing(application_id=application.id, organisation_id=data["organisation_id"],
+                       kind=data["kind"], source=data["source"], year=data["year"],
+                       description=data["description"], amount=data["amount"],
+                       updated_by_id=actor.id)
+    db.session.add(item)
+    _touch(application)
+    db.session.flush()
+    _event(actor, application, "cofinancing.add", {"item": item.id, "kind": str(item.kind),
+                                                   "year": item.year, "amount": item.amount,
+                                                   "organisation": data["organisation_id"]})
+    db.session.commit()
+    return item
+
+
+def delete_item(*, actor: User, application: Application, allowed: set[int], model,
+                item_id: int) -> None:
+    item = db.session.get(model, item_id)
+    if item is None or item.application_id != application.id:
+        raise OperationRefused(_("That row no longer exists."))
+    _check(application, item.organisation_id, allowed)
+    db.session.delete(item)
+    _touch(application)
+    _event(actor, application, f"{model.__tablename__}.delete",
+           {"id": item_id, "amount": item.amount, "organisation": item.organisation_id})
+    db.session.commit()
+
+
+def load_budget(application_id: int) -> tuple[list[BudgetLine], list[Cofinancing]]:
+    lines = db.session.scalars(select(BudgetLine).where(
+        BudgetLine.application_id == application_id)
+        .order_by(BudgetLine.organisation_id, BudgetLine.year, BudgetLine.id)).all()
+    items = db.session.scalars(select(Cofinancing).where(
+        Cofinancing.application_id == application_id)
+        .order_by(Cofinancing.organisation_id, Cofinancing.year, Cofinancing.id)).all()
+    return list(lines), list(items)
+
+
+def budget_summary(lines: list[BudgetLine], items: list[Cofinancing]) -> BudgetSummary:
+    return summarise(
+        [{"organisation": l.organisation.name, "category": str(l.category), "year": l.year,
+          "amount": l.amount} for l in lines],
+        [{"organisation": c.organisation.name, "year": c.year, "amount": c.amount}
+         for c in items])

@@ -1,0 +1,133 @@
+"""The budget page: cost lines and co-financing per organisation, totals, the call's rules."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from grants.applications.access import load_application
+from grants.applications.errors import OperationRefused
+from grants.applications.operations import current_partners
+from grants.budget import operations
+from grants.budget.forms import BudgetLineForm, CofinancingForm, DeleteForm
+from grants.budget.models import (BudgetLine, Cofinancing, CofinancingKind, CofinancingSource,
+                                  CostCategory)
+from grants.budget.totals import rule_problems
+from grants.i18n import format_money
+from grants.labels import category_label, cofinancing_label
+from grants.processes import workflow_for
+from grants.workflow.definition import Workflow
+
+bp = Blueprint("budget", __name__)
+
+
+def _load(application_id: int):
+    application, roles = load_application(application_id, current_user, workflow_for)
+    workflow = workflow_for(application) or Workflow.unavailable(application.workflow_name)
+    partners = current_partners(application.id)
+    allowed = operations.editable_organisations(application, roles, current_user, workflow,
+                                                partners)
+    return application, roles, workflow, partners, allowed
+
+
+def _years(application) -> list[int]:
+    start = max(date.today().year, application.call.deadline_at.year)
+    return list(range(start, start + 5))
+
+
+def _prepare(forms, application, partners, allowed):
+    organisations = [application.lead_organisation] + [p.organisation for p in partners]
+    choices = [SelectChoice(o.id, o.name) for o in organisations if o.id in allowed]
+    for form in forms:
+        form.organisation_id.choices = choices
+        form.year.choices = [SelectChoice(y, str(y)) for y in _years(application)]
+    forms[0].category.choices = [SelectChoice(c.value, category_label(c.value))
+                                 for c in CostCategory]
+    forms[1].kind.choices = [SelectChoice(k.value, cofinancing_label(k.value))
+                             for k in CofinancingKind]
+    forms[1].source.choices = [SelectChoice(s.value, cofinancing_label(s.value))
+                               for s in CofinancingSource]
+    return organisations
+
+
+def _page(application, partners, allowed, line_form, cofin_form, status=200):
+    organisations = _prepare([line_form, cofin_form], application, partners, allowed)
+    lines, items = operations.load_budget(application.id)
+    summary = operations.budget_summary(lines, items)
+    call = application.call
+    problems = rule_problems(summary, max_requested=call.max_requested_amount,
+                             min_cofinancing_percent=call.min_cofinancing_percent,
+                             max_indirect_percent=call.max_indirect_percent,
+                             money=format_money, gettext=_)
+    return render_template("budget/index.html", application=application,
+                           organisations=organisations, lines=lines, items=items,
+                           summary=summary, problems=problems, allowed=allowed,
+                           line_form=line_form, cofin_form=cofin_form,
+                           delete_form=DeleteForm(), categories=list(CostCategory)), status
+
+
+@bp.get("/applications/<int:application_id>/budget")
+def index(application_id: int):
+    application, _roles, _workflow, partners, allowed = _load(application_id)
+    return _page(application, partners, allowed, BudgetLineForm(prefix="line"),
+                 CofinancingForm(prefix="cofin"))
+
+
+@bp.post("/applications/<int:application_id>/budget/lines")
+def add_line(application_id: int):
+    application, _roles, _workflow, partners, allowed = _load(application_id)
+    if not allowed:
+        abort(403)
+    form, other = BudgetLineForm(prefix="line"), CofinancingForm(prefix="cofin", formdata=None)
+    _prepare([form, other], application, partners, allowed)
+    if form.validate_on_submit():
+        try:
+            operations.add_line(actor=current_user, application=application, allowed=allowed,
+                                data=form.data)
+        except OperationRefused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            flash(_("The cost was added."), "success")
+            return redirect(url_for(".index", application_id=application.id, _anchor="costs"),
+                            303)
+    return _page(application, partners, allowed, form, other, 422)
+
+
+@bp.post("/applications/<int:application_id>/budget/cofinancing")
+def add_cofinancing(application_id: int):
+    application, _roles, _workflow, partners, allowed = _load(application_id)
+    if not allowed:
+        abort(403)
+    form, other = CofinancingForm(prefix="cofin"), BudgetLineForm(prefix="line", formdata=None)
+    _prepare([other, form], application, partners, allowed)
+    if form.validate_on_submit():
+        try:
+            operations.add_cofinancing(actor=current_user, application=application,
+                                       allowed=allowed, data=form.data)
+        except OperationRefused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            flash(_("The co-financing was added."), "success")
+            return redirect(url_for(".index", application_id=application.id,
+                                    _anchor="cofinancing"), 303)
+    return _page(application, partners, allowed, other, form, 422)
+
+
+@bp.post("/applications/<int:application_id>/budget/<kind>/<int:item_id>/delete")
+def delete(application_id: int, kind: str, item_id: int):
+    application, _roles, _workflow, _partners, allowed = _load(application_id)
+    model = {"lines": BudgetLine, "cofinancing": Cofinancing}.get(kind)
+    if model is None or not DeleteForm().validate_on_submit():
+        abort(404 if model is None else 400)
+    try:
+        operations.delete_item(actor=current_user, application=application, allowed=allowed,
+                               model=model, item_id=item_id)
+    except OperationRefused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("The row was removed."), "success")
+    return redirect(url_for(".index", application_id=application.id), 303)
