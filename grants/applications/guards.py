@@ -75,6 +75,19 @@ def before_deadline(ctx: TransitionContext) -> list[str]:
     return []
 
 
+@guards.register("budget_within_rules")
+def budget_within_rules(ctx: TransitionContext) -> list[str]:
+    from grants.budget.operations import budget_summary, load_budget  # noqa: PLC0415
+    from grants.budget.totals import rule_problems  # noqa: PLC0415
+    from grants.i18n import format_money  # noqa: PLC0415
+    call = ctx.application.call
+    return rule_problems(budget_summary(*load_budget(ctx.application.id)),
+                         max_requested=call.max_requested_amount,
+                         min_cofinancing_percent=call.min_cofinancing_percent,
+                         max_indirect_percent=call.max_indirect_percent,
+                         money=format_money, gettext=_)
+
+
 @effects.register("render_final_pdf")
 def render_final_pdf(ctx: TransitionContext) -> None:
     from grants.applications.operations import record_render_job  # noqa: PLC0415

@@ -44,6 +44,25 @@ def field_snapshot(form_field: FieldDef, value: Any, shown: bool) -> dict[str, A
     return data
 
 
+def budget_snapshot(application_id: int) -> dict[str, Any]:
+    from grants.budget.operations import budget_summary, load_budget  # noqa: PLC0415
+    lines, items = load_budget(application_id)
+    summary = budget_summary(lines, items)
+    return {
+        "lines": [{"organisation": l.organisation.name, "category": str(l.category),
+                   "year": l.year, "description": l.description, "amount": l.amount}
+                  for l in lines],
+        "cofinancing": [{"organisation": c.organisation.name, "kind": str(c.kind),
+                         "source": str(c.source), "year": c.year,
+                         "description": c.description, "amount": c.amount} for c in items],
+        "total_cost": summary.total_cost, "cofinancing_total": summary.cofinancing,
+        "requested": summary.requested, "direct_cost": summary.direct_cost,
+        "indirect_cost": summary.indirect_cost,
+        "by_organisation": summary.by_organisation,
+        "by_year": {str(year): amount for year, amount in summary.by_year.items()},
+    }
+
+
 def build_snapshot(application: Application, form: FormDef,
                    answers: dict[str, dict[str, Any]], partners: list | None = None
                    ) -> dict[str, Any]:
@@ -102,5 +121,6 @@ def build_snapshot(application: Application, form: FormDef,
         } for p in partners],
         "sections": sections,
         "attachments": attachments,
+        "budget": budget_snapshot(application.id),
         "removed_fields": removed_values(form, answers),
     }

@@ -27,7 +27,7 @@ class CofinancingForm(FlaskForm):
     year = SelectField(_l("Year"), coerce=int)
     description = StringField(_l("Description"), validators=[
         DataRequired(message=_l("Fill in this field.")), Length(max=300)], filters=[_strip],
-        description=_l("E.g. staff time 20 %, premises, municipal funds."))
+        description=_l("E.g. staff time (20 percent), premises, municipal funds."))
     amount = KronorField(_l("Amount"), validators=[InputRequired(message=_l("Fill in this field."))],
                          min_value=1)
 

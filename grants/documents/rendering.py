@@ -21,7 +21,7 @@ from grants.jobs.tasks import handler
 logger = logging.getLogger(__name__)
 
 # Bump when templates/pdf changes in a way that should give new PDFs for old content.
-TEMPLATE_VERSION = "2026-11-25.2"
+TEMPLATE_VERSION = "2026-11-25.3"
 KINDS = ("preview", "final")
 
 
