@@ -19,6 +19,7 @@ GUARD_LABELS = {
     "form_complete": _l("every required field filled in"),
     "before_deadline": _l("before the call's deadline"),
     "budget_within_rules": _l("the budget within the call's rules"),
+    "partners_confirmed": _l("every partner has confirmed this version"),
 }
 
 

@@ -11,10 +11,10 @@ from grants.definitions.models import DefinitionVersion
 from grants.documents.models import Attachment, Document
 from grants.jobs.models import Job, JobStatus
 from grants.organisations.models import Organisation, OrganisationKind
-from grants.partners.models import ApplicationPartner, PartnerInvitation
+from grants.partners.models import ApplicationPartner, PartnerConfirmation, PartnerInvitation
 
 __all__ = [
-    "Application", "ApplicationPartner", "BudgetLine", "Cofinancing", "PartnerInvitation", "Attachment", "AuditEvent", "Invitation", "OutboxEmail", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
+    "Application", "ApplicationPartner", "PartnerConfirmation", "BudgetLine", "Cofinancing", "PartnerInvitation", "Attachment", "AuditEvent", "Invitation", "OutboxEmail", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
     "OrganisationKind", "SectionAnswer", "SteeringGroup", "SteeringMember", "TransitionRecord",
     "User",
 ]

@@ -18,7 +18,7 @@ def test_lead_creates_application_for_open_call(login_as, world):
     application = db.session.scalar(select(Application))
     assert application.title == "Läsglädje i Småland"
     assert application.state == "draft"
-    assert application.workflow_name == "joint_application" and application.workflow_version == 3
+    assert application.workflow_name == "joint_application" and application.workflow_version == 4
     html = lead.get(response.headers["Location"]).get_data(as_text=True)
     assert "Läsglädje i Småland" in html and "Utkast" in html
 

@@ -78,7 +78,7 @@ def test_workflow_check_reports_file_and_line(app, tmp_path):
     assert "broken.yaml:" in result.output and "unknown key 'form'" in result.output
     assert "Did you mean 'from'?" in result.output
     good = runner.invoke(args=["workflow", "check"])
-    assert good.exit_code == 0 and "joint_application v3" in good.output
+    assert good.exit_code == 0 and "joint_application v4" in good.output
 
 
 def test_embedded_redis_starts_and_leaves_no_process(tmp_path):

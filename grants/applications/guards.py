@@ -88,6 +88,12 @@ def budget_within_rules(ctx: TransitionContext) -> list[str]:
                          money=format_money, gettext=_)
 
 
+@guards.register("partners_confirmed")
+def partners_confirmed(ctx: TransitionContext) -> list[str]:
+    from grants.partners.confirmation import unconfirmed_problems  # noqa: PLC0415
+    return unconfirmed_problems(ctx.application, ctx.form, ctx.answers, ctx.partners)
+
+
 @effects.register("render_final_pdf")
 def render_final_pdf(ctx: TransitionContext) -> None:
     from grants.applications.operations import record_render_job  # noqa: PLC0415

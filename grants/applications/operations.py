@@ -162,8 +162,16 @@ def save_section(*, application: Application, roles: set[str], actor: User, work
         if not changed:
             db.session.rollback()
             _raise_stale(db.session.get(SectionAnswer, row.id))
+    _void_changed_confirmations(application, form, actor)
     db.session.commit()
     return db.session.get(SectionAnswer, row.id)
+
+
+def _void_changed_confirmations(application: Application, form: FormDef, actor: User) -> None:
+    from grants.partners.confirmation import void_changed_confirmations  # noqa: PLC0415
+    db.session.flush()
+    void_changed_confirmations(application, form, load_answers(application.id),
+                               current_partners(application.id), actor)
 
 
 def may_edit_section(application: Application, roles: set[str], actor: User,

@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from grants.applications import operations
 from grants.applications.access import load_application
 from grants.applications.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
+from grants.partners.forms import ConfirmForm
 from grants.applications.forms import MoveForm, NewApplicationForm, PreviewForm, TransitionForm
 from grants.applications.guards import missing_fields
 from grants.applications.snapshot import build_snapshot, fingerprint
@@ -91,6 +92,22 @@ def show(application_id: int):
     return _render_show(application, roles, workflow, form_def)
 
 
+def _confirmation_states(application, roles, workflow, form_def, answers, partners):
+    """Per partner: its current confirmation, whether it still matches, whether I may confirm."""
+    from grants.partners.confirmation import (current_confirmation, is_valid,  # noqa: PLC0415
+                                              may_confirm, partner_fingerprint)
+    states = {}
+    for partner in partners:
+        confirmation = current_confirmation(partner.id)
+        states[partner.id] = {
+            "confirmation": confirmation,
+            "valid": is_valid(confirmation, partner_fingerprint(application, form_def, answers,
+                                                                partner)),
+            "may_confirm": may_confirm(application, roles, current_user, workflow, partner),
+        }
+    return states
+
+
 def _render_show(application, roles, workflow, form_def, *, status=200, comment_errors=None):
     answers = operations.load_answers(application.id)
     partners = operations.current_partners(application.id)
@@ -129,6 +146,9 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
         "applications/show.html", application=application, roles=roles, workflow=workflow,
         form_def=form_def, answers=answers, state=state, missing=missing,
         missing_sections=missing_sections, instances=instances, partners=partners,
+        confirmations=_confirmation_states(application, roles, workflow, form_def, answers,
+                                           partners),
+        confirm_form=ConfirmForm(),
         transitions=transitions,
         history=history, jobs=jobs, transition_form=transition_form, preview_form=PreviewForm(),
         current_workflow=current, move_form=move_form,

@@ -43,9 +43,19 @@ def _check(application, organisation_id, allowed: set[int]) -> None:
                                  "application's current state."))
 
 
-def _touch(application: Application) -> None:
+def _touch(application: Application, actor: User | None = None) -> None:
+    """Mark the application changed; confirmations of the old budget become void."""
     db.session.execute(update(Application).where(Application.id == application.id)
                        .values(updated_at=utcnow()))
+    if actor is not None:
+        from grants.applications.operations import (  # noqa: PLC0415
+            current_partners, load_answers)
+        from grants.partners.confirmation import void_changed_confirmations  # noqa: PLC0415
+        from grants.processes import form_for  # noqa: PLC0415
+        db.session.flush()
+        void_changed_confirmations(application, form_for(application),
+                                   load_answers(application.id),
+                                   current_partners(application.id), actor)
 
 
 def _event(actor, application, action, after) -> None:
@@ -61,7 +71,7 @@ def add_line(*, actor: User, application: Application, allowed: set[int],
                       description=data["description"], amount=data["amount"],
                       updated_by_id=actor.id)
     db.session.add(line)
-    _touch(application)
+    _touch(application, actor)
     db.session.flush()
     _event(actor, application, "budget.add", {"line": line.id, "category": str(line.category),
                                               "year": line.year, "amount": line.amount,
@@ -78,7 +88,7 @@ def add_cofinancing(*, actor: User, application: Application, allowed: set[int],
                        description=data["description"], amount=data["amount"],
                        updated_by_id=actor.id)
     db.session.add(item)
-    _touch(application)
+    _touch(application, actor)
     db.session.flush()
     _event(actor, application, "cofinancing.add", {"item": item.id, "kind": str(item.kind),
                                                    "year": item.year, "amount": item.amount,
@@ -94,7 +104,7 @@ def delete_item(*, actor: User, application: Application, allowed: set[int], mod
         raise OperationRefused(_("That row no longer exists."))
     _check(application, item.organisation_id, allowed)
     db.session.delete(item)
-    _touch(application)
+    _touch(application, actor)
     _event(actor, application, f"{model.__tablename__}.delete",
            {"id": item_id, "amount": item.amount, "organisation": item.organisation_id})
     db.session.commit()

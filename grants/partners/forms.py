@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from grants.admin.forms import EmailAddress
@@ -57,3 +57,14 @@ class NewAccountForm(FlaskForm):
 
 class AcceptForm(FlaskForm):
     pass
+
+
+class ConfirmForm(FlaskForm):
+    signatory_name = StringField(_l("Name of the authorised signatory"), validators=[
+        DataRequired(message=_l("Fill in this field.")), Length(max=200)], filters=[_strip])
+    signatory_title = StringField(_l("Title"), validators=[
+        DataRequired(message=_l("Fill in this field.")), Length(max=200)], filters=[_strip],
+        description=_l("E.g. head of library services, authorised by delegation."))
+    authorised = BooleanField(_l("I am authorised to sign for the organisation (firmatecknare) "
+                                 "and confirm its participation and co-financing as shown."),
+                              validators=[DataRequired(message=_l("Tick the box to confirm."))])

@@ -52,3 +52,24 @@ class PartnerInvitation(db.Model):
 
     def __repr__(self) -> str:
         return f"<PartnerInvitation {self.id} partner={self.partner_id}>"
+
+
+class PartnerConfirmation(db.Model):
+    """A partner's signatory (firmatecknare) confirms participation and co-financing for one
+    exact version of the application, identified by its fingerprint. Any later change to that
+    partner's part, the budget or the common sections voids it."""
+
+    __tablename__ = "partner_confirmation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("application_partner.id",
+                                                       ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    signatory_name: Mapped[str] = mapped_column(String(200))
+    signatory_title: Mapped[str] = mapped_column(String(200))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<PartnerConfirmation {self.id} partner={self.partner_id}>"

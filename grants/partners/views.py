@@ -145,3 +145,31 @@ def accept(token: str):
     return render_template("partners/accept.html", invitation=invitation, partner=partner,
                            accept_form=accept_form, account_form=account_form,
                            token=token), status
+
+
+@bp.post("/applications/<int:application_id>/partners/<int:partner_id>/confirm")
+def confirm(application_id: int, partner_id: int):
+    from grants.applications.operations import load_answers  # noqa: PLC0415
+    from grants.partners.confirmation import confirm as do_confirm  # noqa: PLC0415
+    from grants.partners.forms import ConfirmForm  # noqa: PLC0415
+    from grants.processes import form_for  # noqa: PLC0415
+    application, roles, workflow = _load(application_id)
+    partner = _load_partner(application, partner_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for("applications.show", application_id=application.id,
+                                _anchor="partners-title"), 303)
+    try:
+        do_confirm(actor=current_user, application=application, roles=roles, workflow=workflow,
+                   form=form_for(application), answers=load_answers(application.id),
+                   partner=partner, signatory_name=form.signatory_name.data,
+                   signatory_title=form.signatory_title.data)
+    except OperationRefused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("%(org)s has confirmed this version of the application.",
+                org=partner.organisation.name), "success")
+    return redirect(url_for("applications.show", application_id=application.id), 303)

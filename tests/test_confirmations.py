@@ -1,0 +1,106 @@
+"""Sign-off pinned to a version: any later change to what a partner vouches for voids it."""
+
+from sqlalchemy import select
+
+from grants.db import db
+from grants.notifications.models import OutboxEmail
+from grants.partners.models import ApplicationPartner, PartnerConfirmation
+from tests.factories import make_user
+
+
+def setup_partners(world):
+    world.call.form_name = "kulturradet_utveckling"
+    db.session.commit()
+    application = world.new_application(form="kulturradet_utveckling", title="Gemensam läsning")
+    make_user("lnu@demo.test", "Lars Lnu", world.orgs["lnu"])
+    db.session.commit()
+    from grants.accounts.models import User
+    lnu_user = db.session.scalar(select(User).where(User.email == "lnu@demo.test"))
+    partners = {}
+    for key, org, user_id, email in [("vaxjo", "vaxjo", world.users["other_lead"].id,
+                                      "other@demo.test"),
+                                     ("lnu", "lnu", lnu_user.id, "lnu@demo.test")]:
+        partners[key] = ApplicationPartner(application_id=application.id,
+                                           organisation_id=world.orgs[org].id,
+                                           contact_name=key, contact_email=email,
+                                           contact_user_id=user_id, status="active")
+        db.session.add(partners[key])
+    db.session.commit()
+    return application, partners
+
+
+def confirm(browser, application, partner, tick=True):
+    data = {"signatory_name": "Eva Firmatecknare", "signatory_title": "Bibliotekschef"}
+    if tick:
+        data["authorised"] = "y"
+    return browser.post(f"/applications/{application.id}/partners/{partner.id}/confirm", data,
+                        follow_redirects=True)
+
+
+def valid_confirmation(partner):
+    db.session.expire_all()
+    return db.session.scalar(select(PartnerConfirmation).where(
+        PartnerConfirmation.partner_id == partner.id, PartnerConfirmation.voided_at.is_(None)))
+
+
+def test_confirmation_pins_a_version_and_changes_void_only_the_right_ones(login_as, world):
+    application, partners = setup_partners(world)
+    vaxjo, lnu = login_as("other@demo.test"), login_as("lnu@demo.test")
+    html = confirm(vaxjo, application, partners["vaxjo"], tick=False).get_data(as_text=True)
+    assert "Kryssa i rutan för att bekräfta." in html
+    assert valid_confirmation(partners["vaxjo"]) is None
+    assert "har bekräftat den här versionen" in confirm(
+        vaxjo, application, partners["vaxjo"]).get_data(as_text=True)
+    confirm(lnu, application, partners["lnu"])
+    first = valid_confirmation(partners["vaxjo"])
+    assert len(first.fingerprint) == 64 and first.signatory_name == "Eva Firmatecknare"
+    # Another partner cannot confirm for Växjö.
+    confirm(lnu, application, partners["vaxjo"])
+    assert valid_confirmation(partners["vaxjo"]).id == first.id
+
+    # LNU edits its own part: only LNU's confirmation is void.
+    lnu.post(f"/applications/{application.id}/partners/{partners['lnu'].id}/sections/"
+             f"partner_part", {"partner_role": "Forskning", "partner_cofinancing": "10000",
+                               "version": "0"})
+    assert valid_confirmation(partners["lnu"]) is None
+    assert valid_confirmation(partners["vaxjo"]).id == first.id
+    assert db.session.scalar(select(OutboxEmail).where(
+        OutboxEmail.recipient == "lnu@demo.test")).subject == \
+        "Bekräfta ”Gemensam läsning” på nytt"
+
+    # The lead edits a common section: Växjö's confirmation is void too, and it is told.
+    lead = login_as("lead@demo.test")
+    lead.post(f"/applications/{application.id}/sections/background",
+              {"background": "Ny bakgrund", "version": "0"})
+    assert valid_confirmation(partners["vaxjo"]) is None
+    page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert page.count("Måste bekräfta igen") == 2
+
+
+def test_budget_change_voids_and_the_guard_names_who_must_confirm(login_as, world):
+    application, partners = setup_partners(world)
+    vaxjo, lnu, lead = (login_as("other@demo.test"), login_as("lnu@demo.test"),
+                        login_as("lead@demo.test"))
+    confirm(vaxjo, application, partners["vaxjo"])
+    lead.post(f"/applications/{application.id}/budget/lines", {
+        "line-organisation_id": world.orgs["kalmar"].id, "line-category": "travel",
+        "line-year": "2027", "line-description": "Resor", "line-amount": "10000"})
+    assert valid_confirmation(partners["vaxjo"]) is None
+    application.state = "partner_confirmation"
+    db.session.commit()
+    html = lead.post(f"/applications/{application.id}/transitions/send_to_review",
+                     {"state_version": "1"}, follow_redirects=True).get_data(as_text=True)
+    assert "Samverkansparten Växjö stadsbibliotek måste bekräfta igen" in html
+    assert "Samverkansparten Linnéuniversitetet har inte bekräftat." in html
+    # Both confirm the current version: the guard passes.
+    application.state = "draft"
+    db.session.commit()
+    confirm(vaxjo, application, partners["vaxjo"])
+    confirm(lnu, application, partners["lnu"])
+    from grants.applications.operations import current_partners, load_answers
+    from grants.partners.confirmation import unconfirmed_problems
+    from grants.processes import get_form
+    db.session.expire_all()
+    assert unconfirmed_problems(application, get_form("kulturradet_utveckling"),
+                                load_answers(application.id),
+                                current_partners(application.id)) == []
