@@ -4,9 +4,10 @@ import io
 
 import pypdf
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from grants.admin.models import AuditEvent
+from grants.applications.models import SectionAnswer
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.budget.totals import summarise
 from grants.db import db
@@ -159,3 +160,41 @@ def test_budget_in_the_pdf_and_json(login_as, world, budget_app, run_worker):
                      "300\u00a0000 kr", "Kostnader – Kalmar stadsbibliotek", "Växjö stadsbibliotek"]:
         assert expected in text, expected
     assert db.session.scalar(select(Cofinancing)).kind == "in_kind"
+
+
+def test_cofinancing_certificate_pdf_per_partner(login_as, world, budget_app, run_worker):
+    partner_row = db.session.scalar(select(ApplicationPartner))
+    partner = login_as("other@demo.test")
+    add_cofin(partner, budget_app, world.orgs["vaxjo"].id, "75 000")
+    add_cofin(partner, budget_app, world.orgs["vaxjo"].id, "25000", kind="cash", year=2028)
+    assert partner.post(f"/applications/{budget_app.id}/partners/{partner_row.id}/certificate",
+                        {}).status_code == 303
+    job = db.session.scalar(select(Job).where(Job.kind == "render_certificate"))
+    run_worker()
+    job = db.session.get(Job, job.id)
+    assert job.status == "done"
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(
+        db.session.get(Document, job.document_id).content)).pages)
+    for expected in ["Medfinansieringsintyg", "Växjö stadsbibliotek", "75\u00a0000 kr",
+                     "25\u00a0000 kr", "100\u00a0000 kr", "Underskrift", "Namnförtydligande",
+                     budget_app.title]:
+        assert expected in text, expected
+    page = partner.get(f"/applications/{budget_app.id}").get_data(as_text=True)
+    assert "Medfinansieringsintyg – Växjö stadsbibliotek" in page
+    # A steering member may read but not order certificates.
+    steering = login_as("steering1@demo.test")
+    steering.post(f"/applications/{budget_app.id}/partners/{partner_row.id}/certificate", {})
+    assert len(db.session.scalars(select(Job).where(Job.kind == "render_certificate")).all()) == 1
+
+
+def test_oversize_upload_is_refused_before_saving(login_as, world, app):
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    application = world.new_application()
+    lead = login_as("lead@demo.test")
+    token = lead.csrf_token()
+    response = lead.client.post(
+        f"/applications/{application.id}/sections/summary",
+        data={"csrf_token": token, "summary": "x" * (2 * 1024 * 1024), "version": "0"})
+    assert response.status_code == 413
+    assert "Filer får vara högst 1 MB. Inget sparades." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(SectionAnswer.id))) == 0

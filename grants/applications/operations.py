@@ -339,6 +339,33 @@ def record_render_job(application: Application, form: FormDef, answers: dict[str
     return job
 
 
+def request_certificate(*, application: Application, actor: User, form: FormDef,
+                        partner: ApplicationPartner, roles: set[str]) -> Job:
+    """A job that renders the partner's co-financing certificate from the current version."""
+    from grants.applications.snapshot import fingerprint as content_fingerprint  # noqa: PLC0415
+    if not ({"lead", "coordinator"} & roles or partner.contact_user_id == actor.id):
+        raise OperationRefused(_("Only the project lead or the partner's contact can make its "
+                                 "certificate."))
+    snapshot = build_snapshot(application, form, load_answers(application.id),
+                              current_partners(application.id))
+    doc_fingerprint = content_fingerprint({"snapshot": content_fingerprint(snapshot),
+                                           "partner": partner.id, "kind": "certificate"})
+    job = Job(kind="render_certificate", application_id=application.id,
+              requested_by_id=actor.id, fingerprint=doc_fingerprint,
+              payload={"kind": "certificate", "partner_id": partner.id,
+                       "partner_name": partner.organisation.name, "snapshot": snapshot})
+    existing = find_document(application.id, "certificate", doc_fingerprint)
+    if existing is not None:
+        job.status, job.document_id = JobStatus.done, existing.id
+        job.started_at = job.finished_at = utcnow()
+    db.session.add(job)
+    db.session.flush()
+    if existing is None:
+        enqueue_after_commit(db.session(), job.id, queue="pdf")
+    db.session.commit()
+    return job
+
+
 def request_preview(*, application: Application, actor: User, form: FormDef) -> Job:
     job = record_render_job(application, form, load_answers(application.id), actor,
                             kind="preview")

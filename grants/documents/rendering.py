@@ -86,3 +86,27 @@ def render_application_job(job: Job) -> None:
         existing = store_document(job.application_id, kind, job.fingerprint,
                                   pdf_filename(snapshot, kind), content)
     job.document_id = existing.id
+
+
+def certificate_html(snapshot: dict[str, Any], partner_id: int) -> str:
+    """A printable co-financing certificate (medfinansieringsintyg) for one partner."""
+    partner = next(p for p in snapshot["partners"] if p["id"] == partner_id)
+    items = [c for c in snapshot["budget"]["cofinancing"] if c["organisation"] == partner["name"]]
+    language = snapshot["application"].get("language", "sv")
+    with force_locale(language):
+        return render_template("pdf/cofinancing_certificate.html", snap=snapshot,
+                               partner=partner, items=items, language=language,
+                               total=sum(c["amount"] for c in items),
+                               fingerprint=fingerprint(snapshot))
+
+
+@handler("render_certificate")
+def render_certificate_job(job: Job) -> None:
+    snapshot, partner_id = job.payload["snapshot"], job.payload["partner_id"]
+    existing = find_document(job.application_id, "certificate", job.fingerprint)
+    if existing is None:
+        content = html_to_pdf(certificate_html(snapshot, partner_id))
+        existing = store_document(job.application_id, "certificate", job.fingerprint,
+                                  f"medfinansieringsintyg-{snapshot['application']['id']}-"
+                                  f"{partner_id}.pdf", content)
+    job.document_id = existing.id

@@ -173,3 +173,23 @@ def confirm(application_id: int, partner_id: int):
         flash(_("%(org)s has confirmed this version of the application.",
                 org=partner.organisation.name), "success")
     return redirect(url_for("applications.show", application_id=application.id), 303)
+
+
+@bp.post("/applications/<int:application_id>/partners/<int:partner_id>/certificate")
+def certificate(application_id: int, partner_id: int):
+    from grants.applications.operations import request_certificate  # noqa: PLC0415
+    from grants.processes import form_for  # noqa: PLC0415
+    application, roles, _workflow = _load(application_id)
+    partner = _load_partner(application, partner_id)
+    if not AcceptForm().validate_on_submit():
+        abort(400)
+    try:
+        request_certificate(application=application, actor=current_user,
+                            form=form_for(application), partner=partner, roles=roles)
+    except OperationRefused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("The co-financing certificate for %(org)s is being made.",
+                org=partner.organisation.name), "info")
+    return redirect(url_for("applications.show", application_id=application.id,
+                            _anchor="documents"), 303)
