@@ -104,3 +104,18 @@ def test_budget_change_voids_and_the_guard_names_who_must_confirm(login_as, worl
     assert unconfirmed_problems(application, get_form("kulturradet_utveckling"),
                                 load_answers(application.id),
                                 current_partners(application.id)) == []
+
+
+def test_checklist_says_what_is_missing_and_whose_turn(login_as, world):
+    application, partners = setup_partners(world)
+    partners["lnu"].status = "invited"
+    db.session.commit()
+    page = login_as("lead@demo.test").get(f"/applications/{application.id}").get_data(
+        as_text=True)
+    checklist = page.split('id="checklist-title"')[1].split("</section>")[0]
+    assert "Sammanfattning: fyll i ”Sammanfattning av projektet”." in checklist
+    assert "Lena Lindqvist (projektledare)" in checklist
+    assert "Partnerns del: fyll i ”Partnerns roll i projektet”." in checklist
+    assert "vaxjo (Växjö stadsbibliotek)" in checklist
+    assert "Tacka ja till inbjudan att delta." in checklist and "lnu (Linnéuniversitetet)" in checklist
+    assert "Bekräfta deltagande och medfinansiering." in checklist

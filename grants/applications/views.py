@@ -15,6 +15,7 @@ from grants.applications import operations
 from grants.applications.access import load_application
 from grants.applications.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
 from grants.partners.forms import ConfirmForm
+from grants.applications.checklist import build_checklist
 from grants.applications.forms import MoveForm, NewApplicationForm, PreviewForm, TransitionForm
 from grants.applications.guards import missing_fields
 from grants.applications.snapshot import build_snapshot, fingerprint
@@ -149,6 +150,7 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
         confirmations=_confirmation_states(application, roles, workflow, form_def, answers,
                                            partners),
         confirm_form=ConfirmForm(),
+        checklist=build_checklist(application, form_def, answers, partners),
         transitions=transitions,
         history=history, jobs=jobs, transition_form=transition_form, preview_form=PreviewForm(),
         current_workflow=current, move_form=move_form,
