@@ -112,3 +112,9 @@ def option_text(definition, value, locale: str | None = None) -> str:
             label = option["label"] if isinstance(option, dict) else option.label
             return pick_label(label, locale)
     return str(value)
+
+
+def format_time_local(value: datetime) -> str:
+    """Clock time in Stockholm: '14.32' (sv) / '14:32' (en)."""
+    local = value.astimezone(STOCKHOLM)
+    return local.strftime("%H:%M" if current_locale().startswith("en") else "%H.%M")

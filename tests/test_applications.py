@@ -159,3 +159,23 @@ def test_page_in_english(login_as, world):
     lead.post("/language", {"lang": "en", "next": f"/applications/{application.id}"})
     html = lead.get(f"/applications/{application.id}").get_data(as_text=True)
     assert "Draft" in html and "Requested amount" in html and 'lang="en"' in html
+
+
+def test_autosave_saves_with_the_version_check(login_as, world):
+    application = world.new_application()
+    lead = login_as("lead@demo.test")
+    url = f"/applications/{application.id}/sections/summary"
+    headers = {"X-Autosave": "1"}
+    response = lead.post(url, {"summary": "Första utkastet", "version": "0"}, headers=headers)
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["saved"] is True and data["version"] == 1
+    assert data["message"].startswith("Utkastet sparades kl. ")
+    response = lead.post(url, {"summary": "Andra utkastet", "version": "1"}, headers=headers)
+    assert response.get_json()["version"] == 2
+    stale = lead.post(url, {"summary": "Gammal flik", "version": "1"}, headers=headers)
+    assert stale.status_code == 409 and stale.get_json()["conflict"] is True
+    invalid = lead.post(url, {"summary": "å" * 301, "version": "2"}, headers=headers)
+    assert invalid.status_code == 422 and invalid.get_json()["saved"] is False
+    row = db.session.scalar(select(SectionAnswer))
+    assert (row.data["summary"], row.version) == ("Andra utkastet", 2)

@@ -28,7 +28,7 @@ from grants.documents.uploads import content_disposition
 from grants.forms.definition import field_is_shown, removed_values, section_instances
 from grants.forms.builder import (form_data_from_values, relax_hidden_fields,
                                   section_form_class, table_row_problems, values_from_form)
-from grants.i18n import current_locale, pick_label
+from grants.i18n import current_locale, format_time_local, pick_label
 from grants.jobs.models import Job
 from grants.organisations.models import Organisation
 from grants.processes import form_for, get_form, get_workflow, workflow_for
@@ -209,6 +209,7 @@ def edit_section(application_id: int, section_key: str, partner_id: int | None):
             form[add_row].append_entry()
         return _render_section(application, section, form, form_def, workflow, saved, hidden,
                                None, {}, 200, partner)
+    autosave = request.method == "POST" and request.headers.get("X-Autosave") == "1"
     if form.validate_on_submit():
         values = values_from_form(section, form)
         for f in section.fields:
@@ -231,6 +232,9 @@ def edit_section(application_id: int, section_key: str, partner_id: int | None):
                     remove_files=frozenset(request.form.getlist("remove_file")),
                     partner=partner)
             except StaleEdit as stale:
+                if autosave:
+                    return jsonify({"saved": False, "conflict": True,
+                                    "message": stale.message}), 409
                 conflict = stale
                 form.version.data = stale.current_version
                 form.form_errors.append(stale.message)
@@ -240,6 +244,14 @@ def edit_section(application_id: int, section_key: str, partner_id: int | None):
             except OperationRefused as refused:
                 form.form_errors.append(refused.message)
             else:
+                if autosave:
+                    saved_row = db.session.scalar(select(SectionAnswer).where(
+                        SectionAnswer.application_id == application.id,
+                        SectionAnswer.section_key == section.key,
+                        SectionAnswer.owner_key == (str(partner.id) if partner else "")))
+                    return jsonify({"saved": True, "version": saved_row.version,
+                                    "message": _("Draft saved at %(time)s.",
+                                                 time=format_time_local(utcnow()))})
                 flash(_("“%(section)s” was saved.", section=pick_label(section.title)),
                       "success")
                 if request.form.get("next_section") and partner is None:
@@ -251,6 +263,9 @@ def edit_section(application_id: int, section_key: str, partner_id: int | None):
                 return redirect(url_for(".show", application_id=application.id), 303)
     status = 409 if conflict else (422 if form.errors or form.form_errors or extra_errors
                                    else 200)
+    if autosave:  # not saved: the text stays in the browser; the user sees why on Save
+        return jsonify({"saved": False, "message": _("Not saved automatically: check the "
+                                                     "marked fields, then press Save.")}), 422
     return _render_section(application, section, form, form_def, workflow, saved, hidden,
                            conflict, extra_errors, status, partner)
 

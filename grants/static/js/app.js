@@ -69,3 +69,29 @@
   document.addEventListener("change", update);
   update();
 }());
+
+// Autosave: while someone types, the section is saved every 20 seconds (as a normal save,
+// with the version check). Anything not saved stays in the form; Save shows why.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-autosave='on']");
+  var status = document.getElementById("autosave-status");
+  if (!form || !status || !window.fetch || !window.FormData) { return; }
+  var dirty = false, busy = false;
+  form.addEventListener("input", function () { dirty = true; });
+  function save() {
+    if (!dirty || busy) { return; }
+    busy = true; dirty = false;
+    fetch(form.action || window.location.href, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { "X-Autosave": "1", "Accept": "application/json" }
+    }).then(function (r) { return r.json(); }).then(function (data) {
+      status.textContent = data.message || "";
+      if (data.saved && data.version !== undefined) {
+        var version = form.querySelector("input[name='version']");
+        if (version) { version.value = data.version; }
+      } else if (!data.saved) { dirty = true; }
+    }).catch(function () { dirty = true; }).then(function () { busy = false; });
+  }
+  setInterval(save, 20000);
+}());
