@@ -54,3 +54,21 @@ def category_label(name) -> str:
 
 def cofinancing_label(name) -> str:
     return str({**COFINANCING_KIND_LABELS, **COFINANCING_SOURCE_LABELS}.get(str(name), name))
+
+
+EVENT_LABELS = {
+    "partner.add": _l("Partner added and invited"),
+    "partner.remove": _l("Partner removed"),
+    "partner.contact": _l("Partner's contact changed"),
+    "partner.accept": _l("Partner accepted the invitation"),
+    "partner.confirm": _l("Partner confirmed"),
+    "partner.confirmation_void": _l("Partner's confirmation void after a change"),
+    "budget.add": _l("Cost added"),
+    "budget_line.delete": _l("Cost removed"),
+    "cofinancing.add": _l("Co-financing added"),
+    "cofinancing.delete": _l("Co-financing removed"),
+}
+
+
+def event_label(action: str) -> str:
+    return str(EVENT_LABELS.get(action, action))

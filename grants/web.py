@@ -13,8 +13,8 @@ from flask_wtf.csrf import CSRFError
 from grants.accounts.models import User
 from grants.db import db
 from grants.extensions import login_manager
-from grants.labels import (category_label, cofinancing_label, guard_label, part_label,
-                           role_label)
+from grants.labels import (category_label, cofinancing_label, event_label, guard_label,
+                           part_label, role_label)
 from grants.forms.richtext import render_markdown
 from grants.i18n import (current_locale, format_filesize, format_iso_date, format_number,
                          option_text)
@@ -149,4 +149,5 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["guard_label"] = guard_label
     app.jinja_env.filters["category_label"] = category_label
+    app.jinja_env.filters["event_label"] = event_label
     app.jinja_env.filters["cofinancing_label"] = cofinancing_label

@@ -216,3 +216,14 @@ def test_rich_text_is_sanitised_on_page_and_in_pdf(login_as, kr_app):
     for html in (page, pdf_html):
         assert "<script>alert(1)" not in html and 'href="javascript:' not in html
         assert "<img src=x" not in html and "<strong>fet</strong>" in html
+
+
+@pytest.mark.parametrize("make, kind", [
+    (files.pdf_bytes, "pdf"), (files.docx_bytes, "docx"), (files.xlsx_bytes, "xlsx"),
+    (files.odt_bytes, "odt"), (files.png_bytes, "png"), (files.jpg_bytes, "jpg"),
+    (lambda: files.HTML_DISGUISED_AS_PDF, None), (lambda: b"PK\x03\x04 not really", None),
+])
+def test_file_kind_comes_from_the_content(make, kind):
+    from grants.documents.uploads import identify, safe_filename
+    assert identify(make()) == kind
+    assert safe_filename("../../etc/Ansökan <v2>.pdf", "pdf") == "Ansökan _v2.pdf"

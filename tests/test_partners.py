@@ -144,6 +144,10 @@ def test_removing_and_changing_contact_are_recorded(login_as, world, kr_app, app
     assert actions == ["partner.add", "partner.contact", "partner.remove"]
     page = lead.get(f"/applications/{kr_app.id}").get_data(as_text=True)
     assert "Partnerns del – Växjö" not in page
+    history = page.split('id="history-title"')[1]
+    for text in ["Samverkanspart tillagd och inbjuden", "Samverkanspartens kontaktperson bytt",
+                 "Samverkanspart borttagen</strong> – Växjö stadsbibliotek"]:
+        assert text in history, text
 
 
 def test_only_the_lead_manages_partners(login_as, world, kr_app):

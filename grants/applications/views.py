@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from grants.applications import operations
 from grants.applications.access import load_application
 from grants.applications.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
+from grants.admin.models import AuditEvent
 from grants.partners.forms import ConfirmForm
 from grants.applications.checklist import build_checklist
 from grants.applications.forms import MoveForm, NewApplicationForm, PreviewForm, TransitionForm
@@ -131,6 +132,9 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
     history = db.session.scalars(select(TransitionRecord).where(
         TransitionRecord.application_id == application.id)
         .order_by(TransitionRecord.id.desc())).all()
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "application", AuditEvent.object_id == application.id)
+        .order_by(AuditEvent.id.desc()).limit(50)).all()
     jobs = db.session.scalars(select(Job).where(Job.application_id == application.id)
                               .order_by(Job.id.desc()).limit(10)).all()
     transition_form = TransitionForm(state_version=application.state_version)
@@ -153,7 +157,7 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
         checklist=build_checklist(application, form_def, answers, partners),
         transitions=transitions,
         history=history, jobs=jobs, transition_form=transition_form, preview_form=PreviewForm(),
-        current_workflow=current, move_form=move_form,
+        current_workflow=current, move_form=move_form, events=events,
         removed=removed_values(form_def, answers),
         attachment_url=lambda attachment_id: url_for(
             ".attachment", application_id=application.id, attachment_id=attachment_id),
