@@ -151,6 +151,7 @@ def test_budget_in_the_pdf_and_json(login_as, world, budget_app, run_worker):
     budget = export["snapshot"]["budget"]
     assert (budget["total_cost"], budget["cofinancing_total"], budget["requested"]) == (
         400000, 100000, 300000)
+    assert export["snapshot"]["application"]["requested_amount"] == 300000  # the cover page
     lead.post(f"/applications/{budget_app.id}/preview")
     run_worker()
     job = db.session.scalar(select(Job))

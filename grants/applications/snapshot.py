@@ -88,8 +88,10 @@ def build_snapshot(application: Application, form: FormDef,
             entry["partner"] = {"id": partner_id,
                                 "name": by_id[partner_id].organisation.name}
         sections.append(entry)
-    requested = next((f["value"] for s in sections for f in s["fields"]
-                      if f["id"] == "requested_amount"), None)
+    budget = budget_snapshot(application.id)
+    # With a budget, what is asked of the funder is total cost minus co-financing.
+    requested = budget["requested"] if budget["lines"] else next(
+        (f["value"] for s in sections for f in s["fields"] if f["id"] == "requested_amount"), None)
     return {
         "schema": SNAPSHOT_SCHEMA,
         "application": {
@@ -121,6 +123,6 @@ def build_snapshot(application: Application, form: FormDef,
         } for p in partners],
         "sections": sections,
         "attachments": attachments,
-        "budget": budget_snapshot(application.id),
+        "budget": budget,
         "removed_fields": removed_values(form, answers),
     }
