@@ -142,6 +142,20 @@ def register_cli(app: Flask) -> None:
         else:
             click.echo(to_svg(wf, lang, current=current))
 
+    jobs = AppGroup("jobs", help="Background work.")
+
+    @jobs.command("sweep")
+    @click.option("--older-than", default=30, show_default=True,
+                  help="Only rows older than this many seconds.")
+    def jobs_sweep(older_than: int) -> None:
+        """Re-enqueue unfinished jobs whose RQ job is gone (after a Redis restart or flush)."""
+        from datetime import timedelta  # noqa: PLC0415
+        from grants.jobs.sweeper import sweep  # noqa: PLC0415
+        pushed = sweep(current_app._get_current_object(),
+                       older_than=timedelta(seconds=older_than))
+        click.echo(f"Re-enqueued {len(pushed)} job(s)" + (f": {pushed}" if pushed else "."))
+
+    app.cli.add_command(jobs)
     app.cli.add_command(demo)
     app.cli.add_command(applications)
     app.cli.add_command(workflow)

@@ -230,3 +230,29 @@ def test_funder_template_is_used_when_it_has_one(app, world):
     db.session.commit()
     snapshot = build_snapshot(application, get_form("standard"), load_answers(application.id))
     assert "Kulturrådets egen mall" not in application_html(snapshot, "preview")
+
+
+def test_sweeper_requeues_work_lost_with_redis(login_as, world, app, run_worker):
+    from datetime import timedelta
+
+    from grants.jobs.queue import redis_connection
+    from grants.jobs.sweeper import sweep
+
+    application = world.new_application(answers=FULL_ANSWERS)
+    lead = login_as("lead@demo.test")
+    preview(lead, application)
+    job = db.session.scalar(select(Job))
+    # Redis loses everything of ours (as after a restart without persistence).
+    connection = redis_connection(app)
+    prefix = app.config["RQ_QUEUE_PREFIX"]
+    for key in connection.scan_iter(match=f"*{prefix}*"):
+        connection.delete(key)
+    run_worker()
+    assert db.session.get(Job, job.id).status == JobStatus.queued  # nothing ran: the job was lost
+    assert sweep(app, older_than=timedelta(seconds=0)) == [job.id]
+    assert sweep(app, older_than=timedelta(seconds=0)) == []  # already back in the queue
+    run_worker()
+    assert db.session.get(Job, job.id).status == JobStatus.done
+    assert db.session.scalar(select(func.count(Document.id))) == 1
+    result = app.test_cli_runner().invoke(args=["jobs", "sweep", "--older-than", "0"])
+    assert result.exit_code == 0 and "Re-enqueued 0 job(s)." in result.output
