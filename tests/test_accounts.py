@@ -90,3 +90,15 @@ def test_organisation_refuses_an_invalid_number(app):
     with pytest.raises(ValueError):
         Organisation(name="Fel", county="Kalmar län", kind=OrganisationKind.public_library,
                      org_number="202100-5449")
+
+
+def test_login_is_rate_limited_per_account_without_revealing_accounts(browser, world):
+    for _attempt in range(10):
+        assert browser.login("lead@demo.test", "fel").status_code == 422
+    blocked = browser.login("lead@demo.test", "demo-password")  # even the right password
+    assert blocked.status_code == 429
+    assert "För många inloggningsförsök." in blocked.get_data(as_text=True)
+    for _attempt in range(10):
+        browser.login("nobody@demo.test", "fel")
+    assert browser.login("nobody@demo.test", "fel").status_code == 429  # same for unknown
+    assert browser.login("steering1@demo.test").status_code == 303  # other accounts unaffected

@@ -8,6 +8,7 @@ from flask_login import current_user, login_user, logout_user
 
 from grants.accounts.forms import LoginForm
 from grants.accounts.operations import authenticate, set_user_locale
+from grants.accounts.ratelimit import login_allowed
 from grants.i18n import LOCALES
 
 bp = Blueprint("accounts", __name__)
@@ -28,6 +29,9 @@ def login():
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        if not login_allowed(form.email.data, request.remote_addr or ""):
+            form.form_errors.append(_("Too many login attempts. Wait 15 minutes and try again."))
+            return render_template("accounts/login.html", form=form), 429
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
