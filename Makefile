@@ -21,7 +21,7 @@ demo: system-deps install translations
 	GRANTS_DEMO=1 $(BIN)/flask demo seed
 	GRANTS_DEMO=1 $(BIN)/flask demo run
 
-test: system-deps install-dev translations
+test: system-deps browser-deps install-dev translations
 	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir . $(PYTEST_ARGS)
 
 bench: system-deps install-dev translations

@@ -1,5 +1,6 @@
 """Entry point for gunicorn (`gunicorn wsgi:app`) and the flask CLI (`flask --app wsgi ...`)."""
 
+import gc
 import sys
 
 from grants import DefinitionError, create_app
@@ -11,3 +12,9 @@ except DefinitionError as error:
     # Refuse to start with the validator's own message (file, line, what to do), no traceback.
     sys.stderr.write(f"{error}\n")
     raise SystemExit(1) from None
+
+# What the app made while starting lives as long as the process: frozen out of the garbage
+# collector's reach, a full collection walks only what requests make, instead of pausing a
+# request for about a tenth of a second now and then.
+gc.collect()
+gc.freeze()

@@ -1,4 +1,4 @@
-"""flask CLI commands: demo, applications, worker, workflow."""
+"""flask CLI commands: demo, applications, worker, workflow, jobs, export and import."""
 
 from __future__ import annotations
 
@@ -148,12 +148,56 @@ def register_cli(app: Flask) -> None:
     @click.option("--older-than", default=30, show_default=True,
                   help="Only rows older than this many seconds.")
     def jobs_sweep(older_than: int) -> None:
-        """Re-enqueue unfinished jobs whose RQ job is gone (after a Redis restart or flush)."""
+        """Re-enqueue unfinished jobs, and schedule again pending deadline reminders, whose RQ
+        job is gone (after a Redis restart or flush)."""
         from datetime import timedelta  # noqa: PLC0415
-        from grants.jobs.sweeper import sweep  # noqa: PLC0415
-        pushed = sweep(current_app._get_current_object(),
-                       older_than=timedelta(seconds=older_than))
+        from grants.jobs.sweeper import sweep, sweep_reminders  # noqa: PLC0415
+        app_ = current_app._get_current_object()
+        pushed = sweep(app_, older_than=timedelta(seconds=older_than), reminders=False)
         click.echo(f"Re-enqueued {len(pushed)} job(s)" + (f": {pushed}" if pushed else "."))
+        reminders = sweep_reminders(app_, older_than=timedelta(seconds=older_than))
+        click.echo(f"Scheduled {len(reminders)} reminder(s) again"
+                   + (f": {reminders}" if reminders else "."))
+
+    @jobs.command("reminders")
+    def jobs_reminders() -> None:
+        """Bring every application's deadline reminders in line with its milestones (after an
+        upgrade that added reminders, or to repair them); safe to run any time."""
+        from sqlalchemy import select  # noqa: PLC0415
+        from grants.applications.models import Application  # noqa: PLC0415
+        from grants.deadlines.operations import schedule_reminders  # noqa: PLC0415
+        scheduled = 0
+        for application in db.session.scalars(select(Application).order_by(Application.id)):
+            scheduled += len(schedule_reminders(application))
+        db.session.commit()
+        click.echo(f"{scheduled} reminder(s) waiting to be sent.")
+
+    @app.cli.command("export")
+    @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                  help="The backup file to write (a zip).")
+    def export_command(out: Path) -> None:
+        """Back up the whole database (every table, every stored file with its SHA-256)."""
+        from grants.backup import BackupError, export_database  # noqa: PLC0415
+        partial = out.with_name(out.name + ".partial")
+        try:
+            summary = export_database(partial)
+        except BackupError as exc:
+            partial.unlink(missing_ok=True)
+            raise click.ClickException(str(exc)) from exc
+        partial.replace(out)
+        click.echo(f"Wrote {out}: {summary}.")
+
+    @app.cli.command("import")
+    @click.argument("backup", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_command(backup: Path) -> None:
+        """Restore a backup made by `export` into this app's empty database (migrated with
+        `flask db upgrade`). Everything or nothing."""
+        from grants.backup import BackupError, import_database  # noqa: PLC0415
+        try:
+            summary = import_database(backup)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Imported {backup}: {summary}.")
 
     app.cli.add_command(jobs)
     app.cli.add_command(demo)

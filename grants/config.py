@@ -8,6 +8,15 @@ Everything a deployment changes comes from environment variables:
 - ``GRANTS_ENV``     ``development`` (default), ``production`` or ``testing``.
 - ``GRANTS_DEMO``    ``1`` enables demo mode (demo accounts may be seeded).
 - ``GRANTS_RQ_QUEUE_PREFIX``  prefix of RQ queue names, to share one Redis between deployments.
+- ``GRANTS_PUBLIC_URL``  the address users reach the app at (links in emails sent by background
+  jobs, e.g. ``https://bidrag.example.se``); default ``http://127.0.0.1:5000``.
+- ``GRANTS_WORKER_MEMORY_MB``  memory cap of each work-horse (the process that runs one job), so a
+  runaway render fails with MemoryError instead of being killed (grants/jobs/memory.py);
+  default 1536, 0 = off.
+- ``GRANTS_SWEEP_INTERVAL_SECONDS``  how often a worker started ``--with-scheduler`` runs the
+  sweeper (lost jobs back onto the queue); default 300.
+- ``GRANTS_JOB_HEARTBEAT_SECONDS``  how often a running job says it is alive; a job silent for three
+  times this long counts as abandoned (its worker died) and the sweeper re-enqueues it; default 5.
 """
 
 from __future__ import annotations
@@ -45,7 +54,11 @@ class Settings:
     demo_mode: bool = False
     queue_prefix: str = "grants"
     max_upload_bytes: int = 20 * 1024 * 1024
+    public_url: str = "http://127.0.0.1:5000"
     job_timeout_seconds: int = 180
+    worker_memory_mb: int = 1536
+    sweep_interval_seconds: int = 300
+    job_heartbeat_seconds: int = 5
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -54,12 +67,9 @@ class Settings:
         env = environ.get("GRANTS_ENV", "development")
         instance = Path(environ.get("GRANTS_INSTANCE_PATH", PROJECT_ROOT / "instance"))
         secret = environ.get("SECRET_KEY", "")
+        if env == "production":
+            _check_production_secret(secret)
         if not secret:
-            if env == "production":
-                raise ConfigError(
-                    "SECRET_KEY must be set in production (a long random string, "
-                    "e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
-                )
             secret = _development_secret(instance)
         database_url = environ.get("DATABASE_URL") or f"sqlite:///{instance / 'grants.sqlite3'}"
         return cls(
@@ -72,6 +82,10 @@ class Settings:
             demo_mode=environ.get("GRANTS_DEMO", "") in {"1", "true", "yes"},
             queue_prefix=environ.get("GRANTS_RQ_QUEUE_PREFIX", "grants"),
             max_upload_bytes=int(environ.get("GRANTS_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+            public_url=environ.get("GRANTS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+            worker_memory_mb=int(environ.get("GRANTS_WORKER_MEMORY_MB", 1536)),
+            sweep_interval_seconds=max(1, int(environ.get("GRANTS_SWEEP_INTERVAL_SECONDS", 300))),
+            job_heartbeat_seconds=max(1, int(environ.get("GRANTS_JOB_HEARTBEAT_SECONDS", 5))),
         )
 
     def to_flask(self) -> dict[str, Any]:
@@ -87,18 +101,43 @@ class Settings:
             "RQ_QUEUE_PREFIX": self.queue_prefix,
             "MAX_CONTENT_LENGTH": self.max_upload_bytes,
             "JOB_TIMEOUT_SECONDS": self.job_timeout_seconds,
+            "WORKER_MEMORY_MB": self.worker_memory_mb,
+            "SWEEP_INTERVAL_SECONDS": self.sweep_interval_seconds,
+            "JOB_HEARTBEAT_SECONDS": self.job_heartbeat_seconds,
+            "PUBLIC_URL": self.public_url,
             "TESTING": self.env == "testing",
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.env == "production",
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SECURE": self.env == "production",
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
             "WTF_CSRF_TIME_LIMIT": None,
             "BABEL_DEFAULT_LOCALE": "sv",
             "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
         }
         flask_config.update(data["extra"])
         return flask_config
+
+
+# Values people paste from examples: never a production key.
+_PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "secret-key", "dev", "development",
+                        "test", "testing", "please-change-me", "your-secret-key"}
+MIN_SECRET_LENGTH = 32
+
+
+def _check_production_secret(secret: str) -> None:
+    """In production the key must be set, long, and not a placeholder: sessions, CSRF tokens
+    and the remember-me cookie are only as strong as this key."""
+    advice = ("Set SECRET_KEY to a long random string, e.g. "
+              "python -c 'import secrets; print(secrets.token_hex(32))'.")
+    if not secret:
+        raise ConfigError("SECRET_KEY must be set in production. " + advice)
+    if secret.strip().lower() in _PLACEHOLDER_SECRETS or len(set(secret)) < 8:
+        raise ConfigError("SECRET_KEY is a placeholder, not a secret. " + advice)
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"SECRET_KEY is too short for production (at least "
+                          f"{MIN_SECRET_LENGTH} characters). " + advice)
 
 
 def _development_secret(instance: Path) -> str:

@@ -17,6 +17,7 @@ from grants.applications.models import Application, SectionAnswer, TransitionRec
 from grants.approvals.models import SteeringGroup, SteeringMember
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.db import db, utcnow
+from grants.deadlines.operations import schedule_reminders
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
 from grants.partners.models import ApplicationPartner
@@ -188,8 +189,69 @@ def seed(data_path: Path | None = None) -> str:
             contact_name=users["partner@demo.test"].name, contact_email="partner@demo.test",
             contact_user_id=users["partner@demo.test"].id, status="active")
         db.session.add(partner)
+        db.session.flush()
+        # Reminder rows for its milestones; the worker's start-up sweep puts them into RQ's
+        # scheduler (the embedded Redis of `make demo` does not run yet while seeding).
+        schedule_reminders(application, push=False)
+        s.count("applications")
+    title = "Läsfrämjande för unga i Blekinge och Kronoberg"
+    if db.session.scalar(select(Application).where(Application.title == title)) is None:
+        _seed_decision_in_progress(title, calls["Utvecklingsbidrag för bibliotek 2027"], orgs,
+                                   users)
         s.count("applications")
     db.session.commit()
     if not s.created:
         return "Demo data already present; nothing changed."
     return "Created " + ", ".join(f"{n} {what}" for what, n in s.created.items()) + "."
+
+
+def _seed_decision_in_progress(title: str, call: Call, orgs: dict, users: dict) -> None:
+    """An application the steering group is voting on: the chair has approved, one member
+    works for a partner organisation (Linnéuniversitetet) and is recused (jäv), the third is
+    asked to vote."""
+    from grants.approvals.models import Vote  # noqa: PLC0415
+    from grants.approvals.operations import on_state_entered  # noqa: PLC0415
+    from grants.budget.models import BudgetLine, Cofinancing  # noqa: PLC0415
+    workflow = get_workflow(call.workflow_name)
+    form = get_form(call.form_name)
+    lead = users["lead@demo.test"]
+    application = Application(
+        call_id=call.id, lead_organisation_id=orgs["Kalmar stadsbibliotek"].id,
+        lead_user_id=lead.id, title=title, language="sv", workflow_name=workflow.name,
+        workflow_version=workflow.version, form_name=form.name, state="steering_approval")
+    db.session.add(application)
+    pin_workflow(workflow)
+    db.session.flush()
+    for transition, frm, to in [("create", "", "draft"),
+                                ("send_to_partners", "draft", "partner_confirmation"),
+                                ("send_to_review", "partner_confirmation", "internal_review"),
+                                ("send_to_steering", "internal_review", "steering_approval")]:
+        db.session.add(TransitionRecord(application_id=application.id, transition=transition,
+                                        from_state=frm, to_state=to, actor_id=lead.id))
+    db.session.add(SectionAnswer(
+        application_id=application.id, section_key="summary", updated_by_id=lead.id,
+        data={"summary": "Unga i Blekinge och Kronoberg läser mer när biblioteken, skolorna och "
+                         "universitetet arbetar tillsammans med bokcirklar och författarbesök.",
+              "start_date": "2027-09-01", "end_date": "2029-06-30"}))
+    db.session.add(ApplicationPartner(
+        application_id=application.id, organisation_id=orgs["Linnéuniversitetet"].id,
+        contact_name="Forskare vid Linnéuniversitetet", contact_email="lasforskning@lnu.example",
+        status="invited"))
+    db.session.add_all([
+        BudgetLine(application_id=application.id, organisation_id=orgs["Kalmar stadsbibliotek"].id,
+                   category="personnel", year=2027, description="Projektledare 50 %",
+                   amount=310_000),
+        BudgetLine(application_id=application.id, organisation_id=orgs["Kalmar stadsbibliotek"].id,
+                   category="external_services", year=2028, description="Författarbesök",
+                   amount=90_000),
+        Cofinancing(application_id=application.id,
+                    organisation_id=orgs["Kalmar stadsbibliotek"].id, kind="in_kind",
+                    source="public", year=2027, description="Lokaler och personal",
+                    amount=100_000)])
+    db.session.flush()
+    round_ = on_state_entered(application, workflow, form, lead)
+    if round_ is not None:
+        db.session.add(Vote(round_id=round_.id, user_id=users["steering1@demo.test"].id,
+                            choice="approve", comment="Väl förankrat hos skolbiblioteken.",
+                            fingerprint=round_.fingerprint))
+    schedule_reminders(application, push=False)

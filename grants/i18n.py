@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime, format_date as babel_format_date
@@ -46,8 +47,15 @@ def format_datetime_local(value: datetime | str | None, locale: str | None = Non
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     locale = locale or current_locale()
+    return _format_datetime(value, locale.startswith("en"))
+
+
+@lru_cache(maxsize=4096)
+def _format_datetime(value: datetime, english: bool) -> str:
+    """Babel's formatting is slow next to the rest of a page, and lists show the same few
+    deadlines again and again: each moment is formatted once per language."""
     local = value.astimezone(STOCKHOLM)
-    if locale.startswith("en"):
+    if english:
         return babel_format_datetime(local, "d MMMM y, HH:mm", tzinfo=STOCKHOLM, locale="en_GB")
     return babel_format_datetime(local, "d MMMM y 'kl.' HH.mm", tzinfo=STOCKHOLM, locale="sv_SE")
 

@@ -20,6 +20,9 @@ GUARD_LABELS = {
     "before_deadline": _l("before the call's deadline"),
     "budget_within_rules": _l("the budget within the call's rules"),
     "partners_confirmed": _l("every partner has confirmed this version"),
+    "resubmission_allowed": _l("the call allows resubmission"),
+    "grant_recorded": _l("the funder's grant recorded"),
+    "rejection_recorded": _l("the funder's rejection recorded"),
 }
 
 
@@ -72,3 +75,84 @@ EVENT_LABELS = {
 
 def event_label(action: str) -> str:
     return str(EVENT_LABELS.get(action, action))
+
+
+HISTORY_LABELS = {
+    "create": _l("Created"),
+    "workflow_update": _l("Moved to a new workflow version"),
+    "votes_voided": _l("Votes void after a change; voting starts again"),
+    "extend_deadline": _l("Deadline extended"),
+}
+VOTE_LABELS = {"approve": _l("Approved"), "changes": _l("Requested changes"),
+               "abstain": _l("Abstained")}
+EVENT_LABELS.update({
+    "steering.vote": _l("Steering group member voted"),
+    "steering.recusal": _l("Steering group member declared jäv"),
+    "section.update": _l("Section changed"),
+    "download.document": _l("Document downloaded"),
+    "download.dossier": _l("Dossier downloaded"),
+    "download.snapshot": _l("Submitted content downloaded (JSON)"),
+})
+
+
+def audit_value(value, limit: int = 300) -> str:
+    """A before/after value of the audit log as short plain text (escaped by Jinja)."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, dict) and "filename" in value:
+        return str(value["filename"])
+    if isinstance(value, (dict, list)):
+        import json  # noqa: PLC0415
+        value = json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def history_label(record, workflow) -> str:
+    """What a history row is called: a workflow transition's label, or a system event's."""
+    if record.transition in HISTORY_LABELS:
+        return str(HISTORY_LABELS[record.transition])
+    transition = workflow.transitions.get(record.transition) if workflow else None
+    if transition is not None:
+        from grants.i18n import pick_label  # noqa: PLC0415
+        return pick_label(transition.label)
+    return record.transition
+
+
+def vote_label(choice: str) -> str:
+    return str(VOTE_LABELS.get(choice, choice))
+
+
+def quorum_rule_text(quorum) -> str:
+    """The rule alone, without the count for one application (for the workflow page)."""
+    return quorum_sentence(quorum, None)
+
+
+def quorum_sentence(quorum, needed: int | None) -> str:
+    """The rule in words, e.g. 'More than half of the members without jäv must approve.'"""
+    from flask_babel import gettext as _  # noqa: PLC0415
+    if quorum.rule == "at_least":
+        text = _("At least %(n)d members without jäv must approve.", n=quorum.n)
+    elif quorum.rule == "all" and quorum.of == "members":
+        text = _("Every member of the group must approve; a member with jäv makes approval "
+                 "impossible.")
+    elif quorum.rule == "all":
+        text = _("Every member without jäv must approve.")
+    elif quorum.of == "members":
+        text = _("More than half of all members of the group must approve (members with jäv "
+                 "count in the group but cannot vote).")
+    else:
+        text = _("More than half of the members without jäv must approve.")
+    if quorum.rule == "majority" and quorum.tie == "chair":
+        text += " " + _("On a tie the chair's vote decides.")
+    if needed is None:
+        return text + " " + _("An abstention is not an approval.")
+    return text + " " + _("Approvals needed now: %(needed)d. An abstention is not an "
+                          "approval.", needed=needed)
+
+
+def minutes_rule(rule: dict) -> str:
+    """The quorum rule frozen in a decision's minutes, in words."""
+    from grants.workflow.definition import Quorum  # noqa: PLC0415
+    return quorum_sentence(Quorum(rule["rule"], rule.get("n"), rule.get("of", "eligible"),
+                                  None, rule.get("tie", "changes")), rule["needed"])

@@ -1,20 +1,23 @@
 """Every model, imported once so that Alembic and the app see the whole schema."""
 
-from grants.accounts.models import User
+from grants.accounts.models import PasswordReset, User
 from grants.admin.models import AuditEvent
-from grants.notifications.models import Invitation, OutboxEmail
+from grants.notifications.models import Invitation, Notification, OutboxEmail
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
-from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.approvals.models import DecisionRound, Recusal, SteeringGroup, SteeringMember, Vote
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.calls.models import Call, Funder
 from grants.definitions.models import DefinitionVersion
+from grants.deadlines.models import Reminder
+from grants.delivery.models import Delivery, DeliveryAttempt
 from grants.documents.models import Attachment, Document
 from grants.jobs.models import Job, JobStatus
 from grants.organisations.models import Organisation, OrganisationKind
+from grants.submissions.models import FunderDecision, Submission
 from grants.partners.models import ApplicationPartner, PartnerConfirmation, PartnerInvitation
 
 __all__ = [
-    "Application", "ApplicationPartner", "PartnerConfirmation", "BudgetLine", "Cofinancing", "PartnerInvitation", "Attachment", "AuditEvent", "Invitation", "OutboxEmail", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
-    "OrganisationKind", "SectionAnswer", "SteeringGroup", "SteeringMember", "TransitionRecord",
-    "User",
+    "Application", "ApplicationPartner", "PartnerConfirmation", "BudgetLine", "Cofinancing", "PartnerInvitation", "Attachment", "AuditEvent", "Invitation", "Notification", "OutboxEmail", "Call", "DefinitionVersion", "Document", "Funder", "Job", "JobStatus", "Organisation",
+    "OrganisationKind", "SectionAnswer", "SteeringGroup", "SteeringMember", "DecisionRound", "Vote", "Recusal", "TransitionRecord",
+    "PasswordReset", "Reminder", "User", "Submission", "FunderDecision", "Delivery", "DeliveryAttempt",
 ]

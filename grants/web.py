@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from grants.accounts.models import User
 from grants.db import db
+from sqlalchemy import func, select
 from grants.extensions import login_manager
-from grants.labels import (category_label, cofinancing_label, event_label, guard_label,
-                           part_label, role_label)
+from grants.labels import (audit_value, category_label, cofinancing_label, event_label, guard_label,
+                           history_label, minutes_rule, part_label, quorum_rule_text,
+                           quorum_sentence, role_label,
+                           vote_label)
 from grants.forms.richtext import render_markdown
 from grants.i18n import (current_locale, format_filesize, format_iso_date, format_number,
                          option_text)
@@ -24,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 # Endpoints anyone may reach; everything else requires a logged-in user (default-deny).
 PUBLIC_ENDPOINTS = {"accounts.login", "static", "health", "accounts.set_language",
-                    "accounts.accept_invitation", "partners.accept"}
+                    "accounts.accept_invitation", "partners.accept", "about.accessibility",
+                    "accounts.forgot_password", "accounts.reset_password"}
 
 
 @login_manager.user_loader
@@ -47,7 +51,16 @@ def condition_value_label(value, form_field) -> str:
     return f"“{pick_label(option)}”" if option else f"“{value}”"
 
 
+def unread_notifications() -> int:
+    from grants.notifications.models import Notification  # noqa: PLC0415
+    if not current_user.is_authenticated:
+        return 0
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0
+
+
 def register_web(app: Flask) -> None:
+    from grants.about import bp as about_bp  # noqa: PLC0415
     from grants.accounts.views import bp as accounts_bp  # noqa: PLC0415
     from grants.applications.views import bp as applications_bp  # noqa: PLC0415
     from grants.dashboard import bp as dashboard_bp  # noqa: PLC0415
@@ -55,7 +68,14 @@ def register_web(app: Flask) -> None:
     from grants.admin.views import bp as admin_bp  # noqa: PLC0415
     from grants.partners.views import bp as partners_bp  # noqa: PLC0415
     from grants.budget.views import bp as budget_bp  # noqa: PLC0415
+    from grants.notifications.views import bp as notifications_bp  # noqa: PLC0415
+    from grants.deadlines.views import bp as deadlines_bp  # noqa: PLC0415
+    from grants.approvals.views import bp as approvals_bp  # noqa: PLC0415
+    from grants.portfolio.views import bp as portfolio_bp  # noqa: PLC0415
+    from grants.submissions.views import bp as submissions_bp  # noqa: PLC0415
+    from grants.delivery.views import bp as delivery_bp  # noqa: PLC0415
 
+    app.register_blueprint(about_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(applications_bp)
@@ -63,6 +83,12 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(partners_bp)
     app.register_blueprint(budget_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(deadlines_bp)
+    app.register_blueprint(approvals_bp)
+    app.register_blueprint(portfolio_bp)
+    app.register_blueprint(submissions_bp)
+    app.register_blueprint(delivery_bp)
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in to continue.")
@@ -80,6 +106,21 @@ def register_web(app: Flask) -> None:
             return login_manager.unauthorized()
         return None
 
+    @app.before_request
+    def refuse_nul_bytes():
+        """No NUL character reaches a form or the database (PostgreSQL refuses them in text,
+        which would otherwise be a 500): such a request is refused as unreadable."""
+        if "\x00" in request.path:
+            abort(400)
+        for values in (request.args, request.form):
+            for key, value in values.items(multi=True):
+                if "\x00" in key or "\x00" in value:
+                    abort(400)
+        for upload in request.files.values():
+            if "\x00" in (upload.filename or ""):
+                abort(400)
+        return None
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -89,6 +130,10 @@ def register_web(app: Flask) -> None:
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+        if app.config.get("ENV_NAME") == "production":
+            # Browsers keep to HTTPS for a year once they have seen this (ASVS 14.4.5).
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
         if current_user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -102,6 +147,11 @@ def register_web(app: Flask) -> None:
     def error_page(status: int, title: str, message: str):
         return render_template("errors/error.html", status=status, title=title,
                                message=message), status
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return error_page(400, _("Not possible"),
+                          _("The request could not be read. Nothing was saved."))
 
     @app.errorhandler(403)
     def forbidden(error):
@@ -143,6 +193,12 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["label"] = pick_label
     app.jinja_env.globals["pick_label"] = pick_label
     app.jinja_env.globals["current_locale"] = current_locale
+    app.jinja_env.globals["unread_notifications"] = unread_notifications
+    app.jinja_env.globals["history_label"] = history_label
+    app.jinja_env.globals["quorum_sentence"] = quorum_sentence
+    app.jinja_env.globals["minutes_rule"] = minutes_rule
+    app.jinja_env.globals["quorum_rule_text"] = quorum_rule_text
+    app.jinja_env.filters["vote_label"] = vote_label
     app.jinja_env.globals["part_label"] = part_label
     app.jinja_env.globals["forms_list"] = lambda: sorted(
         app.extensions["grants.forms"].items())
@@ -150,4 +206,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["guard_label"] = guard_label
     app.jinja_env.filters["category_label"] = category_label
     app.jinja_env.filters["event_label"] = event_label
+    app.jinja_env.filters["audit_value"] = audit_value
+    from grants.documents.pdf import css_string  # noqa: PLC0415
+    app.jinja_env.filters["css_string"] = css_string
     app.jinja_env.filters["cofinancing_label"] = cofinancing_label

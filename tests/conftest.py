@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
 import sqlalchemy as sa
 from rq import SimpleWorker
 
@@ -205,3 +204,45 @@ def smtp_server(app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_FROM="bidrag@example.org")
     yield inbox
     controller.stop()
+
+
+# --- a real browser ----------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, launched once per test session."""
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+    from tests.browser_support import launch_chromium  # noqa: PLC0415
+    playwright = sync_playwright().start()
+    browser = launch_chromium(playwright)
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def live_server(app):
+    from tests.browser_support import LiveServer  # noqa: PLC0415
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def visitor(chromium, live_server, request):
+    """visitor(locale="sv") → a Visitor with its own cookies; screenshots go to
+    test-artifacts/<test name>/."""
+    import shutil  # noqa: PLC0415
+    from tests.browser_support import ARTIFACTS, Visitor  # noqa: PLC0415
+    contexts = []
+    shutil.rmtree(ARTIFACTS / request.node.name, ignore_errors=True)
+
+    def _new(locale: str = "sv-SE", width: int = 1280, height: int = 900) -> Visitor:
+        context = chromium.new_context(locale=locale, viewport={"width": width,
+                                                                "height": height})
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return Visitor(page=context.new_page(), base=live_server.url,
+                       shots=ARTIFACTS / request.node.name)
+    yield _new
+    for context in contexts:
+        context.close()

@@ -15,9 +15,22 @@ from grants.calls.models import Call, Funder
 from grants.db import db, utcnow
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
-from grants.processes import get_workflow, pin_workflow
+from grants.approvals.decision import open_round
+from grants.approvals.operations import on_state_entered
+from grants.processes import get_form, get_workflow, pin_workflow
 
 PASSWORD = "demo-password"
+
+
+def shipped_version(name: str) -> int:
+    """The version a shipped workflow file declares (tests follow the file, not a number)."""
+    import re  # noqa: PLC0415
+    from grants.config import PROJECT_ROOT  # noqa: PLC0415
+    text = (PROJECT_ROOT / "workflows" / f"{name}.yaml").read_text(encoding="utf-8")
+    return int(re.search(r"^version: (\d+)$", text, re.M).group(1))
+
+
+JOINT_VERSION = shipped_version("joint_application")
 
 FULL_ANSWERS = {
     "summary": {"summary": "Sammanfattning: läsfrämjande för äldre i Växjö och Älmhult."},
@@ -64,8 +77,23 @@ class World:
         for key, values in (answers or {}).items():
             db.session.add(SectionAnswer(application_id=app.id, section_key=key, data=values,
                                          updated_by_id=self.users[lead].id))
+        db.session.flush()
+        # Created straight into a state the steering group decides: its round opens, as it
+        # would have when the application got there.
+        on_state_entered(app, definition, get_form(form), self.users[lead])
         db.session.commit()
         return app
+
+
+def vote(browser, application, choice: str, comment: str = "", *, fingerprint: str | None = None):
+    """Vote as a member would: on the round and the version the page shows."""
+    db.session.expire_all()
+    round_ = open_round(application.id)
+    assert round_ is not None, "no open round"
+    return browser.post(f"/applications/{application.id}/vote",
+                        {"round_id": str(round_.id), "choice": choice, "comment": comment,
+                         "fingerprint": fingerprint or round_.fingerprint},
+                        follow_redirects=True)
 
 
 def make_user(email: str, name: str, org: Organisation, *, coordinator: bool = False) -> User:

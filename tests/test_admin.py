@@ -180,14 +180,53 @@ def test_steering_group_members_and_chair(login_as, world):
     assert [r.user_id for r in new if r.is_chair] == [world.users["steering2"].id]
 
 
-def test_form_preview_page_and_pdf(login_as, world):
+def test_form_preview_page_and_pdf_made_by_a_worker(login_as, world, run_worker,
+                                                    monkeypatch):
+    import weasyprint  # noqa: PLC0415
+    renders = []
+    write_pdf = weasyprint.HTML.write_pdf
+
+    def counted(self, *args, **kwargs):
+        renders.append(self)
+        return write_pdf(self, *args, **kwargs)
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", counted)
+
     coordinator = login_as("coordinator@demo.test")
     page = coordinator.get("/admin/forms/esf_kompetens").get_data(as_text=True)
     assert "Horisontella principer" in page and 'name="participants-0-women"' in page
-    pdf = coordinator.get("/admin/forms/esf_kompetens/preview.pdf")
+    assert 'action="/admin/forms/esf_kompetens/preview.pdf"' in page
+    assert coordinator.get("/admin/forms/esf_kompetens/preview.pdf").status_code == 405
+
+    asked = coordinator.post("/admin/forms/esf_kompetens/preview.pdf")
+    assert asked.status_code == 303 and not renders  # the web request renders nothing
+    job_page = asked.headers["Location"]
+    waiting = coordinator.get(job_page).get_data(as_text=True)
+    assert "Förhandsvisningen (PDF) skapas" in waiting and "data-job-url" in waiting
+    assert coordinator.get(job_page + "/status").get_json()["status"] == "queued"
+
+    run_worker()
+    assert len(renders) == 1
+    status = coordinator.get(job_page + "/status").get_json()
+    assert status["status"] == "done" and status["document_url"]
+    assert status["document_url"] in coordinator.get(job_page).get_data(as_text=True)
+    pdf = coordinator.get(status["document_url"])
     assert pdf.mimetype == "application/pdf"
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Kompetensutvecklingsprojekt" in text and "Jämställdhet" in text
+
+    again = coordinator.post("/admin/forms/esf_kompetens/preview.pdf")  # same form: stored
+    assert coordinator.get(again.headers["Location"] + "/status").get_json()["status"] == "done"
+    assert "Förhandsvisningen (PDF) är klar" in coordinator.get(
+        again.headers["Location"]).get_data(as_text=True)
+    run_worker()
+    assert len(renders) == 1
+
+    lead = login_as("lead@demo.test")
+    assert lead.get(job_page).status_code == 403
+    assert lead.get(status["document_url"]).status_code == 403
+    assert lead.post("/admin/forms/esf_kompetens/preview.pdf").status_code == 403
+    assert coordinator.get("/admin/forms/standard/preview/"
+                           f"{job_page.rsplit('/', 1)[1]}").status_code == 404
 
 
 def test_audit_log_exports_csv(login_as, world):

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from grants.applications.models import Application, SectionAnswer
 from grants.db import db
-from tests.factories import FULL_ANSWERS
+from tests.factories import FULL_ANSWERS, JOINT_VERSION
 
 
 def test_lead_creates_application_for_open_call(login_as, world):
@@ -18,7 +18,7 @@ def test_lead_creates_application_for_open_call(login_as, world):
     application = db.session.scalar(select(Application))
     assert application.title == "Läsglädje i Småland"
     assert application.state == "draft"
-    assert application.workflow_name == "joint_application" and application.workflow_version == 4
+    assert application.workflow_name == "joint_application" and application.workflow_version == JOINT_VERSION
     html = lead.get(response.headers["Location"]).get_data(as_text=True)
     assert "Läsglädje i Småland" in html and "Utkast" in html
 
@@ -94,7 +94,7 @@ def test_money_in_whole_kronor(login_as, world):
 
 
 def test_editing_refused_outside_editable_states(login_as, world):
-    application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
+    application = world.new_application(state="approved", answers=FULL_ANSWERS)
     lead = login_as("lead@demo.test")
     url = f"/applications/{application.id}/sections/summary"
     response = lead.post(url, {"summary": "Ändrad", "version": "1"}, follow_redirects=True)

@@ -17,7 +17,7 @@ from grants.db import db
 from grants.embedded_redis import EmbeddedRedis
 from grants.jobs.models import Job, JobStatus
 from grants.organisations.models import Organisation
-from tests.factories import FULL_ANSWERS
+from tests.factories import FULL_ANSWERS, JOINT_VERSION
 
 
 def test_demo_seed_is_idempotent(app):
@@ -27,7 +27,7 @@ def test_demo_seed_is_idempotent(app):
     assert "Created" in first.output
     counts = [db.session.scalar(select(func.count(m.id))) for m in (Organisation, User, Call,
                                                                     Application)]
-    assert counts[0] == 32 and counts[1] == 6 and counts[2] == 3 and counts[3] == 1
+    assert counts[0] == 32 and counts[1] == 6 and counts[2] == 3 and counts[3] == 2
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0 and "nothing changed" in second.output
     assert [db.session.scalar(select(func.count(m.id))) for m in (Organisation, User, Call,
@@ -35,6 +35,15 @@ def test_demo_seed_is_idempotent(app):
     lead = db.session.scalar(select(User).where(User.email == "lead@demo.test"))
     assert lead.check_password("demo-password")
     assert all(c.is_open() for c in db.session.scalars(select(Call)))
+    # The second demo application awaits the steering group: one vote cast, the member from
+    # Linnéuniversitetet (a partner) recused.
+    from grants.approvals.decision import load_decision  # noqa: PLC0415
+    from grants.processes import workflow_for  # noqa: PLC0415
+    voting = db.session.scalar(select(Application).where(
+        Application.state == "steering_approval"))
+    decision = load_decision(voting, workflow_for(voting))
+    assert decision.tally.approve == 1 and [m.user.name for m in decision.recused] == \
+        ["Karin Nyberg"]
 
 
 def test_demo_seed_refused_outside_demo_mode(app):
@@ -78,7 +87,7 @@ def test_workflow_check_reports_file_and_line(app, tmp_path):
     assert "broken.yaml:" in result.output and "unknown key 'form'" in result.output
     assert "Did you mean 'from'?" in result.output
     good = runner.invoke(args=["workflow", "check"])
-    assert good.exit_code == 0 and "joint_application v4" in good.output
+    assert good.exit_code == 0 and f"joint_application v{JOINT_VERSION}" in good.output
 
 
 def test_embedded_redis_starts_and_leaves_no_process(tmp_path):

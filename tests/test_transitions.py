@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from grants.applications.models import Application, TransitionRecord
 from grants.db import db
-from tests.factories import FULL_ANSWERS
+from tests.factories import FULL_ANSWERS, vote
 
 
 def fire(browser, application, name, comment="", state_version=None):
@@ -29,10 +29,15 @@ def test_full_path_draft_to_granted(login_as, world, run_worker):
         lead, application, "send_to_partners").get_data(as_text=True)
     fire(lead, application, "send_to_review")
     fire(coordinator, application, "send_to_steering")
-    html = fire(steering, application, "approve", "Bra ansökan, åäö!").get_data(as_text=True)
+    vote(steering, application, "approve", "Bra ansökan, åäö!")
+    html = vote(login_as("steering2@demo.test"), application, "approve").get_data(as_text=True)
     assert "Godkänd av styrgruppen" in html
     fire(lead, application, "submit")
-    fire(coordinator, application, "record_grant")
+    db.session.refresh(application)
+    coordinator.post(f"/applications/{application.id}/decision",
+                     {"outcome": "granted", "granted_amount": "400 000",
+                      "decision_date": "2026-11-20", "funder_reference": "KUR 2026/123",
+                      "state_version": str(application.state_version)})
     db.session.refresh(application)
     assert application.state == "granted"
     assert history(application) == [
@@ -53,7 +58,7 @@ def test_full_path_draft_to_granted(login_as, world, run_worker):
 
 def test_request_changes_needs_a_comment_and_returns_to_draft(login_as, world):
     application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
-    steering = login_as("steering1@demo.test")
+    steering = login_as("coordinator@demo.test")
     html = fire(steering, application, "request_changes", "  ").get_data(as_text=True)
     assert "”Begär ändringar” kräver en kommentar" in html
     db.session.refresh(application)
@@ -86,10 +91,19 @@ def test_guard_lists_what_is_missing(login_as, world):
 
 
 def test_role_without_the_transition_is_refused(login_as, world):
-    application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
+    application = world.new_application(state="internal_review", answers=FULL_ANSWERS)
     lead = login_as("lead@demo.test")
-    html = fire(lead, application, "approve").get_data(as_text=True)
-    assert "Du har ingen roll som får göra ”Godkänn”" in html
+    html = fire(lead, application, "send_to_steering").get_data(as_text=True)
+    assert "Du har ingen roll som får göra ”Skicka till styrgruppen”" in html
+    db.session.refresh(application)
+    assert application.state == "internal_review"
+
+
+def test_a_decision_by_vote_cannot_be_fired_by_one_person(login_as, world):
+    application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
+    for who in ("lead", "steering1", "coordinator"):
+        html = fire(login_as(f"{who}@demo.test"), application, "approve").get_data(as_text=True)
+        assert "”Godkänn” avgörs genom styrgruppens röster, inte av en enskild person." in html
     db.session.refresh(application)
     assert application.state == "steering_approval"
 
@@ -115,21 +129,22 @@ def test_submit_after_deadline_is_refused_with_the_deadline(login_as, world, pas
 
 def test_stale_page_cannot_fire_a_second_transition(login_as, world):
     application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
-    steering1, steering2 = login_as("steering1@demo.test"), login_as("steering2@demo.test")
+    lead, coordinator = login_as("lead@demo.test"), login_as("coordinator@demo.test")
     seen_version = application.state_version
-    fire(steering1, application, "approve", state_version=seen_version)
-    html = fire(steering2, application, "request_changes", "Nej", state_version=seen_version)
+    fire(lead, application, "withdraw", "Vi drar tillbaka.", state_version=seen_version)
+    html = fire(coordinator, application, "request_changes", "Nej", state_version=seen_version)
     text = html.get_data(as_text=True)
-    assert "”Begär ändringar” går inte medan ansökan har status ”Godkänd av styrgruppen”" in text
+    assert "”Begär ändringar” går inte medan ansökan har status ”Återtagen”" in text
     db.session.refresh(application)
-    assert application.state == "approved"
-    assert [h[0] for h in history(application)] == ["create", "approve"]
+    assert application.state == "withdrawn"
+    assert [h[0] for h in history(application)] == ["create", "withdraw"]
 
 
 def test_same_state_but_outdated_page_is_refused(login_as, world):
     application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
-    steering = login_as("steering1@demo.test")
-    html = fire(steering, application, "approve", state_version=application.state_version - 1)
+    coordinator = login_as("coordinator@demo.test")
+    html = fire(coordinator, application, "request_changes", "Ändra",
+                state_version=application.state_version - 1)
     assert "Ansökan ändrades medan du tittade på den." in html.get_data(as_text=True)
     db.session.refresh(application)
     assert application.state == "steering_approval"
@@ -167,8 +182,10 @@ def test_available_actions_shown_per_role(login_as, world):
     application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
     steering_page = login_as("steering1@demo.test").get(f"/applications/{application.id}")
     lead_page = login_as("lead@demo.test").get(f"/applications/{application.id}")
-    assert "Godkänn" in steering_page.get_data(as_text=True)
+    assert "/vote" in steering_page.get_data(as_text=True)
+    assert "/transitions/approve" not in steering_page.get_data(as_text=True)
     assert "/transitions/approve" not in lead_page.get_data(as_text=True)
+    assert "/vote" not in lead_page.get_data(as_text=True)
     assert db.session.get(Application, application.id).state == "steering_approval"
 
 
@@ -190,7 +207,10 @@ def test_single_stage_workflow(login_as, world, run_worker):
     application = world.new_application(answers=FULL_ANSWERS, workflow="single_stage")
     lead = login_as("lead@demo.test")
     fire(lead, application, "submit")
-    fire(lead, application, "record_rejection")
+    db.session.refresh(application)
+    lead.post(f"/applications/{application.id}/decision",
+              {"outcome": "rejected", "decision_date": "2026-11-20",
+               "state_version": str(application.state_version)})
     db.session.refresh(application)
     assert [h[0] for h in history(application)] == ["create", "submit", "record_rejection"]
     assert application.state == "rejected"
@@ -200,11 +220,16 @@ def test_two_stage_workflow(login_as, world):
     application = world.new_application(answers=FULL_ANSWERS, workflow="two_stage")
     assert application.state == "concept_note"
     lead, steering = login_as("lead@demo.test"), login_as("steering2@demo.test")
+    other = login_as("steering1@demo.test")
     fire(lead, application, "send_concept")
-    html = fire(steering, application, "go_ahead").get_data(as_text=True)
+    vote(steering, application, "approve")
+    db.session.refresh(application)
+    assert application.state == "concept_review"  # at least two must approve
+    html = vote(other, application, "approve").get_data(as_text=True)
     assert "Fullständig ansökan" in html
     fire(lead, application, "send_to_steering")
-    fire(steering, application, "approve")
+    vote(steering, application, "approve")
+    vote(other, application, "approve")
     fire(lead, application, "submit")
     db.session.refresh(application)
     assert application.state == "submitted"

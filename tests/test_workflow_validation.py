@@ -9,6 +9,7 @@ import pytest
 from grants.config import PROJECT_ROOT
 from grants.workflow.loader import check_source
 from grants.workflow.yamlsource import SourceInvalid, parse_located_yaml
+from tests.factories import JOINT_VERSION
 
 GUARDS = {"form_complete", "before_deadline"}
 EFFECTS = {"render_final_pdf"}
@@ -161,7 +162,7 @@ def test_cli_and_app_start_refuse_an_invalid_file(tmp_path):
     assert check.returncode == 1
     assert "workflows/single_stage.yaml:" in check.stderr
     assert "names undefined role 'leadd'" in check.stderr
-    assert "joint_application v4" in check.stdout and "Traceback" not in check.stderr
+    assert f"joint_application v{JOINT_VERSION}" in check.stdout and "Traceback" not in check.stderr
     start = _run_flask(["routes"], directory, tmp_path)
     assert start.returncode == 1
     assert "The app cannot start" in start.stderr and "undefined role 'leadd'" in start.stderr

@@ -1,5 +1,7 @@
 """Changing a workflow file never strands an application."""
 
+import re
+from pathlib import Path
 import shutil
 
 import pytest
@@ -36,8 +38,14 @@ def changed_app(app, tmp_path, redis_url):
             db.engine.dispose()
 
 
+# The shipped file's version, and the one the edited copy gets.
+OLD = int(re.search(r"^version: (\d+)$", (Path(__file__).parent.parent / "workflows" /
+                                          "joint_application.yaml").read_text(), re.M).group(1))
+NEW = OLD + 1
+
+
 def rename_draft(text: str) -> str:
-    return (text.replace("version: 4", "version: 5").replace("initial: draft", "initial: drafting")
+    return (text.replace(f"version: {OLD}", f"version: {NEW}").replace("initial: draft", "initial: drafting")
             .replace("  draft:\n", "  drafting:\n").replace("from: [draft,", "from: [drafting,")
             .replace("from: [draft]", "from: [drafting]").replace("to: draft\n", "to: drafting\n"))
 
@@ -49,13 +57,13 @@ def test_application_keeps_the_version_it_started_on(changed_app, world):
         lead = Browser(next_app)
         lead.login("lead@demo.test")
         page = lead.get(f"/applications/{application_id}").get_data(as_text=True)
-        assert "följer version 4 av sitt flöde" in page and "nuvarande versionen är 5" in page
+        assert f"följer version {OLD} av sitt flöde" in page and f"nuvarande versionen är {NEW}" in page
         # v4 rules still apply: the lead can still edit and send it on.
         assert lead.post(f"/applications/{application_id}/sections/aims",
                          {"aims": "Nytt", "version": "1"}).status_code == 303
         result = next_app.test_cli_runner().invoke(args=["workflow", "check", "--against-db"])
         assert result.exit_code == 0, result.output
-        assert "the current v5 no longer has that state, so they stay on v4" in result.output
+        assert f"the current v{NEW} no longer has that state, so they stay on v{OLD}" in result.output
         db.session.remove()
 
 
@@ -85,15 +93,15 @@ def test_unloadable_version_shows_a_notice_and_a_coordinator_moves_it(changed_ap
         coordinator = Browser(next_app)
         coordinator.login("coordinator@demo.test")
         page = coordinator.get(f"/applications/{application_id}").get_data(as_text=True)
-        assert "Flytta till den nuvarande flödesversionen (5)" in page
+        assert f"Flytta till den nuvarande flödesversionen ({NEW})" in page
         moved = coordinator.post(f"/applications/{application_id}/workflow-version",
                                  {"to_state": "drafting", "comment": "Ny flödesversion",
                                   "state_version": "1"}, follow_redirects=True)
-        assert "följer nu version 5 av flödet" in moved.get_data(as_text=True)
+        assert f"följer nu version {NEW} av flödet" in moved.get_data(as_text=True)
         db.session.remove()
     db.session.expire_all()
     application = db.session.get(Application, application_id)
-    assert (application.state, application.workflow_version) == ("drafting", 5)
+    assert (application.state, application.workflow_version) == ("drafting", NEW)
     record = db.session.scalars(select(TransitionRecord).order_by(TransitionRecord.id.desc())).first()
     assert (record.transition, record.from_state, record.to_state, record.comment) == (
         "workflow_update", "draft", "drafting", "Ny flödesversion")
@@ -105,5 +113,5 @@ def test_file_changed_without_version_bump_is_reported(changed_app, world):
     with next_app.app_context():
         result = next_app.test_cli_runner().invoke(args=["workflow", "check", "--against-db"])
         assert result.exit_code == 1
-        assert "its version was not bumped: set 'version: 5'" in result.output
+        assert f"its version was not bumped: set 'version: {NEW}'" in result.output
         db.session.remove()

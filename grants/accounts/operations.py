@@ -1,19 +1,37 @@
-"""Account operations: authentication (and, later, invitations and password changes)."""
+"""Account operations: authentication, ending sessions, changing and resetting passwords.
+Each changing function is one transaction."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from flask import url_for
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from grants.accounts.models import User
-from grants.db import db
+from grants.accounts.models import PasswordReset, User
+from grants.admin.models import AuditEvent
+from grants.applications.errors import FieldsRefused, OperationRefused
+from grants.db import db, utcnow
+
+logger = logging.getLogger(__name__)
 
 # Compared against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+RESET_VALID_FOR = timedelta(hours=1)
+MIN_PASSWORD_LENGTH = 12
+
+
+def _find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
 def authenticate(email: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = _find_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -32,3 +50,110 @@ def create_user(*, email: str, name: str, password: str, is_coordinator: bool = 
 def set_user_locale(user: User, locale: str) -> None:
     user.locale = locale
     db.session.commit()
+
+
+def _audit(user: User, action: str) -> None:
+    # Never the password or its hash: only that it happened, and by whom.
+    db.session.add(AuditEvent(actor_id=user.id, action=action, object_type="user",
+                              object_id=user.id, before=None, after=None))
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every session cookie and remember-me cookie carries the
+    session generation, which no longer matches (grants.web.load_user)."""
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(session_generation=User.session_generation + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    db.session.refresh(user)
+
+
+def change_password(user: User, *, current: str, new: str) -> User:
+    """A logged-in user changes their password: the current one is required. Every other
+    session of the account ends (the caller logs the current one in again)."""
+    if not user.check_password(current or ""):
+        raise FieldsRefused(_("Your password was not changed: check the fields marked below."),
+                            field_errors={"current_password": [_("This is not your current "
+                                                                 "password.")]})
+    if current == new:
+        raise FieldsRefused(_("Your password was not changed: check the fields marked below."),
+                            field_errors={"new_password": [_("Choose a password other than "
+                                                             "your current one.")]})
+    user.set_password(new)
+    user.session_generation += 1
+    _void_reset_links(user)
+    _audit(user, "user.password_change")
+    db.session.commit()
+    logger.info("user %s changed their password", user.id)
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _void_reset_links(user: User) -> None:
+    db.session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id,
+                                                   PasswordReset.used_at.is_(None))
+                       .values(used_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def request_password_reset(email: str) -> None:
+    """Email a single-use link valid for one hour – if an active account has this address.
+    The caller answers the same either way, so nobody learns which addresses have accounts."""
+    user = _find_by_email(email)
+    if user is None or not user.is_active_account:
+        _token_hash(secrets.token_urlsafe(32))  # about the same work either way
+        return
+    token = secrets.token_urlsafe(32)
+    db.session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token),
+                                 expires_at=utcnow() + RESET_VALID_FOR))
+    link = url_for("accounts.reset_password", token=token, _external=True)
+    from grants.notifications.mail import queue_email  # noqa: PLC0415
+    with force_locale(user.locale or "sv"):
+        queue_email(user.email, _("Choose a new password for Grants"), _(
+            "Hello %(name)s,\n\nSomeone – hopefully you – asked to reset the password of your "
+            "account in Grants. Choose a new password here (the link works once and for one "
+            "hour):\n%(link)s\n\nIf you did not ask for this, ignore this email: your password "
+            "stays as it is.\n", name=user.name, link=link))
+    _audit(user, "user.password_reset_requested")
+    db.session.commit()
+
+
+def valid_reset(token: str) -> PasswordReset | None:
+    """The unused, unexpired reset row of this link, or None."""
+    reset = db.session.scalar(select(PasswordReset).where(
+        PasswordReset.token_hash == _token_hash(token or "")))
+    if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
+        return None
+    user = db.session.get(User, reset.user_id)
+    if user is None or not user.is_active_account:
+        return None
+    return reset
+
+
+def reset_password(token: str, new: str) -> User:
+    """Set a new password through a reset link: the link is claimed with a conditional update
+    (so it works once, even when used twice at the same moment), every other reset link of the
+    account is voided, and every session of the account ends."""
+    refused = _("This link is not valid any more: it has been used or is more than an hour "
+                "old. Ask for a new one.")
+    reset = valid_reset(token)
+    if reset is None:
+        raise OperationRefused(refused)
+    claimed = db.session.execute(
+        update(PasswordReset).where(PasswordReset.id == reset.id,
+                                    PasswordReset.used_at.is_(None),
+                                    PasswordReset.expires_at >= utcnow())
+        .values(used_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise OperationRefused(refused)
+    user = db.session.get(User, reset.user_id)
+    user.set_password(new)
+    user.session_generation += 1
+    _void_reset_links(user)
+    _audit(user, "user.password_reset")
+    db.session.commit()
+    logger.info("user %s reset their password", user.id)
+    return user

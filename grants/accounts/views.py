@@ -6,9 +6,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from grants.accounts.forms import LoginForm
+from grants.accounts import operations
+from grants.accounts.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm,
+                                   ResetPasswordForm)
 from grants.accounts.operations import authenticate, set_user_locale
-from grants.accounts.ratelimit import login_allowed
+from grants.accounts.ratelimit import login_allowed, reset_allowed
+from grants.applications.errors import FieldsRefused, OperationRefused
 from grants.i18n import LOCALES
 
 bp = Blueprint("accounts", __name__)
@@ -43,9 +46,66 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # Ends this session and every copy of its cookie (and remember-me cookies) everywhere.
+    operations.end_sessions(current_user._get_current_object())
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"), 303)
+
+
+def _status(form) -> int:
+    return 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not login_allowed(user.email, request.remote_addr or ""):
+            form.form_errors.append(_("Too many attempts. Wait 15 minutes and try again."))
+            return render_template("accounts/change_password.html", form=form), 429
+        try:
+            operations.change_password(user, current=form.current_password.data,
+                                       new=form.new_password.data)
+        except FieldsRefused as refused:
+            for name, errors in refused.field_errors.items():
+                form[name].errors = list(errors)
+            form.form_errors.append(refused.message)
+        else:
+            login_user(user)  # this session goes on; every other one has ended
+            flash(_("Your password is changed. You were logged out on every other device."),
+                  "success")
+            return redirect(url_for("notifications.settings"), 303)
+    return render_template("accounts/change_password.html", form=form), _status(form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        # The same answer whether or not the address has an account, and when asked too often.
+        if reset_allowed(form.email.data, request.remote_addr or ""):
+            operations.request_password_reset(form.email.data)
+        return render_template("accounts/forgot_password_sent.html")
+    return render_template("accounts/forgot_password.html", form=form), _status(form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    if operations.valid_reset(token) is None:
+        return render_template("accounts/reset_invalid.html"), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            operations.reset_password(token, form.new_password.data)
+        except OperationRefused:
+            return render_template("accounts/reset_invalid.html"), 404
+        if current_user.is_authenticated:
+            logout_user()
+        flash(_("Your password is changed. Log in with your new password."), "success")
+        return redirect(url_for("accounts.login"), 303)
+    return render_template("accounts/reset_password.html", form=form), _status(form)
 
 
 @bp.post("/language")

@@ -5,10 +5,15 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateTimeLocalField, EmailField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from grants.calls.models import DEFAULT_SUBJECT_FORMAT, MILESTONE_DAY_DEFAULTS
 from grants.forms.fields import KronorField, WholeNumberField
 from grants.organisations.orgnr import is_valid
+
+
+MAX_MILESTONE_DAYS = 365
 
 
 class CheckboxList(SelectMultipleField):
@@ -47,11 +52,41 @@ class FunderForm(FlaskForm):
         Optional(), EmailAddress()],
         filters=[_strip])
     pdf_template = SelectField(_l("PDF template"))
+    delivery_method = SelectField(_l("Delivery to the funder"), default="email", choices=[
+        SelectChoice("email", _l("By email to the submission address, with the PDF attached")),
+        SelectChoice("portal", _l("In the funder's own portal (the lead uploads the "
+                                  "funder's receipt)"))])
+    email_subject_format = StringField(
+        _l("Subject of the email"), validators=[Optional(), Length(max=300)], filters=[_strip],
+        default=DEFAULT_SUBJECT_FORMAT,
+        description=_l("The subject the funder expects. Placeholders: {title}, {organisation}, "
+                       "{call}, {reference}, {number}. Leave blank for “%(default)s”.",
+                       default=DEFAULT_SUBJECT_FORMAT))
+    portal_url = StringField(_l("Address of the funder's portal"),
+                             validators=[Optional(), Length(max=500)], filters=[_strip],
+                             description=_l("For delivery in the portal, e.g. "
+                                            "https://portal.example.se/"))
 
     def validate_slug(self, field):
         import re  # noqa: PLC0415
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", field.data or ""):
             raise ValidationError(_l("Use lower-case letters, digits and hyphens."))
+
+    def validate_email_subject_format(self, field):
+        from grants.delivery.subject import format_problems  # noqa: PLC0415
+        problems = format_problems(field.data or "")
+        if problems:
+            raise ValidationError(" ".join(problems))
+
+    def validate_portal_url(self, field):
+        from urllib.parse import urlsplit  # noqa: PLC0415
+        value = field.data or ""
+        if not value:
+            return
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.netloc or any(
+                ch.isspace() or ord(ch) < 32 for ch in value):
+            raise ValidationError(_l("Give the full address, starting with https://."))
 
 
 class CallForm(FlaskForm):
@@ -74,10 +109,65 @@ class CallForm(FlaskForm):
     max_indirect_percent = WholeNumberField(_l("Max indirect costs (percent of direct costs)"),
                                             validators=[Optional()], max_value=100)
     allow_resubmission = BooleanField(_l("The lead may withdraw and resubmit before the deadline"))
+    submission_email = EmailField(
+        _l("Submission email for this call"), validators=[Optional(), EmailAddress()],
+        filters=[_strip],
+        description=_l("Only if this call's applications go to another address than the "
+                       "funder's. Leave blank to use the funder's."))
+    # Internal milestones, counted back from the deadline in days (blank: the default).
+    partner_input_days_before = WholeNumberField(
+        _l("Partner input due (days before the deadline)"), validators=[Optional()],
+        min_value=0, max_value=MAX_MILESTONE_DAYS,
+        default=MILESTONE_DAY_DEFAULTS["partner_input_days_before"],
+        description=_l("Leave blank for %(days)d.",
+                       days=MILESTONE_DAY_DEFAULTS["partner_input_days_before"]))
+    steering_meeting_days_before = WholeNumberField(
+        _l("Steering group meeting (days before the deadline)"), validators=[Optional()],
+        min_value=0, max_value=MAX_MILESTONE_DAYS,
+        default=MILESTONE_DAY_DEFAULTS["steering_meeting_days_before"],
+        description=_l("Leave blank for %(days)d.",
+                       days=MILESTONE_DAY_DEFAULTS["steering_meeting_days_before"]))
+    signatures_days_before = WholeNumberField(
+        _l("Signatures due (days before the deadline)"), validators=[Optional()],
+        min_value=0, max_value=MAX_MILESTONE_DAYS,
+        default=MILESTONE_DAY_DEFAULTS["signatures_days_before"],
+        description=_l("Leave blank for %(days)d.",
+                       days=MILESTONE_DAY_DEFAULTS["signatures_days_before"]))
+    reminder_days_before = WholeNumberField(
+        _l("Reminders (days before each milestone)"), validators=[Optional()],
+        min_value=0, max_value=MAX_MILESTONE_DAYS,
+        default=MILESTONE_DAY_DEFAULTS["reminder_days_before"],
+        description=_l("Whoever still owes something is reminded this many days before each "
+                       "milestone. Leave blank for %(days)d.",
+                       days=MILESTONE_DAY_DEFAULTS["reminder_days_before"]))
 
     def validate_deadline_at(self, field):
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
             raise ValidationError(_l("The deadline must be after the opening."))
+
+    def _days(self, name: str) -> int:
+        value = self[name].data
+        return MILESTONE_DAY_DEFAULTS[name] if value is None else value
+
+    def validate_steering_meeting_days_before(self, field):
+        if self.partner_input_days_before.errors or field.errors:
+            return
+        partner = self._days("partner_input_days_before")
+        if self._days(field.name) > partner:
+            raise ValidationError(_l(
+                "The steering group meets after partner input is due: give at most %(days)d "
+                "(the number of days before the deadline that partner input is due).",
+                days=partner))
+
+    def validate_signatures_days_before(self, field):
+        if self.steering_meeting_days_before.errors or field.errors:
+            return
+        steering = self._days("steering_meeting_days_before")
+        if self._days(field.name) > steering:
+            raise ValidationError(_l(
+                "Signatures come after the steering group meeting: give at most %(days)d (the "
+                "number of days before the deadline that the steering group meets).",
+                days=steering))
 
 
 class OrganisationForm(FlaskForm):

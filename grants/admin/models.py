@@ -3,14 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from grants.db import db, UTCDateTime, utcnow
 
 
 class AuditEvent(db.Model):
-    """An append-only record of an administrative change: who changed what, before and after."""
+    """An append-only record of a change: who changed what, before and after. Rows are only
+    ever inserted: the ORM refuses to update or delete one (below), in a session and in bulk."""
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
@@ -28,3 +29,27 @@ class AuditEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.id} {self.action} {self.object_type}:{self.object_id}>"
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Something tried to change or remove a row of the audit log."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _no_update(_mapper, _connection, target: AuditEvent) -> None:
+    raise AuditLogIsAppendOnly(f"audit event {target.id} cannot be changed")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _no_delete(_mapper, _connection, target: AuditEvent) -> None:
+    raise AuditLogIsAppendOnly(f"audit event {target.id} cannot be deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_bulk_change(state) -> None:
+    """`update(AuditEvent)…` / `delete(AuditEvent)…` through a session are refused too."""
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is not None and getattr(table, "name", None) == AuditEvent.__tablename__:
+        raise AuditLogIsAppendOnly("the audit log cannot be changed in bulk")

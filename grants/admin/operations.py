@@ -15,7 +15,8 @@ from grants.accounts.models import User
 from grants.admin.models import AuditEvent
 from grants.applications.errors import OperationRefused
 from grants.approvals.models import SteeringGroup, SteeringMember
-from grants.calls.models import STOCKHOLM, Call, Funder
+from grants.calls.models import (DEFAULT_SUBJECT_FORMAT, MILESTONE_DAY_DEFAULTS, STOCKHOLM,
+                                 Call, Funder)
 from grants.db import db, utcnow
 from grants.notifications.mail import queue_email
 from grants.notifications.models import Invitation
@@ -49,11 +50,17 @@ def _require_coordinator(actor: User) -> None:
         raise OperationRefused(_("Only a coordinator may do this."))
 
 
-FUNDER_FIELDS = ["name", "short_name", "slug", "submission_email", "pdf_template"]
+FUNDER_FIELDS = ["name", "short_name", "slug", "submission_email", "pdf_template",
+                 "delivery_method", "email_subject_format", "portal_url"]
+# What a blank field of the funder form stores (None for the others).
+FUNDER_BLANKS = {"pdf_template": "", "delivery_method": "email",
+                 "email_subject_format": DEFAULT_SUBJECT_FORMAT}
 CALL_FIELDS = ["funder_id", "title", "description", "opens_at", "deadline_at", "workflow_name",
                "form_name", "form_version", "steering_group_id", "max_chars_per_field",
                "max_requested_amount", "min_cofinancing_percent", "max_indirect_percent",
-               "allow_resubmission"]
+               "allow_resubmission", "submission_email", *MILESTONE_DAY_DEFAULTS]
+# A change to any of these moves the milestones of the call's applications.
+DEADLINE_FIELDS = ["deadline_at", *MILESTONE_DAY_DEFAULTS]
 ORG_FIELDS = ["name", "org_number", "county", "kind"]
 
 
@@ -72,7 +79,7 @@ def save_funder(actor: User, funder: Funder | None, data: dict[str, Any]) -> Fun
     before = snapshot_of(funder, FUNDER_FIELDS) if funder else None
     funder = funder or Funder()
     for name in FUNDER_FIELDS:
-        setattr(funder, name, data.get(name) or ("" if name == "pdf_template" else None))
+        setattr(funder, name, data.get(name) or FUNDER_BLANKS.get(name))
     db.session.add(funder)
     db.session.flush()
     audit(actor, "funder.update" if before else "funder.create", "funder", funder.id, before,
@@ -99,13 +106,20 @@ def save_call(actor: User, call: Call | None, data: dict[str, Any]) -> Call:
     call.opens_at = _aware(data["opens_at"])
     call.deadline_at = _aware(data["deadline_at"])
     call.steering_group_id = data.get("steering_group_id") or None
+    call.submission_email = data.get("submission_email") or None
+    for name, default in MILESTONE_DAY_DEFAULTS.items():
+        if getattr(call, name) is None:  # left blank
+            setattr(call, name, default)
     if before is None or before.get("form_name") != call.form_name:
         call.form_version = form.version  # the form version the call opens with
     db.session.add(call)
     pin_workflow(workflow)
     db.session.flush()
-    audit(actor, "call.update" if before else "call.create", "call", call.id, before,
-          snapshot_of(call, CALL_FIELDS))
+    after = snapshot_of(call, CALL_FIELDS)
+    audit(actor, "call.update" if before else "call.create", "call", call.id, before, after)
+    if before is not None and any(before[name] != after[name] for name in DEADLINE_FIELDS):
+        from grants.deadlines.operations import schedule_call_reminders  # noqa: PLC0415
+        schedule_call_reminders(call)
     db.session.commit()
     return call
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+from flask import (Blueprint, Response, abort, flash, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from grants.accounts.models import User
-from grants.admin import operations
+from grants.admin import operations, previews
 from grants.admin.forms import (CallForm, FunderForm, InviteForm, OrganisationForm,
                                 SteeringGroupForm, UserForm)
 from grants.admin.models import AuditEvent
@@ -24,8 +23,11 @@ from grants.approvals.models import SteeringGroup, SteeringMember
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.config import PROJECT_ROOT
 from grants.db import db
+from grants.documents.models import Document
+from grants.documents.uploads import content_disposition
 from grants.forms.builder import section_form_class
 from grants.i18n import current_locale, pick_label
+from grants.jobs.models import Job
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.processes import forms, get_form, workflows
 
@@ -261,35 +263,96 @@ def preview_form(name: str):
     return render_template("admin/form_preview.html", form_def=form_def, sections=sections)
 
 
-@bp.get("/forms/<name>/preview.pdf")
+@bp.post("/forms/<name>/preview.pdf")
 def preview_form_pdf(name: str):
-    from grants.documents.pdf import html_to_pdf  # noqa: PLC0415
+    """Ask for the form as a PDF: a worker makes it (the web process never renders)."""
     form_def = get_form(name)
     if form_def is None:
         abort(404)
-    html = render_template("pdf/form_preview.html", form_def=form_def,
-                           language=current_locale())
-    pdf = html_to_pdf(html)
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="formular-{name}.pdf"'
+    job = previews.request_form_preview(form_def=form_def, language=current_locale(),
+                                        actor=current_user)
+    if job.document_id:
+        flash(_("The preview PDF is ready."), "success")
+    else:
+        flash(_("The preview PDF is being made. This page shows when it is ready."), "info")
+    return redirect(url_for("admin.form_preview_job", name=name, job_id=job.id), 303)
+
+
+def _preview_job(name: str, job_id: int) -> Job:
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != previews.JOB_KIND or job.payload.get("form") != name:
+        abort(404)
+    return job
+
+
+@bp.get("/forms/<name>/preview/<int:job_id>")
+def form_preview_job(name: str, job_id: int):
+    job = _preview_job(name, job_id)
+    form_def = get_form(name)
+    if form_def is None:
+        abort(404)
+    return render_template("admin/form_preview_job.html", job=job, form_def=form_def,
+                           status=_preview_status(name, job))
+
+
+@bp.get("/forms/<name>/preview/<int:job_id>/status")
+def form_preview_status(name: str, job_id: int):
+    """What the page's script needs to update the job in place (as for applications)."""
+    return _preview_status(name, _preview_job(name, job_id))
+
+
+def _preview_status(name: str, job: Job) -> dict:
+    labels = {"queued": _("Queued"), "running": _("Rendering…"), "done": _("Done"),
+              "failed": _("Failed")}
+    links = []
+    if job.document_id:
+        links = [{"url": url_for("admin.form_preview_download", name=name, job_id=job.id),
+                  "label": _("Download PDF")}]
+    return {"id": job.id, "status": str(job.status),
+            "status_label": labels.get(str(job.status), str(job.status)),
+            "error": job.error, "links": links,
+            "document_url": links[0]["url"] if links else None}
+
+
+@bp.get("/forms/<name>/preview/<int:job_id>/pdf")
+def form_preview_download(name: str, job_id: int):
+    job = _preview_job(name, job_id)
+    document = db.session.get(Document, job.document_id) if job.document_id else None
+    if document is None:
+        abort(404)
+    response = Response(document.content, mimetype=document.mime_type)
+    response.headers["Content-Disposition"] = content_disposition(document.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
 # --- audit log -----------------------------------------------------------------------------
 @bp.get("/audit")
 def audit_log():
-    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())
-                                .limit(500)).all()
+    """The audit log, newest first; `?format=csv` exports it (every row), `?application=ID`
+    narrows it to one application's changes."""
+    query = select(AuditEvent)
+    application_id = request.args.get("application", type=int)
+    if application_id is not None:
+        query = query.where(AuditEvent.object_type == "application",
+                            AuditEvent.object_id == application_id)
     if request.args.get("format") == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["id", "time", "actor", "action", "object_type", "object_id", "before",
                          "after"])
-        for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
+        for e in db.session.scalars(query.order_by(AuditEvent.id)):
             writer.writerow([e.id, e.created_at.isoformat(), e.actor.email if e.actor else "",
-                             e.action, e.object_type, e.object_id or "", e.before or "",
-                             e.after or ""])
+                             e.action, e.object_type, e.object_id or "",
+                             _json_cell(e.before), _json_cell(e.after)])
+        name = f"audit-application-{application_id}.csv" if application_id else "audit.csv"
         response = Response(buffer.getvalue(), mimetype="text/csv")
-        response.headers["Content-Disposition"] = 'attachment; filename="audit.csv"'
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+    events = db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(500)).all()
     return render_template("admin/audit.html", events=events)
+
+
+def _json_cell(value) -> str:
+    import json  # noqa: PLC0415
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)

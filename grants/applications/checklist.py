@@ -11,7 +11,7 @@ from grants.applications.guards import missing_fields
 from grants.budget.operations import budget_summary, load_budget
 from grants.budget.totals import rule_problems
 from grants.i18n import format_money, pick_label
-from grants.partners.confirmation import current_confirmation, is_valid, partner_fingerprint
+from grants.partners.confirmation import confirmation_status
 
 
 @dataclass(frozen=True)
@@ -48,13 +48,14 @@ def build_checklist(application, form, answers, partners) -> list[ChecklistItem]
                                  money=format_money, gettext=_):
         items.append(ChecklistItem(problem, lead, url_for("budget.index",
                                                           application_id=application.id)))
+    status = confirmation_status(application, form, answers, partners)
     for partner in partners:
         who = f"{partner.contact_name} ({partner.organisation.name})"
         if partner.status != "active":
             items.append(ChecklistItem(_("Accept the invitation to take part."), who))
             continue
-        confirmation = current_confirmation(partner.id)
-        if not is_valid(confirmation, partner_fingerprint(application, form, answers, partner)):
+        confirmation, valid = status[partner.id]
+        if not valid:
             items.append(ChecklistItem(
                 _("Confirm participation and co-financing again (the application has changed).")
                 if confirmation else _("Confirm participation and co-financing."), who))

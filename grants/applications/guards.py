@@ -10,9 +10,8 @@ from flask_babel import gettext as _
 
 from grants.accounts.models import User
 from grants.applications.models import Application
-from grants.db import utcnow
 from grants.forms.definition import FormDef, field_is_shown, is_empty, section_instances
-from grants.i18n import format_datetime_local, pick_label
+from grants.i18n import pick_label
 from grants.workflow.definition import Workflow
 from grants.workflow.registry import effects, guards
 
@@ -68,11 +67,10 @@ def form_complete(ctx: TransitionContext) -> list[str]:
 
 @guards.register("before_deadline")
 def before_deadline(ctx: TransitionContext) -> list[str]:
-    call = ctx.application.call
-    if utcnow() >= call.deadline_at:
-        return [_("The call closed on %(deadline)s.",
-                  deadline=format_datetime_local(call.deadline_at))]
-    return []
+    """The application's effective deadline (a coordinator's extension, else the call's) has
+    not passed; the message names it in Swedish time."""
+    from grants.deadlines.operations import deadline_problems  # noqa: PLC0415
+    return deadline_problems(ctx.application)
 
 
 @guards.register("budget_within_rules")
@@ -96,6 +94,71 @@ def partners_confirmed(ctx: TransitionContext) -> list[str]:
 
 @effects.register("render_final_pdf")
 def render_final_pdf(ctx: TransitionContext) -> None:
-    from grants.applications.operations import record_render_job  # noqa: PLC0415
-    ctx.notes["final_job"] = record_render_job(ctx.application, ctx.form, ctx.answers,
-                                               ctx.actor, kind="final", partners=ctx.partners)
+    """Freeze the submission (snapshot + SHA-256) and record the job that renders its archival
+    PDF/A and reading copy from that snapshot only."""
+    from grants.submissions.operations import freeze_submission  # noqa: PLC0415
+    freeze_submission(ctx)
+
+
+@effects.register("withdraw_submission")
+def withdraw_submission(ctx: TransitionContext) -> None:
+    """The current submission stops counting (kept with its PDF and delivery log)."""
+    from grants.submissions.operations import withdraw_submission as withdraw  # noqa: PLC0415
+    withdraw(ctx)
+
+
+@guards.register("resubmission_allowed")
+def resubmission_allowed(ctx: TransitionContext) -> list[str]:
+    if not ctx.application.call.allow_resubmission:
+        return [_("The call does not allow withdrawing a submission to submit it again.")]
+    return []
+
+
+def _decision_recorded(ctx: TransitionContext, outcome: str) -> list[str]:
+    from sqlalchemy import select  # noqa: PLC0415
+    from grants.db import db  # noqa: PLC0415
+    from grants.submissions.models import FunderDecision  # noqa: PLC0415
+    decision = db.session.scalar(select(FunderDecision).where(
+        FunderDecision.application_id == ctx.application.id))
+    if decision is None or decision.outcome != outcome:
+        return [_("Record the funder's decision with the decision form (amount, date, "
+                  "reference and letter).")]
+    return []
+
+
+@guards.register("grant_recorded")
+def grant_recorded(ctx: TransitionContext) -> list[str]:
+    return _decision_recorded(ctx, "granted")
+
+
+@guards.register("rejection_recorded")
+def rejection_recorded(ctx: TransitionContext) -> list[str]:
+    return _decision_recorded(ctx, "rejected")
+
+
+@effects.register("notify_everyone_involved")
+def notify_everyone_involved(ctx: TransitionContext) -> None:
+    """Tell the lead, every partner's contact, the steering group and the coordinators that
+    the application has reached its new state (used on submission)."""
+    from sqlalchemy import select  # noqa: PLC0415
+    from grants.approvals.models import SteeringMember  # noqa: PLC0415
+    from grants.db import db  # noqa: PLC0415
+    from grants.notifications.notify import notify  # noqa: PLC0415
+    application = ctx.application
+    people = [application.lead_user] + [p.contact_user for p in ctx.partners
+                                        if p.contact_user is not None]
+    group_id = application.call.steering_group_id
+    if group_id is not None:
+        people += [m.user for m in db.session.scalars(select(SteeringMember).where(
+            SteeringMember.group_id == group_id))]
+    people += list(db.session.scalars(select(User).where(User.is_coordinator.is_(True))))
+    state = ctx.workflow.state(application.state)
+
+    def build():
+        label = pick_label(state.label) if state else application.state
+        return (_("%(title)s: %(state)s", title=application.title, state=label),
+                _("The application “%(title)s” (%(organisation)s) is now in state "
+                  "“%(state)s”. Thank you, everyone who took part.", title=application.title,
+                  organisation=application.lead_organisation.name, state=label))
+    notify(people, "state_" + application.state, build, application_id=application.id,
+           endpoint="applications.show")

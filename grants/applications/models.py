@@ -28,8 +28,12 @@ class Application(db.Model):
     state: Mapped[str] = mapped_column(String(100))
     # Bumped by every state change; transitions compare-and-set on (state, state_version).
     state_version: Mapped[int] = mapped_column(Integer, default=1)
+    # A coordinator's extension of this application's deadline (None: the call's deadline).
+    deadline_extended_to: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Indexed: the overview lists the most recently changed applications first.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow,
+                                                 index=True)
 
     call = relationship("Call", lazy="joined")
     lead_organisation = relationship("Organisation", lazy="joined")

@@ -12,20 +12,21 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from grants.accounts.models import User
+from grants.admin.models import AuditEvent
 from grants.applications.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
 from grants.applications.guards import TransitionContext
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
 from grants.applications.snapshot import build_snapshot
 from grants.calls.models import Call
 from grants.db import db, utcnow
+from grants.deadlines.operations import schedule_reminders
 from grants.documents.models import Attachment
-from grants.documents.rendering import document_fingerprint, find_document
+from grants.documents.rendering import add_render_job, document_fingerprint
 from grants.documents.uploads import KIND_MIME, identify, safe_filename
 from grants.forms.definition import FormDef
 from grants.i18n import format_datetime_local, pick_label
-from grants.jobs.models import Job, JobStatus
+from grants.jobs.models import Job
 from grants.labels import guard_label
-from grants.jobs.queue import enqueue_after_commit
 from grants.organisations.models import Organisation
 from grants.partners.models import ApplicationPartner
 from grants.processes import pin_workflow
@@ -66,6 +67,7 @@ def create_application(*, actor: User, call: Call, organisation: Organisation, t
     db.session.flush()
     db.session.add(TransitionRecord(application_id=application.id, transition="create",
                                     from_state="", to_state=workflow.initial, actor_id=actor.id))
+    schedule_reminders(application)
     db.session.commit()
     logger.info("application %s created by user %s", application.id, actor.id)
     return application
@@ -162,9 +164,51 @@ def save_section(*, application: Application, roles: set[str], actor: User, work
         if not changed:
             db.session.rollback()
             _raise_stale(db.session.get(SectionAnswer, row.id))
+    _audit_section_change(application, actor, section_key, partner, previous, clean)
     _void_changed_confirmations(application, form, actor)
+    _restart_votes_if_changed(application, form, actor)
     db.session.commit()
     return db.session.get(SectionAnswer, row.id)
+
+
+def _audit_section_change(application: Application, actor: User, section_key: str,
+                          partner: ApplicationPartner | None, previous: dict[str, Any],
+                          saved: dict[str, Any]) -> None:
+    """An append-only audit row with the fields that changed, before and after."""
+    changed = sorted(k for k in set(previous) | set(saved) if previous.get(k) != saved.get(k))
+    if not changed:
+        return
+    where = {"section": section_key}
+    if partner is not None:
+        where["partner"] = partner.id
+    db.session.add(AuditEvent(
+        actor_id=actor.id, action="section.update", object_type="application",
+        object_id=application.id,
+        before={**where, **{k: previous.get(k) for k in changed}},
+        after={**where, **{k: saved.get(k) for k in changed}}))
+
+
+def _audit_transition(application: Application, actor: User, action: str, from_state: str,
+                      to_state: str, name: str, comment: str) -> None:
+    db.session.add(AuditEvent(
+        actor_id=actor.id, action=action, object_type="application", object_id=application.id,
+        before={"state": from_state},
+        after={"state": to_state, "transition": name, "comment": comment}))
+
+
+def record_download(*, application: Application, actor: User, what: str,
+                    details: dict[str, Any]) -> None:
+    """A download of a document of record (not a draft preview): an audit row, committed."""
+    db.session.add(AuditEvent(actor_id=actor.id, action=f"download.{what}",
+                              object_type="application", object_id=application.id,
+                              before=None, after=details))
+    db.session.commit()
+
+
+def _restart_votes_if_changed(application: Application, form: FormDef, actor: User) -> None:
+    from grants.approvals.operations import restart_round_if_changed  # noqa: PLC0415
+    db.session.flush()
+    restart_round_if_changed(application, form, actor)
 
 
 def _void_changed_confirmations(application: Application, form: FormDef, actor: User) -> None:
@@ -227,6 +271,19 @@ def fire_transition(*, application: Application, roles: set[str], actor: User,
         raise OperationRefused(_("“%(transition)s” is not possible yet:",
                                  transition=pick_label(transition.label)), details=problems)
 
+    record = apply_transition(application=application, transition=transition, actor=actor,
+                              comment=comment, expected_state_version=expected_state_version,
+                              ctx=ctx)
+    db.session.commit()
+    return record
+
+
+def apply_transition(*, application: Application, transition, actor: User, comment: str,
+                     expected_state_version: int, ctx: TransitionContext) -> TransitionRecord:
+    """The change itself, in the caller's transaction (no commit): compare-and-set of the
+    state, the history row, the effects, and the steering group's round when the new state is
+    decided by vote. Used by `fire_transition` and by the votes that decide a transition."""
+    from grants.approvals.operations import on_state_entered  # noqa: PLC0415
     from_state = application.state
     changed = db.session.execute(
         update(Application)
@@ -243,11 +300,13 @@ def fire_transition(*, application: Application, roles: set[str], actor: User,
                               from_state=from_state, to_state=transition.target,
                               actor_id=actor.id, comment=comment)
     db.session.add(record)
+    _audit_transition(application, actor, "application.transition", from_state,
+                      transition.target, transition.name, comment)
     db.session.flush()
     db.session.refresh(application)
     for effect_name in transition.effects:
         effects.get(effect_name)(ctx)
-    db.session.commit()
+    on_state_entered(application, ctx.workflow, ctx.form, actor)
     logger.info("application %s: %s (%s → %s) by user %s", application.id, transition.name,
                 from_state, transition.target, actor.id)
     return record
@@ -287,6 +346,13 @@ def move_to_current_workflow(*, application: Application, roles: set[str], actor
                               from_state=from_state, to_state=to_state, actor_id=actor.id,
                               comment=comment)
     db.session.add(record)
+    _audit_transition(application, actor, "application.workflow_update", from_state, to_state,
+                      f"{current.name} v{current.version}", comment)
+    db.session.flush()
+    db.session.refresh(application)
+    from grants.approvals.operations import on_state_entered  # noqa: PLC0415
+    from grants.processes import form_for  # noqa: PLC0415
+    on_state_entered(application, current, form_for(application), actor)
     db.session.commit()
     logger.info("application %s moved to %s v%s state %s by user %s", application.id,
                 current.name, current.version, to_state, actor.id)
@@ -310,6 +376,9 @@ def transition_refusal_message(refused: engine.TransitionRefused, workflow: Work
     if refused.reason == "forbidden":
         return _("You do not have a role that may do “%(transition)s” on this application.",
                  transition=label)
+    if refused.reason == "needs_votes":
+        return _("“%(transition)s” is decided by the steering group's votes, not by one "
+                 "person. Vote on the application page.", transition=label)
     if refused.reason == "comment_required":
         return _("“%(transition)s” needs a comment: say what should change.", transition=label)
     return _("This action is not possible now.")
@@ -327,16 +396,7 @@ def record_render_job(application: Application, form: FormDef, answers: dict[str
     job = Job(kind="render_application", application_id=application.id,
               requested_by_id=actor.id if actor else None,
               payload={"kind": kind, "snapshot": snapshot}, fingerprint=doc_fingerprint)
-    existing = find_document(application.id, kind, doc_fingerprint)
-    if existing is not None:
-        now = utcnow()
-        job.status, job.document_id = JobStatus.done, existing.id
-        job.started_at = job.finished_at = now
-    db.session.add(job)
-    db.session.flush()
-    if existing is None:
-        enqueue_after_commit(db.session(), job.id, queue="pdf")
-    return job
+    return add_render_job(job, kind)
 
 
 def request_certificate(*, application: Application, actor: User, form: FormDef,
@@ -354,14 +414,7 @@ def request_certificate(*, application: Application, actor: User, form: FormDef,
               requested_by_id=actor.id, fingerprint=doc_fingerprint,
               payload={"kind": "certificate", "partner_id": partner.id,
                        "partner_name": partner.organisation.name, "snapshot": snapshot})
-    existing = find_document(application.id, "certificate", doc_fingerprint)
-    if existing is not None:
-        job.status, job.document_id = JobStatus.done, existing.id
-        job.started_at = job.finished_at = utcnow()
-    db.session.add(job)
-    db.session.flush()
-    if existing is None:
-        enqueue_after_commit(db.session(), job.id, queue="pdf")
+    add_render_job(job, "certificate")
     db.session.commit()
     return job
 

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from grants.applications import operations
 from grants.applications.access import load_application
-from grants.applications.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
+from grants.applications.errors import FieldsRefused, OperationRefused, StaleEdit
 from grants.admin.models import AuditEvent
 from grants.partners.forms import ConfirmForm
 from grants.applications.checklist import build_checklist
@@ -38,6 +38,9 @@ from grants.workflow import engine
 from grants.workflow.definition import Workflow
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
+
+# Documents whose downloads are not audited: drafts anyone involved may make at any time.
+DRAFT_KINDS = {"preview"}
 
 
 def _load(application_id: int):
@@ -96,22 +99,29 @@ def show(application_id: int):
 
 def _confirmation_states(application, roles, workflow, form_def, answers, partners):
     """Per partner: its current confirmation, whether it still matches, whether I may confirm."""
-    from grants.partners.confirmation import (current_confirmation, is_valid,  # noqa: PLC0415
-                                              may_confirm, partner_fingerprint)
-    states = {}
-    for partner in partners:
-        confirmation = current_confirmation(partner.id)
-        states[partner.id] = {
-            "confirmation": confirmation,
-            "valid": is_valid(confirmation, partner_fingerprint(application, form_def, answers,
-                                                                partner)),
-            "may_confirm": may_confirm(application, roles, current_user, workflow, partner),
-        }
-    return states
+    from grants.partners.confirmation import confirmation_status, may_confirm  # noqa: PLC0415
+    status = confirmation_status(application, form_def, answers, partners)
+    return {partner.id: {
+        "confirmation": status[partner.id][0],
+        "valid": status[partner.id][1],
+        "may_confirm": may_confirm(application, roles, current_user, workflow, partner),
+    } for partner in partners}
 
 
-def _render_show(application, roles, workflow, form_def, *, status=200, comment_errors=None):
+def _render_show(application, roles, workflow, form_def, *, status=200, comment_errors=None,
+                 vote_form=None, recusal_form=None, decision_form=None):
+    from grants.submissions.views import submissions_panel  # noqa: PLC0415
+    from grants.approvals.decision import load_decision  # noqa: PLC0415
+    from grants.approvals.forms import RecusalForm, VoteForm  # noqa: PLC0415
     answers = operations.load_answers(application.id)
+    decision = load_decision(application, workflow) if workflow.states else None
+    if decision is not None and decision.round is not None:
+        vote_form = vote_form or VoteForm()
+        viewer = decision.member(current_user.id)
+        if viewer is not None and viewer.vote is not None and not vote_form.choice.data:
+            vote_form.choice.data, vote_form.comment.data = viewer.vote.choice, viewer.vote.comment
+        vote_form.round_id.data = decision.round.id
+        vote_form.fingerprint.data = decision.round.fingerprint
     partners = operations.current_partners(application.id)
     partner_names = {p.id: p.organisation.name for p in partners}
     state = workflow.state(application.state)
@@ -128,13 +138,16 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
             "hidden": {f.id for f in section.fields
                        if not field_is_shown(form_def, f, answers, key)},
         })
-    transitions = engine.available_transitions(workflow, application.state, roles)
+    # Recording the funder's decision has its own form (amount, date, reference, letter).
+    transitions = [t for t in engine.available_transitions(workflow, application.state, roles)
+                   if not {"grant_recorded", "rejection_recorded"} & set(t.requires)]
     history = db.session.scalars(select(TransitionRecord).where(
         TransitionRecord.application_id == application.id)
         .order_by(TransitionRecord.id.desc())).all()
     events = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.object_type == "application", AuditEvent.object_id == application.id)
-        .order_by(AuditEvent.id.desc()).limit(50)).all()
+        AuditEvent.object_type == "application", AuditEvent.object_id == application.id,
+        AuditEvent.action.not_in(["application.transition", "application.workflow_update"]))
+        .order_by(AuditEvent.id.desc()).limit(50)).all()  # transitions: in the history above
     jobs = db.session.scalars(select(Job).where(Job.application_id == application.id)
                               .order_by(Job.id.desc()).limit(10)).all()
     transition_form = TransitionForm(state_version=application.state_version)
@@ -164,7 +177,9 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
         workflow_picture=workflow_svg(workflow, current=application.state,
                                       available=tuple(t.name for t in transitions))
         if workflow.states else None,
-        comment_errors=comment_errors or {}), status
+        comment_errors=comment_errors or {}, decision=decision, vote_form=vote_form,
+        recusal_form=recusal_form or RecusalForm(),
+        submissions=submissions_panel(application, roles, decision_form)), status
 
 
 @bp.route("/<int:application_id>/sections/<section_key>", methods=["GET", "POST"],
@@ -359,11 +374,31 @@ def job_status(application_id: int, job_id: int):
     job = db.session.get(Job, job_id)
     if job is None or job.application_id != application.id:
         abort(404)
-    return jsonify({
-        "id": job.id, "status": str(job.status), "error": job.error,
-        "document_url": url_for(".download", application_id=application.id,
-                                document_id=job.document_id) if job.document_id else None,
-    })
+    return jsonify(job_status_data(application, job))
+
+
+def job_status_data(application, job) -> dict:
+    """What the page needs to update a job in place: its status in words and, once done,
+    the links to what it made."""
+    from grants.submissions.models import Submission  # noqa: PLC0415
+    labels = {"queued": _("Queued"), "running": _("Rendering…"), "done": _("Done"),
+              "failed": _("Failed")}
+    links = []
+    if job.document_id:
+        def link(document_id, label):
+            return {"url": url_for(".download", application_id=application.id,
+                                   document_id=document_id), "label": label}
+        submission = db.session.get(Submission, job.payload.get("submission_id")) \
+            if job.kind == "render_submission" else None
+        if submission is not None and submission.reading_document_id:
+            links = [link(submission.final_document_id, _("Archival PDF (PDF/A)")),
+                     link(submission.reading_document_id, _("Reading copy with attachments"))]
+        else:
+            links = [link(job.document_id, _("Download PDF"))]
+    return {"id": job.id, "status": str(job.status),
+            "status_label": labels.get(str(job.status), str(job.status)),
+            "error": job.error, "links": links,
+            "document_url": links[0]["url"] if links else None}
 
 
 @bp.get("/<int:application_id>/export.json")
@@ -402,4 +437,10 @@ def download(application_id: int, document_id: int):
     document = db.session.get(Document, document_id)
     if document is None or document.application_id != application.id:
         abort(404)
+    if document.kind not in DRAFT_KINDS:  # a document of record: who took a copy, and when
+        operations.record_download(application=application, actor=current_user,
+                                   what="document", details={
+                                       "document": document.id, "kind": document.kind,
+                                       "filename": document.filename,
+                                       "sha256": document.sha256})
     return _download(document.content, document.mime_type, document.filename)

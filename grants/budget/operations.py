@@ -53,9 +53,11 @@ def _touch(application: Application, actor: User | None = None) -> None:
         from grants.partners.confirmation import void_changed_confirmations  # noqa: PLC0415
         from grants.processes import form_for  # noqa: PLC0415
         db.session.flush()
-        void_changed_confirmations(application, form_for(application),
-                                   load_answers(application.id),
+        from grants.approvals.operations import restart_round_if_changed  # noqa: PLC0415
+        form = form_for(application)
+        void_changed_confirmations(application, form, load_answers(application.id),
                                    current_partners(application.id), actor)
+        restart_round_if_changed(application, form, actor)
 
 
 def _event(actor, application, action, after) -> None:

@@ -9,6 +9,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from grants.db import db, UTCDateTime, utcnow
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+# Internal milestones of a call's applications, in days before the deadline, and how many days
+# before each milestone its reminder goes out (docs/workflows.md, "Deadlines, milestones and
+# reminders").
+MILESTONE_DAY_DEFAULTS = {
+    "partner_input_days_before": 21,
+    "steering_meeting_days_before": 14,
+    "signatures_days_before": 7,
+    "reminder_days_before": 3,
+}
+
+
+# The subject of the email to the funder; placeholders: {title} {organisation} {call}
+# {reference} {number} (grants/delivery/subject.py).
+DEFAULT_SUBJECT_FORMAT = "Ansökan: {title} – {organisation} ({reference})"
 
 
 class Funder(db.Model):
@@ -21,6 +35,14 @@ class Funder(db.Model):
     submission_email: Mapped[str | None] = mapped_column(String(254), default=None)
     # Folder under templates/pdf/ with this funder's application template ("" = default).
     pdf_template: Mapped[str] = mapped_column(String(60), default="")
+    # How a submission reaches the funder (docs/delivery.md): "email" to the submission
+    # address with the subject in the funder's format, or "portal" (the lead submits in the
+    # funder's own portal and uploads its receipt).
+    delivery_method: Mapped[str] = mapped_column(String(10), default="email",
+                                                 server_default="email")
+    email_subject_format: Mapped[str] = mapped_column(
+        String(300), default=DEFAULT_SUBJECT_FORMAT, server_default=DEFAULT_SUBJECT_FORMAT)
+    portal_url: Mapped[str | None] = mapped_column(String(500), default=None)
 
     def __repr__(self) -> str:
         return f"<Funder {self.id} {self.short_name!r}>"
@@ -36,7 +58,7 @@ class Call(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     workflow_name: Mapped[str] = mapped_column(String(100))
     form_name: Mapped[str] = mapped_column(String(100))
     # The version of the form file when the call opened (applications show the current file;
@@ -47,8 +69,16 @@ class Call(db.Model):
     min_cofinancing_percent: Mapped[int | None] = mapped_column(Integer, default=None)
     max_indirect_percent: Mapped[int | None] = mapped_column(Integer, default=None)
     allow_resubmission: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Overrides the funder's submission address for this call's applications.
+    submission_email: Mapped[str | None] = mapped_column(String(254), default=None)
     steering_group_id: Mapped[int | None] = mapped_column(ForeignKey("steering_group.id"),
-                                                          default=None)
+                                                          default=None, index=True)
+    partner_input_days_before: Mapped[int] = mapped_column(Integer, default=21,
+                                                           server_default="21")
+    steering_meeting_days_before: Mapped[int] = mapped_column(Integer, default=14,
+                                                              server_default="14")
+    signatures_days_before: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    reminder_days_before: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     funder = relationship("Funder", lazy="joined")

@@ -12,14 +12,15 @@ class Document(db.Model):
     """A generated file (PDF) stored in the database, so every web and worker machine sees it.
 
     (application_id, kind, fingerprint) is unique: rendering the same content twice stores one
-    document."""
+    document. A document of no application (application_id NULL) is a coordinator's PDF
+    preview of a form (kind "form_preview")."""
 
     __tablename__ = "document"
     __table_args__ = (UniqueConstraint("application_id", "kind", "fingerprint"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"),
-                                                index=True)
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     fingerprint: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(200))

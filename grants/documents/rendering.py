@@ -12,17 +12,34 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grants.applications.snapshot import fingerprint
-from grants.db import db
+from grants.db import db, utcnow
 from grants.documents.models import Document
 from grants.documents.pdf import html_to_pdf
-from grants.jobs.models import Job
-from grants.jobs.tasks import handler
+from grants.jobs.models import Job, JobStatus
+from grants.jobs.queue import enqueue_after_commit
+from grants.jobs.tasks import handler, pause_for_tests
 
 logger = logging.getLogger(__name__)
 
 # Bump when templates/pdf changes in a way that should give new PDFs for old content.
-TEMPLATE_VERSION = "2026-11-25.3"
+TEMPLATE_VERSION = "2026-11-25.4"
 KINDS = ("preview", "final")
+# The most text a PDF is rendered from (the snapshot as JSON). Every form field has a character
+# limit far below this; the cap keeps a render within the job timeout and the work-horse's
+# memory cap even if text reached a snapshot some other way.
+MAX_RENDER_INPUT_CHARS = 2_000_000
+
+
+class RenderInputTooLarge(ValueError):
+    """The content is too large to render safely: the job fails at once, with this reason."""
+
+
+def check_render_input(snapshot: dict[str, Any]) -> None:
+    import json  # noqa: PLC0415
+    size = len(json.dumps(snapshot, ensure_ascii=False, default=str))
+    if size > MAX_RENDER_INPUT_CHARS:
+        raise RenderInputTooLarge(f"the content is {size} characters; at most "
+                                  f"{MAX_RENDER_INPUT_CHARS} are rendered")
 
 
 def document_fingerprint(snapshot: dict[str, Any], kind: str) -> str:
@@ -47,13 +64,28 @@ def render_application_pdf(snapshot: dict[str, Any], kind: str) -> bytes:
     return html_to_pdf(application_html(snapshot, kind))
 
 
-def find_document(application_id: int, kind: str, doc_fingerprint: str) -> Document | None:
+def find_document(application_id: int | None, kind: str,
+                  doc_fingerprint: str) -> Document | None:
     return db.session.scalar(select(Document).where(
         Document.application_id == application_id, Document.kind == kind,
         Document.fingerprint == doc_fingerprint))
 
 
-def store_document(application_id: int, kind: str, doc_fingerprint: str, filename: str,
+def add_render_job(job: Job, document_kind: str) -> Job:
+    """Add a render job: done at once when a PDF of the same content (fingerprint) is already
+    stored, else enqueued on the PDF queue after the transaction commits."""
+    existing = find_document(job.application_id, document_kind, job.fingerprint)
+    if existing is not None:
+        job.status, job.document_id = JobStatus.done, existing.id
+        job.started_at = job.finished_at = utcnow()
+    db.session.add(job)
+    db.session.flush()
+    if existing is None:
+        enqueue_after_commit(db.session(), job.id, queue="pdf")
+    return job
+
+
+def store_document(application_id: int | None, kind: str, doc_fingerprint: str, filename: str,
                    content: bytes) -> Document:
     """Insert the document, or return the one a concurrent render stored first."""
     document = Document(application_id=application_id, kind=kind, fingerprint=doc_fingerprint,
@@ -82,7 +114,9 @@ def render_application_job(job: Job) -> None:
     snapshot = job.payload["snapshot"]
     existing = find_document(job.application_id, kind, job.fingerprint)
     if existing is None:
+        check_render_input(snapshot)
         content = render_application_pdf(snapshot, kind)
+        pause_for_tests("render", job)  # rendered, not yet stored (tests only)
         existing = store_document(job.application_id, kind, job.fingerprint,
                                   pdf_filename(snapshot, kind), content)
     job.document_id = existing.id
@@ -105,6 +139,7 @@ def render_certificate_job(job: Job) -> None:
     snapshot, partner_id = job.payload["snapshot"], job.payload["partner_id"]
     existing = find_document(job.application_id, "certificate", job.fingerprint)
     if existing is None:
+        check_render_input(snapshot)
         content = html_to_pdf(certificate_html(snapshot, partner_id))
         existing = store_document(job.application_id, "certificate", job.fingerprint,
                                   f"medfinansieringsintyg-{snapshot['application']['id']}-"

@@ -38,6 +38,9 @@ def _choices(options, locale: str) -> list[SelectChoice]:
     return [SelectChoice(o.value, pick_label(o.label, locale)) for o in options]
 
 
+DEFAULT_CELL_LIMIT = 1000
+
+
 def _column_field(column: Column, locale: str):
     label = pick_label(column.label, locale)
     # Cells are checked per row in `values_from_form` (an empty row is simply dropped).
@@ -52,10 +55,10 @@ def _column_field(column: Column, locale: str):
                                                                                 locale),
                             validators=[Optional()])
         return field
-    validators: list[Any] = [Optional()]
-    if column.max_chars:
-        validators.append(Length(max=column.max_chars, message=_l(
-            "At most %(max)d characters are allowed; the text has %(length)d.")))
+    # Every cell has a limit: its own, or DEFAULT_CELL_LIMIT (no paste of megabytes).
+    validators: list[Any] = [Optional(), Length(
+        max=column.max_chars or DEFAULT_CELL_LIMIT,
+        message=_l("At most %(max)d characters are allowed; the text has %(length)d."))]
     return StringField(label, validators=validators, filters=[_strip])
 
 

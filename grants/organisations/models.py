@@ -36,7 +36,7 @@ class Organisation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     org_number: Mapped[str] = mapped_column(String(11), unique=True)
-    county: Mapped[str] = mapped_column(String(100))
+    county: Mapped[str] = mapped_column(String(100), index=True)
     kind: Mapped[OrganisationKind] = mapped_column(
         Enum(OrganisationKind, native_enum=False, length=40, validate_strings=True)
     )

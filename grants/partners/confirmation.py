@@ -17,17 +17,19 @@ from grants.partners.models import ApplicationPartner, PartnerConfirmation
 
 
 def partner_fingerprint(application: Application, form: FormDef, answers: dict,
-                        partner: ApplicationPartner) -> str:
+                        partner: ApplicationPartner, budget: dict | None = None) -> str:
     """SHA-256 of what this partner vouches for: the common sections, its own part and the
     whole budget with co-financing. Other partners' parts are not included, so their edits do
-    not void this partner's confirmation."""
+    not void this partner's confirmation. `budget`: the application's budget snapshot when the
+    caller has it (one for all partners), else read now."""
     from grants.applications.snapshot import budget_snapshot  # noqa: PLC0415
     common = {s.key: answers.get(s.key, {}) for s in form.sections if s.part == "common"}
     own = {s.key: answers.get(f"{s.key}@{partner.id}", {}) for s in form.sections
            if s.part == "partner_part"}
     return fingerprint({"title": application.title, "common": common, "own": own,
                         "organisation": partner.organisation_id,
-                        "budget": budget_snapshot(application.id)})
+                        "budget": budget if budget is not None
+                        else budget_snapshot(application.id)})
 
 
 def current_confirmation(partner_id: int) -> PartnerConfirmation | None:
@@ -35,6 +37,33 @@ def current_confirmation(partner_id: int) -> PartnerConfirmation | None:
     return db.session.scalars(select(PartnerConfirmation).where(
         PartnerConfirmation.partner_id == partner_id)
         .order_by(PartnerConfirmation.id.desc())).first()
+
+
+def current_confirmations(partner_ids) -> dict[int, PartnerConfirmation]:
+    """`current_confirmation` of each partner, read in one query."""
+    latest: dict[int, PartnerConfirmation] = {}
+    if partner_ids:
+        for confirmation in db.session.scalars(select(PartnerConfirmation).where(
+                PartnerConfirmation.partner_id.in_(list(partner_ids)))
+                .order_by(PartnerConfirmation.id)):
+            latest[confirmation.partner_id] = confirmation  # the highest id wins
+    return latest
+
+
+def confirmation_status(application: Application, form: FormDef, answers: dict,
+                        partners: list[ApplicationPartner]
+                        ) -> dict[int, tuple[PartnerConfirmation | None, bool]]:
+    """Per partner id: its latest confirmation and whether it still matches the content. The
+    same few queries however many partners (the budget is read once for all)."""
+    from grants.applications.snapshot import budget_snapshot  # noqa: PLC0415
+    if not partners:
+        return {}
+    latest = current_confirmations(p.id for p in partners)
+    budget = budget_snapshot(application.id)
+    return {p.id: (latest.get(p.id),
+                   is_valid(latest.get(p.id),
+                            partner_fingerprint(application, form, answers, p, budget)))
+            for p in partners}
 
 
 def is_valid(confirmation: PartnerConfirmation | None, current_fingerprint: str) -> bool:
@@ -77,12 +106,16 @@ def void_changed_confirmations(application: Application, form: FormDef, answers:
                                partners: list[ApplicationPartner], actor: User) -> list[str]:
     """Called inside an operation that changed content (before its commit): confirmations whose
     fingerprint no longer matches are voided and the partner is told. Returns their names."""
+    from grants.applications.snapshot import budget_snapshot  # noqa: PLC0415
     voided = []
+    latest = current_confirmations(p.id for p in partners)
+    budget = budget_snapshot(application.id) if latest else None
     for partner in partners:
-        confirmation = current_confirmation(partner.id)
+        confirmation = latest.get(partner.id)
         if confirmation is None or confirmation.voided_at is not None:
             continue
-        if confirmation.fingerprint == partner_fingerprint(application, form, answers, partner):
+        if confirmation.fingerprint == partner_fingerprint(application, form, answers, partner,
+                                                           budget):
             continue
         confirmation.voided_at = utcnow()
         voided.append(partner.organisation.name)
@@ -104,14 +137,15 @@ def void_changed_confirmations(application: Application, form: FormDef, answers:
 def unconfirmed_problems(application: Application, form: FormDef, answers: dict,
                          partners: list[ApplicationPartner]) -> list[str]:
     problems = []
+    status = confirmation_status(application, form, answers, partners)
     for partner in partners:
-        confirmation = current_confirmation(partner.id)
+        confirmation, valid = status[partner.id]
         if partner.status != "active":
             problems.append(_("Partner %(org)s has not accepted the invitation yet.",
                               org=partner.organisation.name))
         elif confirmation is None:
             problems.append(_("Partner %(org)s has not confirmed.", org=partner.organisation.name))
-        elif not is_valid(confirmation, partner_fingerprint(application, form, answers, partner)):
+        elif not valid:
             problems.append(_("Partner %(org)s must confirm again: the application has changed "
                               "since it confirmed.", org=partner.organisation.name))
     return problems

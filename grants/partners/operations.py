@@ -34,6 +34,12 @@ def may_manage_partners(application: Application, roles: set[str], workflow: Wor
 def _event(actor: User, application: Application, action: str, after: dict) -> None:
     db.session.add(AuditEvent(actor_id=actor.id, action=action, object_type="application",
                               object_id=application.id, before=None, after=after))
+    # A partner added or removed while the steering group votes changes what they vote on
+    # (and who has jäv): the round restarts.
+    from grants.approvals.operations import restart_round_if_changed  # noqa: PLC0415
+    from grants.processes import form_for  # noqa: PLC0415
+    db.session.flush()
+    restart_round_if_changed(application, form_for(application), actor)
 
 
 def _invite(actor: User, application: Application, partner: ApplicationPartner) -> None:

@@ -5,6 +5,9 @@ from pathlib import Path
 
 LANGUAGES = ("sv", "en")
 COMMENT_MODES = ("required", "optional", "none")
+QUORUM_RULES = ("majority", "all", "at_least")
+QUORUM_BASES = ("eligible", "members")
+TIE_RULES = ("changes", "chair")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,26 @@ class State:
 
 
 @dataclass(frozen=True)
+class Quorum:
+    """A transition decided by a steering group's votes instead of one person.
+
+    rule      majority: more than half of `of` approve; all: every one of `of` approves;
+              at_least: at least `n` approve.
+    of        eligible (members not recused) or members (the whole group: recused members
+              cannot vote but count in the base).
+    otherwise the transition fired when approval has become impossible (back to the lead).
+    tie       with `majority`, when every eligible member has voted and exactly half approve:
+              "changes" (no majority) or "chair" (the chair's vote decides).
+    """
+
+    rule: str
+    n: int | None = None
+    of: str = "eligible"
+    otherwise: str | None = None
+    tie: str = "changes"
+
+
+@dataclass(frozen=True)
 class Transition:
     name: str
     label: Label
@@ -38,6 +61,7 @@ class Transition:
     requires: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
     comment: str = "optional"
+    quorum: Quorum | None = None
 
     @property
     def comment_required(self) -> bool:

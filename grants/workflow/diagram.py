@@ -47,8 +47,11 @@ def to_dot(workflow: Workflow, locale: str = "sv", *, current: str | None = None
             attrs = {}
             if transition.name in available and source == current:
                 attrs.update(color=HIGHLIGHT, fontcolor=HIGHLIGHT, penwidth="2.2")
-            graph.edge(source, transition.target,
-                       label=graphviz.escape(_label(transition.label, locale)),
+            text = _label(transition.label, locale)
+            if transition.quorum is not None:  # decided by the steering group's votes
+                text += " (röstning)" if not locale.startswith("en") else " (by vote)"
+                attrs.setdefault("style", "bold")
+            graph.edge(source, transition.target, label=graphviz.escape(text),
                        id=f"transition__{transition.name}__{source}", **attrs)
     return graph
 

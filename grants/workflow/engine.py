@@ -20,12 +20,19 @@ class TransitionRefused(Exception):
 def available_transitions(workflow: Workflow, state: str, roles: Iterable[str]) -> list[Transition]:
     """The transitions these roles may fire from `state` (guards not yet checked)."""
     roles = set(roles)
-    return [t for t in workflow.transitions_from(state) if roles.intersection(t.by)]
+    return [t for t in workflow.transitions_from(state)
+            if t.quorum is None and roles.intersection(t.by)]
+
+
+def decision_transition(workflow: Workflow, state: str) -> Transition | None:
+    """The transition out of `state` that the steering group decides by vote, if any."""
+    return next((t for t in workflow.transitions_from(state) if t.quorum is not None), None)
 
 
 def check_transition(workflow: Workflow, state: str, name: str, roles: Iterable[str],
-                     comment: str = "") -> Transition:
-    """Return the transition if these roles may fire it from `state`; raise otherwise."""
+                     comment: str = "", *, by_votes: bool = False) -> Transition:
+    """Return the transition if these roles may fire it from `state`; raise otherwise.
+    A transition with a quorum is fired only by the votes (`by_votes`), never by one person."""
     transition = workflow.transitions.get(name)
     if transition is None:
         raise TransitionRefused("unknown_transition", transition=name)
@@ -34,7 +41,9 @@ def check_transition(workflow: Workflow, state: str, name: str, roles: Iterable[
         raise TransitionRefused("unknown_state", state=state)
     if current.terminal or state not in transition.sources:
         raise TransitionRefused("wrong_state", transition=name, state=state)
-    if not set(roles).intersection(transition.by):
+    if transition.quorum is not None and not by_votes:
+        raise TransitionRefused("needs_votes", transition=name)
+    if not by_votes and not set(roles).intersection(transition.by):
         raise TransitionRefused("forbidden", transition=name)
     if transition.comment_required and not (comment or "").strip():
         raise TransitionRefused("comment_required", transition=name)

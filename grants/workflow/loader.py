@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from grants.workflow.definition import (
-    COMMENT_MODES, LANGUAGES, Label, State, Transition, Workflow)
+    COMMENT_MODES, LANGUAGES, QUORUM_BASES, QUORUM_RULES, TIE_RULES, Label, Quorum, State,
+    Transition, Workflow)
 from grants.workflow.yamlsource import LocatedYaml, Problem, SourceInvalid, parse_located_yaml
 
 TOP_KEYS = {"title", "version", "initial", "roles", "states", "transitions", "description"}
 STATE_KEYS = {"label", "edit", "view", "terminal", "description"}
 TRANSITION_KEYS = {"name", "label", "from", "to", "by", "requires", "effects", "comment",
-                   "description"}
+                   "description", "quorum"}
+QUORUM_KEYS = {"rule", "n", "of", "otherwise", "tie"}
 
 # Keys often mistyped, and what was meant: "form" for "from" reads as a valid English word.
 _LIKELY = {"form": "from", "too": "to", "requries": "requires", "effect": "effects",
@@ -73,6 +75,77 @@ class _Checker:
             if role not in roles:
                 self.add(f"{what} names undefined role '{role}': add it to 'roles' at the top "
                          f"or use one of {', '.join(sorted(roles)) or '(none)'}.", *path, index)
+
+
+    def quorum(self, value: Any, tname: str, *path: Any) -> Quorum | None:
+        example = "quorum: {rule: majority, of: eligible, otherwise: request_changes}"
+        if not isinstance(value, dict):
+            self.add(f"'quorum' of transition '{tname}' must be a mapping, e.g. {example}.", *path)
+            return None
+        self.keys(value, QUORUM_KEYS, f"the quorum of transition '{tname}'", *path)
+        rule = value.get("rule")
+        if rule not in QUORUM_RULES:
+            self.add(f"'quorum.rule' of transition '{tname}' must be one of "
+                     f"{', '.join(QUORUM_RULES)}.", *path, "rule")
+            return None
+        n = value.get("n")
+        if rule == "at_least":
+            if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+                self.add(f"'quorum.n' of transition '{tname}' must be a whole number ≥ 1 with "
+                         f"rule at_least (how many must approve).", *path, "n" if "n" in value else None)
+                return None
+        elif n is not None:
+            self.add(f"'quorum.n' of transition '{tname}' is only used with rule at_least; "
+                     f"remove it or change the rule.", *path, "n")
+        of = value.get("of", "eligible")
+        if of not in QUORUM_BASES:
+            self.add(f"'quorum.of' of transition '{tname}' must be one of "
+                     f"{', '.join(QUORUM_BASES)}.", *path, "of")
+            of = "eligible"
+        tie = value.get("tie", "changes")
+        if tie not in TIE_RULES:
+            self.add(f"'quorum.tie' of transition '{tname}' must be one of "
+                     f"{', '.join(TIE_RULES)}.", *path, "tie")
+            tie = "changes"
+        elif tie == "chair" and rule != "majority":
+            self.add(f"'quorum.tie: chair' of transition '{tname}' only applies to rule "
+                     f"majority.", *path, "tie")
+        otherwise = value.get("otherwise")
+        if otherwise is not None and not isinstance(otherwise, str):
+            self.add(f"'quorum.otherwise' of transition '{tname}' must name a transition.",
+                     *path, "otherwise")
+            otherwise = None
+        return Quorum(rule=rule, n=n if rule == "at_least" else None, of=of,
+                      otherwise=otherwise, tie=tie)
+
+    def quorum_links(self, transition: Transition, transitions: dict[str, Transition],
+                     raw: list) -> None:
+        index = next((i for i, t in enumerate(raw)
+                      if isinstance(t, dict) and t.get("name") == transition.name), None)
+        path = ("transitions", index, "quorum", "otherwise")
+        if transition.requires:
+            self.add(f"transition '{transition.name}' has a quorum and 'requires': conditions "
+                     f"are checked when the application is sent to the vote, so put them on "
+                     f"the transition into '{transition.sources[0]}'.",
+                     "transitions", index, "requires")
+        otherwise = transition.quorum.otherwise
+        if otherwise is None:
+            self.add(f"the quorum of transition '{transition.name}' needs 'otherwise': the "
+                     f"transition fired when the votes make approval impossible (e.g. "
+                     f"request_changes).", "transitions", index, "quorum")
+            return
+        other = transitions.get(otherwise)
+        if other is None:
+            self.add(f"'quorum.otherwise' of transition '{transition.name}' names undefined "
+                     f"transition '{otherwise}'.", *path)
+        elif other.quorum is not None:
+            self.add(f"'quorum.otherwise' of transition '{transition.name}' names "
+                     f"'{otherwise}', which itself needs a quorum.", *path)
+        else:
+            missing = [s for s in transition.sources if s not in other.sources]
+            if missing:
+                self.add(f"'quorum.otherwise' of transition '{transition.name}' names "
+                         f"'{otherwise}', which does not leave from {', '.join(missing)}.", *path)
 
 
 def check_source(source: LocatedYaml, name: str, guards: set[str], effects: set[str]) -> Workflow:
@@ -190,9 +263,20 @@ def check_source(source: LocatedYaml, name: str, guards: set[str], effects: set[
             c.add(f"'comment' of transition '{tname}' must be one of "
                   f"{', '.join(COMMENT_MODES)}.", *path, "comment")
             comment = "optional"
+        quorum = c.quorum(tdata["quorum"], tname, *path, "quorum") if "quorum" in tdata else None
         if tname not in transitions:
             transitions[tname] = Transition(tname, label, sources, target, by, requires, effects_,
-                                            comment)
+                                            comment, quorum)
+
+    for index, transition in enumerate(transitions.values()):
+        if transition.quorum is not None:
+            c.quorum_links(transition, transitions, raw_transitions)
+    for sname in states:
+        decided = [t.name for t in transitions.values() if t.quorum and sname in t.sources]
+        if len(decided) > 1:
+            c.add(f"state '{sname}' has more than one transition with a quorum "
+                  f"({', '.join(decided)}): a steering group votes on one decision at a time.",
+                  "states", sname)
 
     # Graph checks: reachability and dead ends.
     if initial in states:

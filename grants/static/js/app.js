@@ -24,20 +24,46 @@
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
 
-  // Poll unfinished PDF jobs and reload the list when one finishes.
-  var pending = document.querySelectorAll("[data-job-url]");
-  if (pending.length) {
-    var timer = setInterval(function () {
-      var checks = Array.prototype.map.call(pending, function (el) {
-        return fetch(el.getAttribute("data-job-url"), { headers: { "Accept": "application/json" } })
-          .then(function (r) { return r.ok ? r.json() : null; })
-          .then(function (data) { return data && (data.status === "done" || data.status === "failed"); });
-      });
-      Promise.all(checks).then(function (finished) {
-        if (finished.some(Boolean)) { clearInterval(timer); window.location.reload(); }
-      });
-    }, 1500);
+  // Poll unfinished PDF jobs and update them in place (status, links); the list is an
+  // aria-live region, so screen readers hear "Done". Without JavaScript the page shows the
+  // status at load time and a reload shows the result.
+  function renderLinks(el, links) {
+    var target = el.querySelector("[data-job-links]") || el;
+    links.forEach(function (link) {
+      var a = document.createElement("a");
+      a.href = link.url; a.textContent = link.label; a.className = "job-download";
+      target.appendChild(a);
+      target.appendChild(document.createTextNode(" "));
+    });
   }
+  function poll(el) {
+    var timer = setInterval(function () {
+      fetch(el.getAttribute("data-job-url"), { headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) { return; }
+          var status = el.querySelector("[data-status]");
+          if (status && status.getAttribute("data-status") !== data.status) {
+            status.setAttribute("data-status", data.status);
+            status.textContent = data.status_label;
+          }
+          if (data.status === "done" || data.status === "failed") {
+            clearInterval(timer);
+            el.removeAttribute("data-job-url");
+            el.className = el.className.replace(/job-(queued|running)/, "job-" + data.status);
+            var progress = el.querySelector("progress");
+            if (progress) { progress.remove(); }
+            if (data.status === "done") { renderLinks(el, data.links || []); }
+            else if (data.error) {
+              var reason = document.createElement("span");
+              reason.className = "job-error"; reason.textContent = data.error;
+              el.appendChild(reason);
+            }
+          }
+        });
+    }, 1000);
+  }
+  document.querySelectorAll("[data-job-url]").forEach(poll);
 }());
 
 // Conditional fields: show a field only when the field it depends on has a matching value.

@@ -1,0 +1,283 @@
+"""Deadlines of applications: the effective deadline, milestones, who still owes something,
+reminder rows kept in line with the milestones, and a coordinator's extension.
+
+`schedule_reminders` works inside the caller's transaction (no commit); the reminders reach
+RQ's scheduler only after that transaction commits. `extend_deadline` is one transaction."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import select
+
+from grants.accounts.models import User
+from grants.applications.errors import FieldsRefused, OperationRefused
+from grants.applications.models import Application, TransitionRecord
+from grants.calls.models import MILESTONE_DAY_DEFAULTS, Call
+from grants.db import db, utcnow
+from grants.deadlines.milestones import (DAYS_FIELDS, MILESTONES, Milestone, compute_milestones,
+                                         is_passed, reminder_time)
+from grants.deadlines.models import Reminder, ReminderStatus
+from grants.i18n import format_datetime_local
+from grants.jobs.queue import reminder_rq_job_id, schedule_after_commit, unschedule_after_commit
+from grants.processes import form_for, workflow_for
+from grants.workflow.definition import Workflow
+
+logger = logging.getLogger(__name__)
+
+REMINDER_JOB = "grants.deadlines.reminders.run_reminder"
+# States in which nothing is owed any more (besides every terminal state of the workflow).
+FINISHED_STATES = frozenset({"submitted", "granted", "rejected", "withdrawn", "stopped"})
+# The state in which the steering group decides; workflows without it have no steering meeting.
+STEERING_STATE = "steering_approval"
+# When a workflow version cannot be loaded: the joint application's states open to partners.
+FALLBACK_PARTNER_STATES = frozenset({"draft", "partner_confirmation", "changes_requested"})
+
+
+# --- the deadline and the milestones --------------------------------------------------------
+def effective_deadline(application: Application) -> datetime:
+    """The coordinator's extension for this application if there is one, else the call's."""
+    return application.deadline_extended_to or application.call.deadline_at
+
+
+def milestone_days(call: Call) -> dict[str, int]:
+    """Days before the deadline of each milestone (the defaults for a call not yet saved)."""
+    days = {}
+    for key, column in DAYS_FIELDS.items():
+        value = getattr(call, column)
+        days[key] = MILESTONE_DAY_DEFAULTS[column] if value is None else value
+    return days
+
+
+def reminder_days(call: Call) -> int:
+    value = call.reminder_days_before
+    return MILESTONE_DAY_DEFAULTS["reminder_days_before"] if value is None else value
+
+
+def is_finished(application: Application, workflow: Workflow | None) -> bool:
+    """Submitted, decided, withdrawn or stopped: nobody owes anything any more."""
+    if application.state in FINISHED_STATES:
+        return True
+    state = workflow.state(application.state) if workflow is not None else None
+    return state is not None and state.terminal
+
+
+def partner_input_states(workflow: Workflow | None) -> frozenset[str]:
+    """The states in which the workflow lets partners write their own part."""
+    if workflow is None or not workflow.states:
+        return FALLBACK_PARTNER_STATES
+    return frozenset(name for name, state in workflow.states.items()
+                     if "partner" in state.roles_editing("partner_part"))
+
+
+def before_steering_states(workflow: Workflow | None) -> frozenset[str]:
+    """The states an application is in before it (again) goes to the steering group: those
+    reachable from the initial state without passing the steering group's decision, terminal
+    states excepted. After changes are requested it is before the steering group again."""
+    if workflow is None or STEERING_STATE not in workflow.states:
+        return frozenset()
+    seen, todo = set(), [workflow.initial]
+    while todo:
+        name = todo.pop()
+        if name in seen or name == STEERING_STATE:
+            continue
+        seen.add(name)
+        todo.extend(t.target for t in workflow.transitions_from(name))
+    return frozenset(name for name in seen
+                     if workflow.state(name) is not None and not workflow.state(name).terminal)
+
+
+def milestone_keys(workflow: Workflow | None) -> tuple[str, ...]:
+    """The milestones that apply to applications of this workflow: partner input only where
+    partners write a part, the steering meeting only where a steering group decides."""
+    if workflow is None or not workflow.states:
+        return MILESTONES
+    skip = set()
+    if not partner_input_states(workflow):
+        skip.add("partner_input")
+    if STEERING_STATE not in workflow.states:
+        skip.add("steering_meeting")
+    return tuple(key for key in MILESTONES if key not in skip)
+
+
+def application_milestones(application: Application,
+                           workflow: Workflow | None = None) -> list[Milestone]:
+    workflow = workflow if workflow is not None else workflow_for(application)
+    return compute_milestones(effective_deadline(application), milestone_days(application.call),
+                              milestone_keys(workflow))
+
+
+def deadline_problems(application: Application, now: datetime | None = None) -> list[str]:
+    """For the `before_deadline` guard: empty before the effective deadline, else why not."""
+    now = now or utcnow()
+    deadline = effective_deadline(application)
+    if not is_passed(deadline, now):
+        return []
+    if application.deadline_extended_to is not None:
+        return [_("The extended deadline for this application passed on %(deadline)s (the "
+                  "call closed on %(call_deadline)s).",
+                  deadline=format_datetime_local(deadline),
+                  call_deadline=format_datetime_local(application.call.deadline_at))]
+    return [_("The call closed on %(deadline)s.", deadline=format_datetime_local(deadline))]
+
+
+# --- who still owes something ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Debtor:
+    """Someone who still owes something for a milestone; `user` is None for a partner who has
+    not accepted the invitation yet (shown on the page, but has no account to remind)."""
+    name: str
+    user: User | None
+
+
+def who_owes(application: Application, milestone: str,
+             workflow: Workflow | None = None) -> list[Debtor]:
+    """Who still owes something for `milestone` now.
+
+    partner_input     the contacts of partners that have not confirmed the current version,
+                      while the workflow lets partners write their part;
+    steering_meeting  the project lead, until the application reaches the steering group;
+    signatures, deadline  the project lead, until the application is submitted."""
+    workflow = workflow if workflow is not None else workflow_for(application)
+    if is_finished(application, workflow):
+        return []
+    lead = Debtor(application.lead_user.name, application.lead_user)
+    if milestone == "partner_input":
+        if application.state not in partner_input_states(workflow):
+            return []
+        return _partners_owing(application)
+    if milestone == "steering_meeting":
+        return [lead] if application.state in before_steering_states(workflow) else []
+    return [lead]
+
+
+def _partners_owing(application: Application) -> list[Debtor]:
+    from grants.applications.operations import current_partners, load_answers  # noqa: PLC0415
+    from grants.partners.confirmation import (confirmation_status,  # noqa: PLC0415
+                                              current_confirmations)
+    form = form_for(application)
+    answers = load_answers(application.id)
+    partners = current_partners(application.id)
+    status = confirmation_status(application, form, answers, partners) if form is not None \
+        else {}
+    latest = current_confirmations(p.id for p in partners) if form is None else {}
+    owing = []
+    for partner in partners:
+        name = f"{partner.contact_name} ({partner.organisation.name})"
+        if partner.status != "active":
+            owing.append(Debtor(name, None))
+            continue
+        if form is not None:
+            confirmed = status[partner.id][1]
+        else:  # the form file is gone: trust a confirmation that was not voided
+            confirmation = latest.get(partner.id)
+            confirmed = confirmation is not None and confirmation.voided_at is None
+        if not confirmed:
+            owing.append(Debtor(name, partner.contact_user))
+    return owing
+
+
+# --- reminders ------------------------------------------------------------------------------
+def schedule_reminders(application: Application, *, now: datetime | None = None,
+                       push: bool = True) -> list[Reminder]:
+    """Bring the application's reminder rows in line with its milestones, in the caller's
+    transaction: a row per milestone still ahead (its reminder due at `reminder_time`, or at
+    once when that has passed but the milestone has not), pending rows that no longer match
+    cancelled, nothing for a finished application. A row already sent for the same moment is
+    not sent again. With `push`, new rows go to RQ's scheduler and cancelled ones leave it
+    once the transaction commits (without, the worker's start-up sweep schedules them).
+    Returns the rows that are scheduled."""
+    now = now or utcnow()
+    workflow = workflow_for(application)
+    wanted: dict[tuple[str, datetime], Milestone] = {}
+    if not is_finished(application, workflow):
+        days = reminder_days(application.call)
+        for milestone in application_milestones(application, workflow):
+            if not is_passed(milestone.at, now):
+                wanted[(milestone.key, reminder_time(milestone.at, days))] = milestone
+    existing = db.session.scalars(select(Reminder).where(
+        Reminder.application_id == application.id).order_by(Reminder.id)).all()
+    by_identity = {(row.milestone, row.send_at): row for row in existing}
+    session = db.session()
+    app = current_app._get_current_object()
+    for row in existing:
+        if row.status == ReminderStatus.scheduled and (row.milestone, row.send_at) not in wanted:
+            row.status = ReminderStatus.cancelled
+            if push:
+                unschedule_after_commit(session, reminder_rq_job_id(app, row.id))
+    scheduled, to_push = [], []
+    for (key, send_at), milestone in wanted.items():
+        row = by_identity.get((key, send_at))
+        if row is None:
+            row = Reminder(application_id=application.id, milestone=key,
+                           milestone_at=milestone.at, send_at=send_at,
+                           status=ReminderStatus.scheduled, recipients=[])
+            db.session.add(row)
+            to_push.append(row)
+        elif row.status == ReminderStatus.sent:
+            continue  # this very reminder went out already: never twice
+        elif row.status == ReminderStatus.cancelled:
+            row.status = ReminderStatus.scheduled
+            to_push.append(row)
+        row.milestone_at = milestone.at
+        scheduled.append(row)
+    db.session.flush()
+    if push:
+        for row in to_push:
+            schedule_after_commit(session, row.send_at, REMINDER_JOB, row.id,
+                                  rq_id=reminder_rq_job_id(app, row.id))
+    return scheduled
+
+
+def schedule_call_reminders(call: Call, *, now: datetime | None = None) -> None:
+    """After a call's deadline or milestone days change: every application of it, again."""
+    for application in db.session.scalars(select(Application).where(
+            Application.call_id == call.id).order_by(Application.id)):
+        schedule_reminders(application, now=now)
+
+
+# --- extension --------------------------------------------------------------------------------
+def extend_deadline(*, application: Application, actor: User, new_deadline: datetime,
+                    reason: str, now: datetime | None = None) -> TransitionRecord:
+    """A coordinator gives this one application a later deadline than the call's. Recorded in
+    the history (reason and new deadline); its reminders are scheduled anew. One commit."""
+    now = now or utcnow()
+    if not actor.is_coordinator:
+        raise OperationRefused(_("Only a coordinator can extend an application's deadline."))
+    if is_finished(application, workflow_for(application)):
+        raise OperationRefused(_("The application has been submitted or closed; its deadline "
+                                 "can no longer be extended."))
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Say why the deadline is extended.")
+        raise FieldsRefused(message, field_errors={"reason": [message]})
+    if new_deadline.tzinfo is None:
+        raise ValueError("naive datetime given to extend_deadline")
+    call_deadline = application.call.deadline_at
+    if new_deadline <= call_deadline:
+        message = _("The new deadline must be later than the call's deadline, %(deadline)s.",
+                    deadline=format_datetime_local(call_deadline))
+        raise FieldsRefused(message, field_errors={"new_deadline": [message]})
+    if new_deadline <= now:
+        message = _("The new deadline must be in the future.")
+        raise FieldsRefused(message, field_errors={"new_deadline": [message]})
+    previous = effective_deadline(application)
+    application.deadline_extended_to = new_deadline
+    with force_locale(application.language or "sv"):
+        comment = _("New deadline: %(deadline)s (was %(previous)s). Reason: %(reason)s",
+                    deadline=format_datetime_local(new_deadline),
+                    previous=format_datetime_local(previous), reason=reason)
+    record = TransitionRecord(application_id=application.id, transition="extend_deadline",
+                              from_state=application.state, to_state=application.state,
+                              actor_id=actor.id, comment=comment)
+    db.session.add(record)
+    db.session.flush()
+    schedule_reminders(application, now=now)
+    db.session.commit()
+    logger.info("application %s: deadline extended to %s by user %s", application.id,
+                new_deadline.isoformat(), actor.id)
+    return record

@@ -1,0 +1,198 @@
+"""The archival PDF of a submission (PDF/A-3b, tagged, with the snapshot JSON, a budget CSV and
+the uploaded attachments embedded as associated files), the printable reading copy with the
+attachments' pages appended, and the dossier zip for the applicant's own registry."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import zipfile
+from typing import Any
+
+import weasyprint
+from pypdf import PdfReader, PdfWriter
+from sqlalchemy import select
+
+from grants.applications.snapshot import canonical_json
+from grants.db import db
+from grants.documents.models import Attachment, Document
+from grants.documents.pdf import ASSET_BASE, AssetsOnlyFetcher, html_to_pdf
+from grants.documents.rendering import (TEMPLATE_VERSION, application_html, find_document,
+                                        store_document)
+from grants.jobs.models import Job
+from grants.jobs.tasks import handler
+from grants.submissions.models import Submission
+from grants.submissions.operations import budget_csv
+
+logger = logging.getLogger(__name__)
+
+PDF_VARIANT = "pdf/a-3b"
+
+
+def snapshot_json(snapshot: dict[str, Any]) -> bytes:
+    """The snapshot exactly as its SHA-256 was computed (canonical JSON, UTF-8)."""
+    return canonical_json(snapshot).encode("utf-8")
+
+
+def _attachment_rows(snapshot: dict[str, Any]) -> list[Attachment]:
+    named = {a["attachment_id"]: a["sha256"] for a in snapshot.get("attachments", [])
+             if a.get("attachment_id")}
+    if not named:
+        return []
+    rows = {row.id: row for row in db.session.scalars(
+        select(Attachment).where(Attachment.id.in_(named)))}
+    # In the snapshot's order; only the exact bytes it names (same SHA-256).
+    return [rows[i] for i, sha in named.items() if i in rows and rows[i].sha256 == sha]
+
+
+def embedded_files(snapshot: dict[str, Any]) -> list[weasyprint.Attachment]:
+    """PDF/A-3 associated files: the data the document shows, and the uploads."""
+    files = [
+        weasyprint.Attachment(string=snapshot_json(snapshot).decode("utf-8"),
+                              name="ansokan.json", relationship="Source",
+                              description="Application snapshot (canonical JSON, SHA-256 "
+                                          "in the document)"),
+        weasyprint.Attachment(string=budget_csv(snapshot), name="budget.csv",
+                              relationship="Data", description="Budget and co-financing"),
+    ]
+    for attachment in _attachment_rows(snapshot):
+        files.append(weasyprint.Attachment(file_obj=io.BytesIO(attachment.content),
+                                           name=attachment.filename, relationship="Supplement",
+                                           description=f"Attachment, SHA-256 "
+                                                       f"{attachment.sha256}"))
+    return files
+
+
+def render_final_pdf(snapshot: dict[str, Any]) -> bytes:
+    return html_to_pdf(application_html(snapshot, "final"), pdf_variant=PDF_VARIANT,
+                       attachments=embedded_files(snapshot), tagged=True)
+
+
+class _AttachmentImageFetcher(AssetsOnlyFetcher):
+    """Serves one uploaded image to the page that prints it (and our static assets)."""
+
+    def __init__(self, image: Attachment):
+        super().__init__()
+        self.image = image
+
+    def fetch(self, url, headers=None):
+        from weasyprint.urls import URLFetcherResponse  # noqa: PLC0415
+        if url == f"{ASSET_BASE}attachment/{self.image.id}":
+            return URLFetcherResponse(url, body=self.image.content,
+                                      headers={"Content-Type": self.image.mime_type})
+        return super().fetch(url, headers)
+
+
+def _image_page(image: Attachment, language: str) -> bytes:
+    html = (f"<html lang='{language}'><head><style>@page {{ margin: 15mm }} img {{ max-width: "
+            f"100%; max-height: 250mm }} p {{ font: 9pt sans-serif }}</style></head><body>"
+            f"<p>{image.filename}</p><img src='attachment/{image.id}' alt=''></body></html>")
+    return weasyprint.HTML(string=html, base_url=ASSET_BASE,
+                           url_fetcher=_AttachmentImageFetcher(image)).write_pdf()
+
+
+def reading_copy(final_pdf: bytes, snapshot: dict[str, Any]) -> bytes:
+    """The final PDF followed by the pages of every PDF and image attachment, for funders who
+    print. Other kinds (Word, Excel, OpenDocument) stay embedded in the archival PDF."""
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(final_pdf)), import_outline=True)
+    language = snapshot["application"].get("language", "sv")
+    for attachment in _attachment_rows(snapshot):
+        try:
+            if attachment.kind == "pdf":
+                writer.append(PdfReader(io.BytesIO(attachment.content)),
+                              outline_item=attachment.filename)
+            elif attachment.kind in ("png", "jpg"):
+                writer.append(PdfReader(io.BytesIO(_image_page(attachment, language))),
+                              outline_item=attachment.filename)
+        except Exception:  # noqa: BLE001 - a broken upload must not stop the copy
+            logger.warning("attachment %s could not be appended to the reading copy",
+                           attachment.id, exc_info=True)
+    writer.add_metadata({"/Title": snapshot["application"]["title"],
+                         "/Author": snapshot["application"]["lead_organisation"]["name"]})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def document_fingerprint(submission: Submission, kind: str) -> str:
+    return hashlib.sha256(f"{submission.sha256}:{kind}:{TEMPLATE_VERSION}".encode()).hexdigest()
+
+
+@handler("render_submission")
+def render_submission_job(job: Job) -> None:
+    """Idempotent: a second run finds both documents stored and only links them."""
+    submission = db.session.get(Submission, job.payload["submission_id"])
+    snapshot = submission.snapshot
+    reference = snapshot["submission"]["reference"]
+    final_fp = document_fingerprint(submission, "final")
+    final = find_document(submission.application_id, "final", final_fp)
+    if final is None:
+        final = store_document(submission.application_id, "final", final_fp,
+                               f"ansokan-{reference}.pdf", render_final_pdf(snapshot))
+    reading_fp = document_fingerprint(submission, "reading_copy")
+    reading = find_document(submission.application_id, "reading_copy", reading_fp)
+    if reading is None:
+        reading = store_document(submission.application_id, "reading_copy", reading_fp,
+                                 f"ansokan-{reference}-lasexemplar.pdf",
+                                 reading_copy(final.content, snapshot))
+    db.session.flush()
+    first_time = submission.final_document_id is None
+    submission.final_document_id, submission.reading_document_id = final.id, reading.id
+    job.document_id = final.id
+    if first_time:
+        # The archival PDF exists: deliver it to the funder (by email, or by the lead in the
+        # funder's portal). Idempotent: one delivery per submission and channel.
+        from grants.delivery.operations import start_delivery  # noqa: PLC0415
+        start_delivery(submission)
+
+
+# --- the dossier -------------------------------------------------------------------------------
+def _latest(documents: list[Document], key) -> list[Document]:
+    chosen: dict[Any, Document] = {}
+    for document in sorted(documents, key=lambda d: d.id):
+        chosen[key(document)] = document
+    return list(chosen.values())
+
+
+def dossier_zip(submission: Submission) -> tuple[bytes, dict[str, Any]]:
+    """A zip for the registry: final PDF, reading copy, minutes, co-financing certificates,
+    attachments, snapshot JSON, budget CSV, and manifest.json with the SHA-256 of each file."""
+    snapshot = submission.snapshot
+    files: list[tuple[str, bytes]] = []
+    for document_id in (submission.final_document_id, submission.reading_document_id):
+        if document_id:
+            document = db.session.get(Document, document_id)
+            files.append((document.filename, document.content))
+    others = list(db.session.scalars(select(Document).where(
+        Document.application_id == submission.application_id,
+        Document.kind.in_(["minutes", "certificate"]))))
+    for document in _latest([d for d in others if d.kind == "minutes"],
+                            key=lambda d: d.filename):
+        files.append((f"protokoll/{document.filename}", document.content))
+    for document in _latest([d for d in others if d.kind == "certificate"],
+                            key=lambda d: d.filename):
+        files.append((f"medfinansieringsintyg/{document.filename}", document.content))
+    for attachment in _attachment_rows(snapshot):
+        files.append((f"bilagor/{attachment.id}-{attachment.filename}", attachment.content))
+    files.append(("ansokan.json", snapshot_json(snapshot)))
+    files.append(("budget.csv", budget_csv(snapshot).encode("utf-8")))
+    manifest = {
+        "application": snapshot["application"]["id"],
+        "title": snapshot["application"]["title"],
+        "submission": snapshot["submission"],
+        "snapshot_sha256": submission.sha256,
+        "files": [{"name": name, "size": len(content),
+                   "sha256": hashlib.sha256(content).hexdigest()} for name, content in files],
+    }
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
+    checksums = "".join(f"{f['sha256']}  {f['name']}\n" for f in manifest["files"])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files:
+            archive.writestr(name, content)
+        archive.writestr("manifest.json", manifest_bytes)
+        archive.writestr("SHA256SUMS", checksums)
+    return buffer.getvalue(), manifest

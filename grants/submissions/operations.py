@@ -1,0 +1,194 @@
+"""Submitting (freezing the copy of record), withdrawing a submission to resubmit, and
+recording the funder's decision. Freezing and withdrawing run inside the transition's
+transaction (they are workflow effects); recording a decision is one transaction."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from grants.accounts.models import User
+from grants.applications.errors import FieldsRefused, OperationRefused
+from grants.applications.models import Application
+from grants.applications.snapshot import build_snapshot, fingerprint
+from grants.approvals.models import DecisionRound
+from grants.db import db, utcnow
+from grants.documents.models import Attachment
+from grants.documents.uploads import KIND_MIME, identify, safe_filename
+from grants.jobs.models import Job
+from grants.jobs.queue import enqueue_after_commit
+from grants.partners.models import PartnerConfirmation
+from grants.submissions.models import FunderDecision, Submission
+
+logger = logging.getLogger(__name__)
+
+SUBMISSION_SCHEMA = 1
+
+
+def current_submission(application_id: int) -> Submission | None:
+    """The submission that counts: the latest one not withdrawn."""
+    return db.session.scalar(select(Submission).where(
+        Submission.application_id == application_id, Submission.status == "current")
+        .order_by(Submission.number.desc()).limit(1))
+
+
+def submissions_of(application_id: int) -> list[Submission]:
+    return list(db.session.scalars(select(Submission).where(
+        Submission.application_id == application_id).order_by(Submission.number.desc())))
+
+
+def _approvals(application_id: int) -> list[dict[str, Any]]:
+    """Every decided steering-group round, as its minutes recorded it."""
+    rounds = db.session.scalars(select(DecisionRound).where(
+        DecisionRound.application_id == application_id, DecisionRound.status == "decided")
+        .order_by(DecisionRound.number))
+    return [{"round": r.number, "outcome": r.outcome, "group": r.minutes.get("group"),
+             "decided_at": r.minutes.get("decided_at"), "fingerprint": r.fingerprint,
+             "rule": r.minutes.get("rule"), "tally": r.minutes.get("tally"),
+             "members": r.minutes.get("members")} for r in rounds if r.minutes]
+
+
+def _confirmations(partner_ids: list[int]) -> list[dict[str, Any]]:
+    if not partner_ids:
+        return []
+    rows = db.session.scalars(select(PartnerConfirmation).where(
+        PartnerConfirmation.partner_id.in_(partner_ids),
+        PartnerConfirmation.voided_at.is_(None)).order_by(PartnerConfirmation.id))
+    return [{"partner_id": c.partner_id, "signatory_name": c.signatory_name,
+             "signatory_title": c.signatory_title, "confirmed_at": c.confirmed_at.isoformat(),
+             "fingerprint": c.fingerprint} for c in rows]
+
+
+def submission_snapshot(application: Application, form, answers: dict, partners: list, *,
+                        number: int, submitted_at, actor: User) -> dict[str, Any]:
+    """Everything the funder receives and the registry keeps, as plain canonical data."""
+    snapshot = build_snapshot(application, form, answers, partners)
+    snapshot["content_fingerprint"] = fingerprint(snapshot)
+    snapshot["submission"] = {"schema": SUBMISSION_SCHEMA, "number": number,
+                              "submitted_at": submitted_at.isoformat(),
+                              "submitted_by": {"name": actor.name, "email": actor.email},
+                              "reference": f"{application.id}-{number}"}
+    snapshot["approvals"] = _approvals(application.id)
+    snapshot["confirmations"] = _confirmations([p.id for p in partners])
+    return snapshot
+
+
+def freeze_submission(ctx) -> Submission:
+    """The `submitted` transition's effect: freeze the snapshot, record the render job of the
+    archival PDF (enqueued after commit). Another submission still current is superseded."""
+    application = ctx.application
+    for previous in db.session.scalars(select(Submission).where(
+            Submission.application_id == application.id, Submission.status == "current")):
+        previous.status, previous.withdrawn_at = "withdrawn", utcnow()
+        previous.withdrawn_reason = previous.withdrawn_reason or _("Superseded by a new "
+                                                                   "submission.")
+    number = (db.session.scalar(select(func.max(Submission.number)).where(
+        Submission.application_id == application.id)) or 0) + 1
+    now = utcnow()
+    snapshot = submission_snapshot(application, ctx.form, ctx.answers, ctx.partners,
+                                   number=number, submitted_at=now, actor=ctx.actor)
+    submission = Submission(application_id=application.id, number=number, submitted_at=now,
+                            submitted_by_id=ctx.actor.id, snapshot=snapshot,
+                            sha256=fingerprint(snapshot),
+                            requested_amount=snapshot["application"].get("requested_amount"))
+    db.session.add(submission)
+    db.session.flush()
+    job = Job(kind="render_submission", application_id=application.id,
+              requested_by_id=ctx.actor.id, payload={"kind": "final",
+                                                     "submission_id": submission.id},
+              fingerprint=submission.sha256)
+    db.session.add(job)
+    db.session.flush()
+    enqueue_after_commit(db.session(), job.id, queue="pdf")
+    ctx.notes["final_job"] = job
+    ctx.notes["submission"] = submission
+    logger.info("application %s: submission %s frozen (%s)", application.id, number,
+                submission.sha256[:12])
+    return submission
+
+
+def withdraw_submission(ctx) -> None:
+    """The effect of taking a submission back to resubmit: it stops counting (it is kept, with
+    its PDF and delivery log)."""
+    submission = current_submission(ctx.application.id)
+    if submission is not None:
+        submission.status, submission.withdrawn_at = "withdrawn", utcnow()
+        submission.withdrawn_reason = ctx.comment
+
+
+def budget_csv(snapshot: dict[str, Any]) -> str:
+    """The budget and co-financing of a snapshot as CSV (semicolons, for Swedish Excel)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["type", "organisation", "category_or_kind", "source", "year",
+                     "description", "amount_sek"])
+    for line in snapshot["budget"]["lines"]:
+        writer.writerow(["cost", line["organisation"], line["category"], "", line["year"],
+                         line["description"], line["amount"]])
+    for item in snapshot["budget"]["cofinancing"]:
+        writer.writerow(["cofinancing", item["organisation"], item["kind"], item["source"],
+                         item["year"], item["description"], item["amount"]])
+    return out.getvalue()
+
+
+# --- the funder's decision ---------------------------------------------------------------------
+def record_decision(*, application: Application, roles: set[str], actor: User, workflow, form,
+                    outcome: str, granted_amount: int | None, decision_date: date,
+                    funder_reference: str, letter=None,
+                    expected_state_version: int) -> FunderDecision:
+    """Record what the funder decided and move the application to granted / rejected, in one
+    transaction. The decision letter is checked by its content, like every upload."""
+    from grants.applications.operations import fire_transition  # noqa: PLC0415
+    name = {"granted": "record_grant", "rejected": "record_rejection"}.get(outcome)
+    if name is None:
+        raise FieldsRefused(_("Nothing was saved: choose the decision."),
+                            field_errors={"outcome": [_("Choose granted or rejected.")]})
+    errors: dict[str, list[str]] = {}
+    if outcome == "granted" and (granted_amount is None or granted_amount <= 0):
+        errors["granted_amount"] = [_("Give the granted amount in kronor.")]
+    if decision_date > date.today():
+        errors["decision_date"] = [_("The decision date cannot be in the future.")]
+    attachment = None
+    if letter is not None and getattr(letter, "filename", ""):
+        content = letter.read()
+        kind = identify(content)
+        if kind != "pdf":
+            errors["letter"] = [_("The decision letter must be a PDF (its content was "
+                                  "checked, not its name).")]
+        else:
+            attachment = Attachment(application_id=application.id, field_id="decision_letter",
+                                    filename=safe_filename(letter.filename, kind), kind=kind,
+                                    mime_type=KIND_MIME[kind], size=len(content),
+                                    sha256=hashlib.sha256(content).hexdigest(),
+                                    content=content, uploaded_by_id=actor.id)
+    if errors:
+        raise FieldsRefused(_("Nothing was saved: check the fields marked below."),
+                            field_errors=errors)
+    if db.session.scalar(select(FunderDecision).where(
+            FunderDecision.application_id == application.id)) is not None:
+        raise OperationRefused(_("The funder's decision has already been recorded."))
+    if attachment is not None:
+        db.session.add(attachment)
+        db.session.flush()
+    submission = current_submission(application.id)
+    decision = FunderDecision(
+        application_id=application.id, submission_id=submission.id if submission else None,
+        outcome=outcome, granted_amount=granted_amount if outcome == "granted" else None,
+        decision_date=decision_date, funder_reference=(funder_reference or "").strip()[:100],
+        letter_attachment_id=attachment.id if attachment else None, recorded_by_id=actor.id)
+    db.session.add(decision)
+    db.session.flush()
+    comment = _("Funder's decision of %(date)s, reference %(reference)s.",
+                date=decision_date.isoformat(), reference=decision.funder_reference or "–")
+    # The transition commits the decision together with the state change, or nothing.
+    fire_transition(application=application, roles=roles, actor=actor, workflow=workflow,
+                    form=form, name=name, comment=comment,
+                    expected_state_version=expected_state_version)
+    return decision

@@ -1,0 +1,119 @@
+"""Submissions of an application: the dossier, the snapshot, and recording the funder's
+decision. Load (404 alike for missing and not yours) → check → one operation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from grants.applications.errors import FieldsRefused, OperationRefused
+from grants.applications.operations import record_download
+from grants.applications.views import _load, _render_show
+from grants.db import db
+from grants.documents.uploads import content_disposition
+from grants.submissions import operations
+from grants.submissions.archive import dossier_zip, snapshot_json
+from grants.submissions.forms import DecisionForm
+from grants.submissions.models import FunderDecision, Submission
+
+bp = Blueprint("submissions", __name__, url_prefix="/applications")
+
+ARCHIVE_ROLES = {"lead", "coordinator"}
+
+
+def _submission(application, roles, number: int) -> Submission:
+    if not ARCHIVE_ROLES & roles:
+        abort(404)
+    submission = db.session.scalar(select(Submission).where(
+        Submission.application_id == application.id, Submission.number == number))
+    if submission is None:
+        abort(404)
+    return submission
+
+
+@bp.get("/<int:application_id>/submissions/<int:number>/dossier.zip")
+def dossier(application_id: int, number: int):
+    application, roles, _workflow, _form = _load(application_id)
+    submission = _submission(application, roles, number)
+    if submission.final_document_id is None:
+        flash(_("The archival PDF of this submission is still being made. Try again in a "
+                "moment."), "info")
+        return redirect(url_for("applications.show", application_id=application.id,
+                                _anchor="submissions"), 303)
+    content, _manifest = dossier_zip(submission)
+    record_download(application=application, actor=current_user, what="dossier",
+                    details={"submission": number, "sha256": submission.sha256})
+    response = Response(content, mimetype="application/zip")
+    response.headers["Content-Disposition"] = content_disposition(
+        f"ansokan-{application.id}-{number}-akt.zip")
+    return response
+
+
+@bp.get("/<int:application_id>/submissions/<int:number>/snapshot.json")
+def snapshot(application_id: int, number: int):
+    application, roles, _workflow, _form = _load(application_id)
+    submission = _submission(application, roles, number)
+    record_download(application=application, actor=current_user, what="snapshot",
+                    details={"submission": number, "sha256": submission.sha256})
+    response = Response(snapshot_json(submission.snapshot), mimetype="application/json")
+    response.headers["Content-Disposition"] = content_disposition(
+        f"ansokan-{application.id}-{number}.json")
+    return response
+
+
+@bp.post("/<int:application_id>/decision")
+def decision(application_id: int):
+    application, roles, workflow, form_def = _load(application_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return _render_show(application, roles, workflow, form_def, status=422,
+                            decision_form=form)
+    try:
+        expected = int(form.state_version.data or -1)
+    except ValueError:
+        expected = -1
+    try:
+        operations.record_decision(
+            application=application, roles=roles, actor=current_user, workflow=workflow,
+            form=form_def, outcome=form.outcome.data, granted_amount=form.granted_amount.data,
+            decision_date=form.decision_date.data, funder_reference=form.funder_reference.data,
+            letter=form.letter.data, expected_state_version=expected)
+    except FieldsRefused as refused:
+        for name, errors in refused.field_errors.items():
+            if name in form:
+                form[name].errors = list(errors)
+        form.form_errors.append(refused.message)
+        return _render_show(application, roles, workflow, form_def, status=422,
+                            decision_form=form)
+    except OperationRefused as refused:
+        flash(refused.message, "error")
+        for detail in refused.details:
+            flash(detail, "error-detail")
+        return redirect(url_for("applications.show", application_id=application.id,
+                                _anchor="submissions"), 303)
+    flash(_("The funder's decision is recorded."), "success")
+    return redirect(url_for("applications.show", application_id=application.id,
+                            _anchor="submissions"), 303)
+
+
+def submissions_panel(application, roles, decision_form=None) -> dict | None:
+    """What the page shows about submissions and the decision (None: nothing to show)."""
+    submissions = operations.submissions_of(application.id)
+    recorded = db.session.scalar(select(FunderDecision).where(
+        FunderDecision.application_id == application.id))
+    may_decide = bool(ARCHIVE_ROLES & roles) and recorded is None and any(
+        s.counts for s in submissions) and application.state == "submitted"
+    if not submissions and recorded is None:
+        return None
+    if may_decide and decision_form is None:
+        decision_form = DecisionForm(state_version=application.state_version)
+    from grants.jobs.models import Job  # noqa: PLC0415
+    jobs = {}
+    for job in db.session.scalars(select(Job).where(
+            Job.application_id == application.id, Job.kind == "render_submission")):
+        jobs[job.payload.get("submission_id")] = job
+    return {"submissions": submissions, "decision": recorded, "jobs": jobs,
+            "decision_form": decision_form if may_decide else None,
+            "archive": bool(ARCHIVE_ROLES & roles)}
