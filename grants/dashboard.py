@@ -1,4 +1,4 @@
-"""The start page: what the user takes part in and which calls are open."""
+"""The start page: what waits for the user, what they take part in and which calls are open."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from grants.applications.models import Application
 from grants.calls.models import Call
 from grants.db import db, utcnow
 from grants.approvals.decision import awaiting_my_decision
-from grants.processes import workflow_for, workflows
+from grants.next_steps import next_steps
+from grants.processes import form_for, workflow_for, workflows
 
 bp = Blueprint("dashboard", __name__)
 
@@ -54,4 +55,5 @@ def index():
         .order_by(Call.deadline_at)).all()
     return render_template("dashboard.html", applications=applications, open_calls=open_calls,
                            workflows=workflows(), after=after, next_after=next_after,
-                           awaiting=awaiting_my_decision(current_user, workflow_for))
+                           awaiting=awaiting_my_decision(current_user, workflow_for),
+                           steps=next_steps(current_user, workflow_for, form_for, workflows()))

@@ -34,12 +34,14 @@ DEMO_USERS = [
     ("steering1@demo.test", "Sara Ek", "Länsbibliotek Sydost", False, True),
     ("steering2@demo.test", "Omar Haddad", "Regionbiblioteket i Kalmar län", False, True),
     ("steering3@demo.test", "Karin Nyberg", "Linnéuniversitetet", False, True),
+    ("partner2@demo.test", "Lina Nordin", "Linnéuniversitetet", False, False),
     ("coordinator@demo.test", "Cecilia Holm", "Länsbibliotek Sydost", True, False),
 ]
 
 
 def _library_name(municipality: str) -> str:
-    return f"{municipality} {'stadsbibliotek' if municipality in CITY_LIBRARIES else 'folkbibliotek'}"
+    kind = "stadsbibliotek" if municipality in CITY_LIBRARIES else "folkbibliotek"
+    return f"{municipality} {kind}"
 
 
 def _deadline_in(days: int) -> datetime:
@@ -211,7 +213,10 @@ def _seed_decision_in_progress(title: str, call: Call, orgs: dict, users: dict) 
     asked to vote."""
     from grants.approvals.models import Vote  # noqa: PLC0415
     from grants.approvals.operations import on_state_entered  # noqa: PLC0415
+    from grants.applications.operations import load_answers  # noqa: PLC0415
     from grants.budget.models import BudgetLine, Cofinancing  # noqa: PLC0415
+    from grants.partners.confirmation import partner_fingerprint  # noqa: PLC0415
+    from grants.partners.models import PartnerConfirmation  # noqa: PLC0415
     workflow = get_workflow(call.workflow_name)
     form = get_form(call.form_name)
     lead = users["lead@demo.test"]
@@ -228,26 +233,75 @@ def _seed_decision_in_progress(title: str, call: Call, orgs: dict, users: dict) 
                                 ("send_to_steering", "internal_review", "steering_approval")]:
         db.session.add(TransitionRecord(application_id=application.id, transition=transition,
                                         from_state=frm, to_state=to, actor_id=lead.id))
-    db.session.add(SectionAnswer(
-        application_id=application.id, section_key="summary", updated_by_id=lead.id,
-        data={"summary": "Unga i Blekinge och Kronoberg läser mer när biblioteken, skolorna och "
-                         "universitetet arbetar tillsammans med bokcirklar och författarbesök.",
-              "start_date": "2027-09-01", "end_date": "2029-06-30"}))
-    db.session.add(ApplicationPartner(
+    partner_user = users["partner2@demo.test"]
+    partner = ApplicationPartner(
         application_id=application.id, organisation_id=orgs["Linnéuniversitetet"].id,
-        contact_name="Forskare vid Linnéuniversitetet", contact_email="lasforskning@lnu.example",
-        status="invited"))
+        contact_name=partner_user.name, contact_email=partner_user.email,
+        contact_user_id=partner_user.id, status="active")
+    db.session.add(partner)
+    db.session.flush()
+    # Complete, as it must be to reach the steering group (form_complete, budget rules).
+    answers = {
+        ("summary", None): {
+            "short_name": "Läslust ung",
+            "summary": "Unga i Blekinge och Kronoberg läser mer när biblioteken, skolorna och "
+                       "universitetet arbetar tillsammans med bokcirklar och författarbesök.",
+            "start_date": "2027-09-01", "end_date": "2029-06-30"},
+        ("background", None): {
+            "background": "Andelen unga som läser på fritiden har sjunkit i tio år. I Blekinge "
+                          "och Kronoberg saknar **hälften av skolorna** bemannat skolbibliotek."},
+        ("cultural_aims", None): {
+            "cultural_aims": "Fler unga ska upptäcka läsningen som egen upplevelse, och "
+                             "biblioteken ska bli en självklar mötesplats för dem.",
+            "priorities": ["literacy", "digital_inclusion"]},
+        ("target_groups", None): {"target_groups": [
+            {"group": "Unga 13–19 år", "count": 1200},
+            {"group": "Skolbibliotekarier och lärare", "count": 60}]},
+        ("activities", None): {"activities": [
+            {"activity": "Bokcirklar på tolv bibliotek", "start": "2027-09-01",
+             "end": "2029-05-31", "responsible": "Kalmar stadsbibliotek"},
+            {"activity": "Författarbesök i skolor", "start": "2028-01-15",
+             "end": "2028-12-15", "responsible": "Kalmar stadsbibliotek"}]},
+        ("partner_part", partner.id): {
+            "partner_role": "Linnéuniversitetet följer projektet med följeforskning om ungas "
+                            "läsvanor och utvärderar bokcirklarna.",
+            "partner_activities": [{"activity": "Enkät och intervjuer", "when": "2028-09-15"}],
+            "partner_cofinancing": 60_000},
+        ("financing", None): {"requested_amount": 300_000, "has_other_financing": False},
+        ("results", None): {
+            "expected_results": "1 200 unga deltar i bokcirklar; utlåningen till unga ökar "
+                                "med en femtedel på de deltagande biblioteken.",
+            "follow_up": "Följeforskning från Linnéuniversitetet och årlig uppföljning i BISS."},
+    }
+    for (section_key, partner_id), data in answers.items():
+        db.session.add(SectionAnswer(
+            application_id=application.id, section_key=section_key, data=data,
+            partner_id=partner_id, owner_key=str(partner_id or ""),
+            updated_by_id=partner_user.id if partner_id else lead.id))
+    kalmar, lnu = orgs["Kalmar stadsbibliotek"].id, orgs["Linnéuniversitetet"].id
     db.session.add_all([
-        BudgetLine(application_id=application.id, organisation_id=orgs["Kalmar stadsbibliotek"].id,
+        BudgetLine(application_id=application.id, organisation_id=kalmar,
                    category="personnel", year=2027, description="Projektledare 50 %",
                    amount=310_000),
-        BudgetLine(application_id=application.id, organisation_id=orgs["Kalmar stadsbibliotek"].id,
+        BudgetLine(application_id=application.id, organisation_id=kalmar,
                    category="external_services", year=2028, description="Författarbesök",
                    amount=90_000),
-        Cofinancing(application_id=application.id,
-                    organisation_id=orgs["Kalmar stadsbibliotek"].id, kind="in_kind",
+        BudgetLine(application_id=application.id, organisation_id=lnu,
+                   category="personnel", year=2028, description="Följeforskning",
+                   amount=60_000),
+        Cofinancing(application_id=application.id, organisation_id=kalmar, kind="in_kind",
                     source="public", year=2027, description="Lokaler och personal",
-                    amount=100_000)])
+                    amount=100_000),
+        Cofinancing(application_id=application.id, organisation_id=lnu, kind="in_kind",
+                    source="public", year=2028, description="Forskartid för utvärdering",
+                    amount=60_000)])
+    db.session.flush()
+    # The partner's signatory confirmed exactly this version before the review.
+    db.session.add(PartnerConfirmation(
+        partner_id=partner.id, confirmed_by_id=partner_user.id,
+        signatory_name=partner_user.name, signatory_title="Prefekt",
+        fingerprint=partner_fingerprint(application, form, load_answers(application.id),
+                                        partner)))
     db.session.flush()
     round_ = on_state_entered(application, workflow, form, lead)
     if round_ is not None:

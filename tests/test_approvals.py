@@ -146,7 +146,8 @@ def test_members_of_the_lead_and_partner_organisations_are_recused(login_as, wor
     assert "Du är jävig i den här ansökan" in page and "/vote" not in page
     assert "/sections/" not in page.split("Styrgruppens beslut")[1].split("</section>")[0]
     html = vote(recused, application, "approve").get_data(as_text=True)
-    assert "Du är jävig i den här ansökan (Arbetar för den sökande organisationen" in html
+    assert ("Du är jävig i den här ansökan och kan inte rösta. Skäl: Arbetar för den "
+            "sökande organisationen") in html
     assert db.session.scalar(select(func.count(Vote.id))) == 0
     # Recused members do not count: the two others decide.
     vote(login_as("steering1@demo.test"), application, "approve")

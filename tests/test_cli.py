@@ -27,7 +27,7 @@ def test_demo_seed_is_idempotent(app):
     assert "Created" in first.output
     counts = [db.session.scalar(select(func.count(m.id))) for m in (Organisation, User, Call,
                                                                     Application)]
-    assert counts[0] == 32 and counts[1] == 6 and counts[2] == 3 and counts[3] == 2
+    assert counts[0] == 32 and counts[1] == 7 and counts[2] == 3 and counts[3] == 2
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0 and "nothing changed" in second.output
     assert [db.session.scalar(select(func.count(m.id))) for m in (Organisation, User, Call,
@@ -44,6 +44,23 @@ def test_demo_seed_is_idempotent(app):
     decision = load_decision(voting, workflow_for(voting))
     assert decision.tally.approve == 1 and [m.user.name for m in decision.recused] == \
         ["Karin Nyberg"]
+    # … and it is complete, as it must be to have reached the steering group: every required
+    # field, the call's budget rules, the partner's confirmation of this very version.
+    from grants.applications.guards import missing_fields  # noqa: PLC0415
+    from grants.applications.operations import current_partners, load_answers  # noqa: PLC0415
+    from grants.budget.operations import budget_summary, load_budget  # noqa: PLC0415
+    from grants.budget.totals import rule_problems  # noqa: PLC0415
+    from grants.partners.confirmation import unconfirmed_problems  # noqa: PLC0415
+    from grants.processes import form_for  # noqa: PLC0415
+    form, answers, partners = form_for(voting), load_answers(voting.id), current_partners(voting.id)
+    with app.test_request_context():
+        assert missing_fields(form, answers, [p.id for p in partners]) == []
+        assert unconfirmed_problems(voting, form, answers, partners) == []
+        assert rule_problems(budget_summary(*load_budget(voting.id)),
+                             max_requested=voting.call.max_requested_amount,
+                             min_cofinancing_percent=voting.call.min_cofinancing_percent,
+                             max_indirect_percent=voting.call.max_indirect_percent,
+                             money=str, gettext=lambda text, **values: text % values) == []
 
 
 def test_demo_seed_refused_outside_demo_mode(app):

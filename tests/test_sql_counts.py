@@ -154,6 +154,7 @@ def test_dashboard_as_coordinator_with_more_applications(login_as, world):
 
 def test_dashboard_as_lead_with_more_applications_and_partners(login_as, world):
     add_partners(world.new_application(answers=FULL_ANSWERS), 1, answers=False)
+    db.session.commit()
     lead = login_as("lead@demo.test")
 
     def grow(n):
@@ -174,6 +175,34 @@ def test_dashboard_awaiting_decisions_does_not_grow_with_open_rounds(login_as, w
                                                 answers=FULL_ANSWERS, title=f"Beslut {i}")
             add_partners(application, 1, answers=False)
     assert_flat(member, "/", grow)
+
+
+def test_dashboard_next_steps_do_not_grow_with_applications_waiting_for_people(login_as, world):
+    """Next steps of a lead (drafts and applications in partner confirmation, with partners)
+    and of a coordinator (applications in review, deliveries to check)."""
+    def add(state, title):
+        application = world.new_application(state=state, answers=FULL_ANSWERS, title=title)
+        add_partners(application, 2)
+        return application
+    add("draft", "Utkast")
+    add("partner_confirmation", "Bekräftas")
+    add("internal_review", "Granskas")
+    db.session.commit()
+    lead, coordinator = login_as("lead@demo.test"), login_as("coordinator@demo.test")
+
+    def grow(n):
+        for i in range(n):
+            add(("draft", "partner_confirmation", "internal_review")[i % 3], f"Ansökan {i}")
+    html = lead.get("/").get_data(as_text=True)
+    assert "Nästa steg: Skicka till partnerna för bekräftelse." in html
+    assert "Nästa steg: Skicka till styrgruppen." in coordinator.get("/").get_data(as_text=True)
+    browser_counts = {}
+    for name, browser in (("lead", lead), ("coordinator", coordinator)):
+        browser_counts[name] = count_statements(browser, "/")[0]
+    grow(GROWN - 3)
+    db.session.commit()
+    for name, browser in (("lead", lead), ("coordinator", coordinator)):
+        assert count_statements(browser, "/")[0] == browser_counts[name], name
 
 
 # --- the application page ----------------------------------------------------------------------

@@ -225,8 +225,8 @@ def _member_who_may_vote(decision: Decision | None, actor: User):
                                  "this application."))
     if member.recused:
         db.session.rollback()
-        raise OperationRefused(_("You are recused from this application (%(reason)s) and "
-                                 "cannot vote.", reason=member.recusal_reason))
+        raise OperationRefused(_("You are recused from this application and cannot vote. "
+                                 "Reason: %(reason)s", reason=member.recusal_reason))
     return member
 
 

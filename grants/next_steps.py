@@ -1,0 +1,210 @@
+"""What each person should do next, for the overview: per application the user works on, the
+one thing that is theirs to do now (fill in, confirm, take the next step, attend to a delivery)
+and, when the next step waits for others, whom it waits for.
+
+Built from the workflow (who may fire which transition, which guards it has) and from the
+rows, with the same few queries however many applications there are: everything is read for
+all of them at once. The steering group's votes are listed separately ("Awaiting your
+decision")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import or_, select
+
+from grants.accounts.models import User
+from grants.applications.guards import missing_fields
+from grants.applications.models import Application, SectionAnswer
+from grants.db import db
+from grants.deadlines.operations import effective_deadline
+from grants.delivery.models import Delivery
+from grants.forms.definition import FormDef
+from grants.i18n import pick_label
+from grants.partners.confirmation import current_confirmations
+from grants.partners.models import ApplicationPartner
+from grants.workflow.definition import Transition, Workflow
+
+# At most this many applications are looked at (the most recently changed first).
+MAX_APPLICATIONS = 50
+# Deliveries that need a person: the lead uploads the funder's receipt; a coordinator checks
+# an email the funder may or may not have received, or one that failed.
+DELIVERY_TASKS = ("awaiting_receipt", "uncertain", "failed")
+
+
+@dataclass(frozen=True)
+class NextStep:
+    application: Application
+    text: str
+    link: str
+    deadline: datetime
+    waiting_for: tuple[str, ...] = field(default_factory=tuple)
+
+
+def forward_transitions(workflow: Workflow, state: str, role: str) -> list[Transition]:
+    """The transitions `role` fires to move the application on from `state`: not decided by
+    votes, no comment required (those send it back or withdraw it), to a later, non-terminal
+    state in the order the workflow lists its states."""
+    order = list(workflow.states)
+    if state not in order:
+        return []
+    here = order.index(state)
+    steps = []
+    for transition in workflow.transitions_from(state):
+        target = workflow.state(transition.target)
+        if (transition.quorum is None and not transition.comment_required
+                and role in transition.by and target is not None and not target.terminal
+                and order.index(transition.target) > here):
+            steps.append(transition)
+    return steps
+
+
+def _confirmation_matters(workflow: Workflow, state: str) -> bool:
+    """Partners confirm now when a way out of this state requires their confirmation."""
+    return any("partners_confirmed" in t.requires for t in workflow.transitions_from(state))
+
+
+class _Applications:
+    """The rows of many applications, read once for all of them."""
+
+    def __init__(self, applications: list[Application]):
+        ids = [a.id for a in applications]
+        self.answers: dict[int, dict[str, dict]] = {i: {} for i in ids}
+        for row in db.session.scalars(select(SectionAnswer).where(
+                SectionAnswer.application_id.in_(ids))):
+            self.answers[row.application_id][row.instance_key] = dict(row.data or {})
+        self.partners: dict[int, list[ApplicationPartner]] = {i: [] for i in ids}
+        for partner in db.session.scalars(select(ApplicationPartner).where(
+                ApplicationPartner.application_id.in_(ids),
+                ApplicationPartner.status != "removed").order_by(ApplicationPartner.id)):
+            self.partners[partner.application_id].append(partner)
+        every_partner = [p.id for rows in self.partners.values() for p in rows]
+        self.confirmations = current_confirmations(every_partner)
+        self.deliveries: dict[int, list[Delivery]] = {i: [] for i in ids}
+        for delivery in db.session.scalars(select(Delivery).where(
+                Delivery.application_id.in_(ids), Delivery.status.in_(DELIVERY_TASKS))
+                .order_by(Delivery.id)):
+            self.deliveries[delivery.application_id].append(delivery)
+
+    def confirmed(self, partner: ApplicationPartner) -> bool:
+        confirmation = self.confirmations.get(partner.id)
+        return (partner.status == "active" and confirmation is not None
+                and confirmation.voided_at is None)
+
+
+def _waiting_for(transition: Transition, form: FormDef, answers: dict,
+                 partners: list[ApplicationPartner], rows: _Applications) -> tuple[str, ...]:
+    """Whom the step still waits for, read from its guards: partners whose part is
+    incomplete, partners that have not (or no longer) confirmed."""
+    waiting: list[str] = []
+    if "form_complete" in transition.requires:
+        incomplete = {key.partition("@")[2] for key, _field in
+                      missing_fields(form, answers, [p.id for p in partners]) if "@" in key}
+        waiting += [_("%(org)s: its part", org=p.organisation.name)
+                    for p in partners if str(p.id) in incomplete]
+    if "partners_confirmed" in transition.requires:
+        waiting += [_("%(org)s: confirmation", org=p.organisation.name)
+                    for p in partners if not rows.confirmed(p)]
+    return tuple(waiting)
+
+
+def _steps_for(application: Application, user: User, workflow: Workflow, form: FormDef,
+               rows: _Applications) -> list[NextStep]:
+    state = workflow.state(application.state)
+    if state is None or state.terminal:
+        return []
+    answers = rows.answers[application.id]
+    partners = rows.partners[application.id]
+    deadline = effective_deadline(application)
+    page = url_for("applications.show", application_id=application.id)
+    steps: list[NextStep] = []
+
+    def step(text: str, anchor: str, waiting: tuple[str, ...] = ()) -> None:
+        steps.append(NextStep(application, text, f"{page}#{anchor}", deadline, waiting))
+
+    is_lead = application.lead_user_id == user.id
+    mine = [p for p in partners if p.contact_user_id == user.id and p.status == "active"]
+    roles = {"lead"} if is_lead else set()
+    if mine:
+        roles.add("partner")
+    if user.is_coordinator:
+        roles.add("coordinator")
+
+    # Something to fill in comes first: until it is done no step forward can be taken.
+    owed_by_me = 0
+    if is_lead and "lead" in state.roles_editing("common"):
+        owed_by_me = sum(1 for key, _field in missing_fields(form, answers, []) if "@" not in key)
+        if owed_by_me:
+            step(ngettext("Fill in %(num)d required field.", "Fill in %(num)d required fields.",
+                          owed_by_me), "checklist")
+    for partner in mine:
+        if "partner" not in state.roles_editing("partner_part"):
+            continue
+        own = sum(1 for key, _field in missing_fields(form, answers, [partner.id])
+                  if key.endswith(f"@{partner.id}"))
+        if own:
+            owed_by_me += own
+            step(ngettext("Fill in %(num)d required field in %(org)s's part.",
+                          "Fill in %(num)d required fields in %(org)s's part.", own,
+                          org=partner.organisation.name), "checklist")
+        elif _confirmation_matters(workflow, application.state) and not rows.confirmed(partner):
+            step(_("Confirm participation and co-financing for %(org)s.",
+                   org=partner.organisation.name), "partners")
+
+    # The step forward that is this person's to take.
+    if not owed_by_me:
+        for role in ("lead", "coordinator"):
+            if role not in roles:
+                continue
+            for transition in forward_transitions(workflow, application.state, role):
+                step(_("Next step: %(step)s.", step=pick_label(transition.label)), "actions",
+                     _waiting_for(transition, form, answers, partners, rows))
+            if any(s.link.endswith("#actions") for s in steps):
+                break
+
+    for delivery in rows.deliveries[application.id]:
+        if delivery.status == "awaiting_receipt" and roles & {"lead", "coordinator"}:
+            step(_("Upload the funder's receipt and enter its reference number."), "delivery")
+        elif delivery.status in ("uncertain", "failed") and "coordinator" in roles:
+            step(_("Check with the funder whether the application arrived, and record it."),
+                 "delivery")
+    return steps
+
+
+def next_steps(user: User, workflow_for: Callable[[Application], Workflow | None],
+               form_for: Callable[[Application], FormDef | None],
+               workflows: dict[str, Workflow]) -> list[NextStep]:
+    """The steps waiting for `user`, the nearest deadline first."""
+    terminal = {name for workflow in workflows.values()
+                for name, state in workflow.states.items() if state.terminal}
+    partner_of = (select(ApplicationPartner.application_id)
+                  .where(ApplicationPartner.contact_user_id == user.id,
+                         ApplicationPartner.status == "active"))
+    involved = [Application.lead_user_id == user.id, Application.id.in_(partner_of)]
+    if user.is_coordinator:
+        # Coordinators look at applications where a coordinator moves them on, or whose
+        # delivery needs a person.
+        coordinator_states = {state for workflow in workflows.values() for state in workflow.states
+                              if forward_transitions(workflow, state, "coordinator")}
+        involved.append(Application.state.in_(coordinator_states))
+        involved.append(Application.id.in_(select(Delivery.application_id).where(
+            Delivery.status.in_(DELIVERY_TASKS))))
+    applications = db.session.scalars(
+        select(Application).where(or_(*involved))
+        .where(Application.state.not_in(terminal) if terminal else Application.id.is_not(None))
+        .order_by(Application.updated_at.desc(), Application.id.desc())
+        .limit(MAX_APPLICATIONS)).unique().all()
+    if not applications:
+        return []
+    rows = _Applications(applications)
+    steps: list[NextStep] = []
+    for application in applications:
+        workflow, form = workflow_for(application), form_for(application)
+        if workflow is not None and form is not None:
+            steps += _steps_for(application, user, workflow, form, rows)
+    return sorted(steps, key=lambda s: (s.deadline, s.application.id))
