@@ -1,6 +1,7 @@
 """Runs web + worker together on embedded defaults (`flask --app wsgi demo run`, used by
-`make demo`). Starts the embedded Redis when REDIS_URL is unset, passes its URL to both
-children, and on Ctrl-C stops everything it started."""
+`make demo`). Starts the embedded Redis when REDIS_URL is unset and, in demo mode, a local
+mailbox when MAIL_SERVER is unset; passes their addresses to both children, and on Ctrl-C
+stops everything it started."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
@@ -16,13 +18,31 @@ from flask import Flask
 from grants.embedded_redis import EmbeddedRedis
 
 
-def run_all(app: Flask, *, host: str, port: int, banner: str) -> int:
-    env = dict(os.environ)
-    server = None
+def start_services(app: Flask, env: dict[str, str]) -> list[Callable[[], None]]:
+    """Start what the processes need and is not configured – the embedded Redis, the demo
+    mailbox – and put their addresses into `env`. Returns the functions that stop them."""
+    stoppers: list[Callable[[], None]] = []
     if not app.config.get("REDIS_URL"):
         share = Path(app.instance_path) / "embedded-redis.url"
         server = EmbeddedRedis(Path(app.instance_path), share_file=share)
         env["REDIS_URL"] = server.start()
+        stoppers.append(server.stop)
+    if app.config.get("DEMO_MODE") and not (app.config.get("MAIL_SERVER")
+                                            or env.get("MAIL_SERVER")):
+        from grants.demo_mailbox import DemoMailbox  # noqa: PLC0415
+        mailbox = DemoMailbox(Path(app.instance_path) / "demo-mail",
+                              echo=lambda text: print(text, flush=True))
+        mail_host, mail_port = mailbox.start()
+        env.update(MAIL_SERVER=mail_host, MAIL_PORT=str(mail_port),
+                   MAIL_FROM=env.get("MAIL_FROM") or "bidrag@demo.test")
+        env["GRANTS_DEMO_MAILBOX"] = str(mailbox.directory)
+        stoppers.append(mailbox.stop)
+    return stoppers
+
+
+def run_all(app: Flask, *, host: str, port: int, banner: str) -> int:
+    env = dict(os.environ)
+    stoppers = start_services(app, env)
     python = sys.executable
     children = [
         subprocess.Popen([python, "-m", "gunicorn", "--workers", "2", "--bind", f"{host}:{port}",
@@ -31,6 +51,10 @@ def run_all(app: Flask, *, host: str, port: int, banner: str) -> int:
                          env=env),
     ]
     print(banner, flush=True)
+    if env.get("GRANTS_DEMO_MAILBOX"):
+        print(f"  Emails (invitations, notifications, the delivery to the funder) go over SMTP "
+              f"to the demo mailbox:\n  kept in {env['GRANTS_DEMO_MAILBOX']} and summarised "
+              f"here. Nothing leaves this machine.\n", flush=True)
     stopping = False
 
     def stop(*_args) -> None:
@@ -58,7 +82,7 @@ def run_all(app: Flask, *, host: str, port: int, banner: str) -> int:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
-        if server is not None:
-            server.stop()
+        for stop_service in reversed(stoppers):
+            stop_service()
         print("Stopped.", flush=True)
     return exit_code

@@ -170,9 +170,11 @@ def _steps_for(application: Application, user: User, workflow: Workflow, form: F
     for delivery in rows.deliveries[application.id]:
         if delivery.status == "awaiting_receipt" and roles & {"lead", "coordinator"}:
             step(_("Upload the funder's receipt and enter its reference number."), "delivery")
-        elif delivery.status in ("uncertain", "failed") and "coordinator" in roles:
+        elif delivery.status == "uncertain" and "coordinator" in roles:
             step(_("Check with the funder whether the application arrived, and record it."),
                  "delivery")
+        elif delivery.status == "failed" and "coordinator" in roles:
+            step(_("Sending to the funder failed: see why, then send it again."), "delivery")
     return steps
 
 
