@@ -8,8 +8,10 @@ Everything a deployment changes comes from environment variables:
 - ``GRANTS_ENV``     ``development`` (default), ``production`` or ``testing``.
 - ``GRANTS_DEMO``    ``1`` enables demo mode (demo accounts may be seeded).
 - ``GRANTS_RQ_QUEUE_PREFIX``  prefix of RQ queue names, to share one Redis between deployments.
-- ``GRANTS_PUBLIC_URL``  the address users reach the app at (links in emails sent by background
-  jobs, e.g. ``https://bidrag.example.se``); default ``http://127.0.0.1:5000``.
+- ``GRANTS_PUBLIC_URL``  the address users reach the app at, e.g. ``https://bidrag.example.se``.
+  Every link in an email is built from it, never from a request's Host header (which a client
+  chooses: a forged Host would otherwise put the attacker's address into a password-reset link).
+  Required in production; default ``http://127.0.0.1:5000``.
 - ``GRANTS_WORKER_MEMORY_MB``  memory cap of each work-horse (the process that runs one job), so a
   runaway render fails with MemoryError instead of being killed (grants/jobs/memory.py);
   default 1536, 0 = off.
@@ -26,6 +28,7 @@ import secrets
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +72,7 @@ class Settings:
         secret = environ.get("SECRET_KEY", "")
         if env == "production":
             _check_production_secret(secret)
+            _check_production_public_url(environ.get("GRANTS_PUBLIC_URL", ""))
         if not secret:
             secret = _development_secret(instance)
         database_url = environ.get("DATABASE_URL") or f"sqlite:///{instance / 'grants.sqlite3'}"
@@ -124,6 +128,15 @@ class Settings:
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "secret-key", "dev", "development",
                         "test", "testing", "please-change-me", "your-secret-key"}
 MIN_SECRET_LENGTH = 32
+
+
+def _check_production_public_url(url: str) -> None:
+    """Links in emails (invitations, password resets, notifications) point here."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError("GRANTS_PUBLIC_URL must be set in production to the address users "
+                          "reach the app at, e.g. https://bidrag.example.se: links in emails "
+                          "are built from it.")
 
 
 def _check_production_secret(secret: str) -> None:

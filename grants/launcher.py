@@ -42,6 +42,9 @@ def start_services(app: Flask, env: dict[str, str]) -> list[Callable[[], None]]:
 
 def run_all(app: Flask, *, host: str, port: int, banner: str) -> int:
     env = dict(os.environ)
+    # Links in emails lead to where this demo answers, unless an address is configured.
+    env.setdefault("GRANTS_PUBLIC_URL",
+                   f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
     stoppers = start_services(app, env)
     python = sys.executable
     children = [

@@ -62,7 +62,8 @@ def make_settings(tmp_path: Path, database_url: str, redis_url: str, **extra) ->
         env="testing", secret_key="test-secret-" + uuid.uuid4().hex, database_url=database_url,
         redis_url=redis_url, instance_path=tmp_path / "instance",
         workflows_path=extra.pop("workflows_path", PROJECT_ROOT / "workflows"),
-        demo_mode=True, queue_prefix=f"grants-test-{uuid.uuid4().hex[:8]}", extra=extra)
+        demo_mode=True, queue_prefix=f"grants-test-{uuid.uuid4().hex[:8]}",
+        public_url="https://bidrag.test", extra=extra)
 
 
 @pytest.fixture
@@ -223,6 +224,7 @@ def chromium():
 def live_server(app):
     from tests.browser_support import LiveServer  # noqa: PLC0415
     server = LiveServer(app)
+    app.config["PUBLIC_URL"] = server.url  # links in emails lead to this server
     yield server
     server.stop()
 

@@ -78,7 +78,8 @@ def test_production_refuses_to_start_without_secret_key():
     import pytest
     from grants.config import ConfigError, Settings
     with pytest.raises(ConfigError):
-        Settings.from_env({"GRANTS_ENV": "production"})
+        Settings.from_env({"GRANTS_ENV": "production",
+                           "GRANTS_PUBLIC_URL": "https://bidrag.example.se"})
 
 
 def test_organisation_refuses_an_invalid_number(app):

@@ -119,7 +119,7 @@ def test_invitation_email_link_is_single_use(login_as, world, smtp_server, run_w
     assert message["To"] == "maja.lind@ronneby.example"
     body = message.get_payload(decode=True).decode()
     assert "Cecilia Holm har bjudit in dig" in body
-    link = re.search(r"http://localhost(/invitations/\S+)", body).group(1)
+    link = re.search(r"https://bidrag\.test(/invitations/\S+)", body).group(1)
     assert db.session.scalar(select(OutboxEmail)).status == "sent"
     run_worker()  # nothing is sent twice
     assert len(smtp_server.messages) == 1

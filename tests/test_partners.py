@@ -30,7 +30,7 @@ def add_partner(lead, app_, org_id, email, name="Petra Partner"):
 def invitation_link(email):
     body = db.session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == email)
                               .order_by(OutboxEmail.id.desc())).first().body
-    return re.search(r"http://localhost(/partner-invitations/\S+)", body).group(1)
+    return re.search(r"https://bidrag\.test(/partner-invitations/\S+)", body).group(1)
 
 
 def test_lead_invites_a_partner_who_accepts_with_an_account(login_as, world, kr_app, app,

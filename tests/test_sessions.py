@@ -121,7 +121,36 @@ def test_production_refuses_to_start_without_a_real_secret_key(secret):
     with pytest.raises(ConfigError):
         Settings.from_env({"GRANTS_ENV": "production", "SECRET_KEY": secret})
     assert Settings.from_env({"GRANTS_ENV": "production",
-                              "SECRET_KEY": "f3a9c2" + "0123456789abcdef" * 2}).secret_key
+                              "SECRET_KEY": "f3a9c2" + "0123456789abcdef" * 2,
+                              "GRANTS_PUBLIC_URL": "https://bidrag.example.se"}).secret_key
+
+
+@pytest.mark.parametrize("public_url", [None, "", "bidrag.example.se", "javascript:alert(1)"])
+def test_production_refuses_to_start_without_the_address_email_links_point_to(public_url):
+    environ = {"GRANTS_ENV": "production", "SECRET_KEY": "f3a9c2" + "0123456789abcdef" * 2}
+    if public_url is not None:
+        environ["GRANTS_PUBLIC_URL"] = public_url
+    with pytest.raises(ConfigError, match="GRANTS_PUBLIC_URL"):
+        Settings.from_env(environ)
+
+
+def test_a_forged_host_header_never_reaches_a_link_in_an_email(app, world, browser,
+                                                               smtp_server, run_worker):
+    """Password-reset poisoning: the link must not take the Host the client sent. (Every
+    link in an email is built by the same `absolute_url`; invitations are checked in their
+    own tests to lead to GRANTS_PUBLIC_URL.)"""
+    app.config["PUBLIC_URL"] = "https://bidrag.example.se"
+    forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    with app.app_context():
+        page = browser.client.get("/password/forgot", headers=forged).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        browser.client.post("/password/forgot", headers=forged,
+                            data={"email": "lead@demo.test", "csrf_token": token})
+    run_worker()
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["lead@demo.test"]]
+    body = smtp_server.messages[0].content.decode()
+    assert "evil.example" not in body
+    assert re.search(r"https://bidrag\.example\.se/password/reset/[\w-]+", body)
 
 
 # --- sessions end ------------------------------------------------------------------------------
@@ -188,7 +217,7 @@ def _reset_link(smtp_server, recipient: str) -> str:
     assert len(messages) == 1, [m.rcpt_tos for m in smtp_server.messages]
     body = email.message_from_bytes(messages[0].content,
                                     policy=email.policy.default).get_content()
-    return re.search(r"http://localhost(/password/reset/[\w-]+)", body).group(1)
+    return re.search(r"https://bidrag\.test(/password/reset/[\w-]+)", body).group(1)
 
 
 def _without_tokens(html: str) -> str:

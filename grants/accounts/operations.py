@@ -8,7 +8,6 @@ import logging
 import secrets
 from datetime import timedelta
 
-from flask import url_for
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -108,8 +107,8 @@ def request_password_reset(email: str) -> None:
     token = secrets.token_urlsafe(32)
     db.session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token),
                                  expires_at=utcnow() + RESET_VALID_FOR))
-    link = url_for("accounts.reset_password", token=token, _external=True)
-    from grants.notifications.mail import queue_email  # noqa: PLC0415
+    from grants.notifications.mail import absolute_url, queue_email  # noqa: PLC0415
+    link = absolute_url("accounts.reset_password", token=token)
     with force_locale(user.locale or "sv"):
         queue_email(user.email, _("Choose a new password for Grants"), _(
             "Hello %(name)s,\n\nSomeone – hopefully you – asked to reset the password of your "

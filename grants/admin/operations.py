@@ -7,7 +7,6 @@ import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flask import url_for
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import func, select
 
@@ -18,7 +17,7 @@ from grants.approvals.models import SteeringGroup, SteeringMember
 from grants.calls.models import (DEFAULT_SUBJECT_FORMAT, MILESTONE_DAY_DEFAULTS, STOCKHOLM,
                                  Call, Funder)
 from grants.db import db, utcnow
-from grants.notifications.mail import queue_email
+from grants.notifications.mail import absolute_url, queue_email
 from grants.notifications.models import Invitation
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import normalise
@@ -170,7 +169,7 @@ def invite_user(actor: User, *, email: str, name: str, organisation_ids: list[in
     token, token_hash = _new_token()
     db.session.add(Invitation(user_id=user.id, token_hash=token_hash,
                               expires_at=utcnow() + timedelta(days=INVITATION_DAYS)))
-    link = url_for("accounts.accept_invitation", token=token, _external=True)
+    link = absolute_url("accounts.accept_invitation", token=token)
     with force_locale(locale):
         queue_email(email, _("Invitation to Grants"), _(
             "Hello %(name)s,\n\n%(inviter)s has invited you to Grants, where joint funding "

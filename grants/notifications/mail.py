@@ -1,8 +1,9 @@
 """Email: queued in the outbox table, sent by a background job over SMTP.
 
 Settings from the environment: MAIL_SERVER, MAIL_PORT (25), MAIL_USERNAME, MAIL_PASSWORD,
-MAIL_USE_TLS (STARTTLS), MAIL_FROM. Without MAIL_SERVER (development, demo) emails are written
-to the worker's log instead of being sent."""
+MAIL_USE_TLS (STARTTLS), MAIL_FROM. Without MAIL_SERVER (development) emails are written to the
+worker's log instead of being sent; `make demo` runs a local mailbox (grants/demo_mailbox.py).
+Links in emails come from GRANTS_PUBLIC_URL (`absolute_url`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import os
 import smtplib
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import update
@@ -40,6 +43,16 @@ def queue_email(recipient: str, subject: str, body: str) -> OutboxEmail:
     db.session.flush()
     enqueue_after_commit(db.session(), job.id, queue="default")
     return email
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A link for an email, always on GRANTS_PUBLIC_URL – in a request too: the request's Host
+    header is chosen by the client, and a forged one would otherwise put the attacker's address
+    into a password-reset or invitation link."""
+    parts = urlsplit(current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000")
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
+                                       url_scheme=parts.scheme or "http")
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def smtp_settings() -> dict:

@@ -7,26 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, gettext as _
 
 from grants.accounts.models import User
 from grants.db import db
-from grants.notifications.mail import queue_email
+from grants.notifications.mail import absolute_url, queue_email
 from grants.notifications.models import Notification
 
 # A message is built inside the recipient's locale: returns (subject, body).
 MessageBuilder = Callable[[], tuple[str, str]]
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    """A link for an email: the request's host in a request, GRANTS_PUBLIC_URL in a job."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    parts = urlsplit(current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000")
-    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
-                                       url_scheme=parts.scheme or "http")
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def notify(users: Iterable[User], kind: str, build: MessageBuilder, *,

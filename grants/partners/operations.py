@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import url_for
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import func, select
 
@@ -15,7 +14,7 @@ from grants.admin.models import AuditEvent
 from grants.applications.errors import OperationRefused
 from grants.applications.models import Application
 from grants.db import db, utcnow
-from grants.notifications.mail import queue_email
+from grants.notifications.mail import absolute_url, queue_email
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import normalise
 from grants.partners.models import ApplicationPartner, PartnerInvitation
@@ -47,7 +46,7 @@ def _invite(actor: User, application: Application, partner: ApplicationPartner) 
     db.session.add(PartnerInvitation(partner_id=partner.id, email=partner.contact_email,
                                      token_hash=hashlib.sha256(token.encode()).hexdigest(),
                                      expires_at=utcnow() + timedelta(days=INVITATION_DAYS)))
-    link = url_for("partners.accept", token=token, _external=True)
+    link = absolute_url("partners.accept", token=token)
     with force_locale(application.language):
         queue_email(partner.contact_email,
                     _("Invitation to take part in “%(title)s”", title=application.title),
