@@ -270,3 +270,20 @@ def test_a_funder_with_its_own_template_gets_it_and_others_the_default(app, worl
                            "final")
     assert "Europeiska socialfonden+" in own and "Europeiska socialfonden+" not in default
     assert "Innehåll" in own and "Innehåll" in default    # the rest is the default layout
+
+
+def test_the_decision_form_fires_whatever_the_workflow_calls_its_decision_transitions(app):
+    """Recording the funder's decision is found by the transitions' guards, not their names."""
+    import dataclasses  # noqa: PLC0415
+    from grants.processes import get_workflow  # noqa: PLC0415
+    from grants.submissions.operations import decision_transitions  # noqa: PLC0415
+    shipped = get_workflow("joint_application")
+    renamed = {"record_grant": "funder_says_yes", "record_rejection": "funder_says_no"}
+    workflow = dataclasses.replace(shipped, transitions={
+        renamed.get(name, name): dataclasses.replace(t, name=renamed.get(name, name))
+        for name, t in shipped.transitions.items()})
+    found = decision_transitions(workflow, "submitted", {"lead"})
+    assert {outcome: t.name for outcome, t in found.items()} == {
+        "granted": "funder_says_yes", "rejected": "funder_says_no"}
+    assert decision_transitions(workflow, "approved", {"lead"}) == {}     # not waiting for one
+    assert decision_transitions(workflow, "submitted", {"partner"}) == {}  # not theirs

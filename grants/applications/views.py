@@ -111,6 +111,7 @@ def _confirmation_states(application, roles, workflow, form_def, answers, partne
 def _render_show(application, roles, workflow, form_def, *, status=200, comment_errors=None,
                  vote_form=None, recusal_form=None, decision_form=None):
     from grants.submissions.views import submissions_panel  # noqa: PLC0415
+    from grants.submissions.operations import decision_transitions  # noqa: PLC0415
     from grants.approvals.decision import load_decision  # noqa: PLC0415
     from grants.approvals.forms import RecusalForm, VoteForm  # noqa: PLC0415
     answers = operations.load_answers(application.id)
@@ -139,8 +140,9 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
                        if not field_is_shown(form_def, f, answers, key)},
         })
     # Recording the funder's decision has its own form (amount, date, reference, letter).
+    by_form = {t.name for t in decision_transitions(workflow, application.state, roles).values()}
     transitions = [t for t in engine.available_transitions(workflow, application.state, roles)
-                   if not {"grant_recorded", "rejection_recorded"} & set(t.requires)]
+                   if t.name not in by_form]
     history = db.session.scalars(select(TransitionRecord).where(
         TransitionRecord.application_id == application.id)
         .order_by(TransitionRecord.id.desc())).all()
@@ -179,7 +181,7 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
         if workflow.states else None,
         comment_errors=comment_errors or {}, decision=decision, vote_form=vote_form,
         recusal_form=recusal_form or RecusalForm(),
-        submissions=submissions_panel(application, roles, decision_form)), status
+        submissions=submissions_panel(application, roles, workflow, decision_form)), status
 
 
 @bp.route("/<int:application_id>/sections/<section_key>", methods=["GET", "POST"],

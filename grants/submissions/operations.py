@@ -26,6 +26,8 @@ from grants.jobs.models import Job
 from grants.jobs.queue import enqueue_after_commit
 from grants.partners.models import PartnerConfirmation
 from grants.submissions.models import FunderDecision, Submission
+from grants.workflow.definition import Transition, Workflow
+from grants.workflow.engine import available_transitions
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +141,23 @@ def budget_csv(snapshot: dict[str, Any]) -> str:
 
 
 # --- the funder's decision ---------------------------------------------------------------------
+# A transition guarded by one of these records the funder's decision: it is fired by the
+# decision form (amount, date, reference, letter), never by a bare button, whatever the
+# workflow file calls it.
+DECISION_GUARDS = {"granted": "grant_recorded", "rejected": "rejection_recorded"}
+
+
+def decision_transitions(workflow: Workflow, state: str, roles) -> dict[str, Transition]:
+    """By outcome, the transitions out of `state` these roles may fire to record the funder's
+    decision (empty: the application is not waiting for one, or not from these roles)."""
+    found: dict[str, Transition] = {}
+    for transition in available_transitions(workflow, state, roles):
+        for outcome, guard in DECISION_GUARDS.items():
+            if guard in transition.requires:
+                found.setdefault(outcome, transition)
+    return found
+
+
 def record_decision(*, application: Application, roles: set[str], actor: User, workflow, form,
                     outcome: str, granted_amount: int | None, decision_date: date,
                     funder_reference: str, letter=None,
@@ -146,10 +165,14 @@ def record_decision(*, application: Application, roles: set[str], actor: User, w
     """Record what the funder decided and move the application to granted / rejected, in one
     transaction. The decision letter is checked by its content, like every upload."""
     from grants.applications.operations import fire_transition  # noqa: PLC0415
-    name = {"granted": "record_grant", "rejected": "record_rejection"}.get(outcome)
-    if name is None:
+    if outcome not in DECISION_GUARDS:
         raise FieldsRefused(_("Nothing was saved: choose the decision."),
                             field_errors={"outcome": [_("Choose granted or rejected.")]})
+    transition = decision_transitions(workflow, application.state, roles).get(outcome)
+    if transition is None:
+        raise OperationRefused(_("The funder's decision cannot be recorded now: the "
+                                 "application is not waiting for it, or you may not record "
+                                 "it."))
     errors: dict[str, list[str]] = {}
     if outcome == "granted" and (granted_amount is None or granted_amount <= 0):
         errors["granted_amount"] = [_("Give the granted amount in kronor.")]
@@ -189,6 +212,6 @@ def record_decision(*, application: Application, roles: set[str], actor: User, w
                 date=decision_date.isoformat(), reference=decision.funder_reference or "–")
     # The transition commits the decision together with the state change, or nothing.
     fire_transition(application=application, roles=roles, actor=actor, workflow=workflow,
-                    form=form, name=name, comment=comment,
+                    form=form, name=transition.name, comment=comment,
                     expected_state_version=expected_state_version)
     return decision

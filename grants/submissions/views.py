@@ -98,13 +98,13 @@ def decision(application_id: int):
                             _anchor="submissions"), 303)
 
 
-def submissions_panel(application, roles, decision_form=None) -> dict | None:
+def submissions_panel(application, roles, workflow, decision_form=None) -> dict | None:
     """What the page shows about submissions and the decision (None: nothing to show)."""
     submissions = operations.submissions_of(application.id)
     recorded = db.session.scalar(select(FunderDecision).where(
         FunderDecision.application_id == application.id))
-    may_decide = bool(ARCHIVE_ROLES & roles) and recorded is None and any(
-        s.counts for s in submissions) and application.state == "submitted"
+    may_decide = recorded is None and any(s.counts for s in submissions) and bool(
+        operations.decision_transitions(workflow, application.state, roles))
     if not submissions and recorded is None:
         return None
     if may_decide and decision_form is None:
