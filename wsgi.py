@@ -5,11 +5,13 @@ import sys
 
 from grants import DefinitionError, create_app
 from grants.cli import only_checking_definitions
+from grants.config import ConfigError
 
 try:
     app = create_app(require_valid_definitions=not only_checking_definitions(sys.argv))
-except DefinitionError as error:
-    # Refuse to start with the validator's own message (file, line, what to do), no traceback.
+except (DefinitionError, ConfigError) as error:
+    # Refuse to start with the message that says what to do (for a workflow file: its file and
+    # line), no traceback.
     sys.stderr.write(f"{error}\n")
     raise SystemExit(1) from None
 

@@ -394,6 +394,7 @@ class BenchEnv:
             env.pop(key, None)
         env.update({
             "GRANTS_ENV": self.env_name, "SECRET_KEY": self.secret,
+            "GRANTS_PUBLIC_URL": "https://bidrag.bench.test",
             "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
             "GRANTS_INSTANCE_PATH": str(self.instance),
             "GRANTS_WORKFLOWS_PATH": str(self.workflows_path or PROJECT_ROOT / "workflows"),

@@ -315,3 +315,19 @@ def test_user_loader_refuses_a_session_of_an_earlier_generation(app, world):
     assert load_user(f"{user.id}:{user.session_generation + 1}") is None
     assert load_user(f"{user.id}") is None and load_user("x:y") is None
     assert db.session.scalar(select(User.id).where(User.id == user.id))
+
+
+def test_a_production_start_without_settings_says_what_to_set_without_a_traceback(tmp_path):
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    from grants.config import PROJECT_ROOT  # noqa: PLC0415
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GRANTS_ENV": "production",
+           "GRANTS_INSTANCE_PATH": str(tmp_path / "instance")}
+    for extra, expected in [({}, "SECRET_KEY must be set in production"),
+                            ({"SECRET_KEY": "f3a9c2" + "0123456789abcdef" * 2},
+                             "GRANTS_PUBLIC_URL must be set in production")]:
+        start = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "routes"],
+                               cwd=PROJECT_ROOT, env={**env, **extra}, capture_output=True,
+                               text=True, timeout=60)
+        assert start.returncode == 1 and expected in start.stderr
+        assert "Traceback" not in start.stderr
