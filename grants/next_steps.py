@@ -138,7 +138,7 @@ def _steps_for(application: Application, user: User, workflow: Workflow, form: F
     # Something to fill in comes first: until it is done no step forward can be taken.
     owed_by_me = 0
     if is_lead and "lead" in state.roles_editing("common"):
-        owed_by_me = sum(1 for key, _field in missing_fields(form, answers, []) if "@" not in key)
+        owed_by_me = len(missing_fields(form, answers))  # the common sections only
         if owed_by_me:
             step(ngettext("Fill in %(num)d required field.", "Fill in %(num)d required fields.",
                           owed_by_me), "checklist")
@@ -156,16 +156,15 @@ def _steps_for(application: Application, user: User, workflow: Workflow, form: F
             step(_("Confirm participation and co-financing for %(org)s.",
                    org=partner.organisation.name), "partners")
 
-    # The step forward that is this person's to take.
+    # The step forward that is this person's to take (as lead first, else as coordinator).
     if not owed_by_me:
+        forward: list[Transition] = []
         for role in ("lead", "coordinator"):
-            if role not in roles:
-                continue
-            for transition in forward_transitions(workflow, application.state, role):
-                step(_("Next step: %(step)s.", step=pick_label(transition.label)), "actions",
-                     _waiting_for(transition, form, answers, partners, rows))
-            if any(s.link.endswith("#actions") for s in steps):
-                break
+            if role in roles and not forward:
+                forward = forward_transitions(workflow, application.state, role)
+        for transition in forward:
+            step(_("Next step: %(step)s.", step=pick_label(transition.label)), "actions",
+                 _waiting_for(transition, form, answers, partners, rows))
 
     for delivery in rows.deliveries[application.id]:
         if delivery.status == "awaiting_receipt" and roles & {"lead", "coordinator"}:
