@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from grants.calls.models import DEFAULT_SUBJECT_FORMAT, MILESTONE_DAY_DEFAULTS
+from grants.delivery.subject import MAX_FORMAT_LENGTH
 from grants.forms.fields import KronorField, WholeNumberField
 from grants.organisations.orgnr import is_valid
 
@@ -57,8 +58,8 @@ class FunderForm(FlaskForm):
         SelectChoice("portal", _l("In the funder's own portal (the lead uploads the "
                                   "funder's receipt)"))])
     email_subject_format = StringField(
-        _l("Subject of the email"), validators=[Optional(), Length(max=300)], filters=[_strip],
-        default=DEFAULT_SUBJECT_FORMAT,
+        _l("Subject of the email"), validators=[Optional(), Length(max=MAX_FORMAT_LENGTH)],
+        filters=[_strip], default=DEFAULT_SUBJECT_FORMAT,
         description=_l("The subject the funder expects. Placeholders: {title}, {organisation}, "
                        "{call}, {reference}, {number}. Leave blank for “%(default)s”.",
                        default=DEFAULT_SUBJECT_FORMAT))

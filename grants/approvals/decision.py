@@ -73,9 +73,6 @@ class Decision:
     def needed(self) -> int:
         return required_approvals(self.quorum, self.tally)
 
-    def awaiting(self) -> list[MemberStatus]:
-        return [m for m in self.eligible if m.vote is None]
-
 
 def decision_transition(workflow: Workflow | None, application: Application) -> Transition | None:
     if workflow is None:

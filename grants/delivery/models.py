@@ -21,9 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import db, UTCDateTime, utcnow
 
-CHANNELS = ("email", "portal")
-STATUSES = ("pending", "sending", "sent", "retry", "failed", "uncertain", "cancelled",
-            "awaiting_receipt", "confirmed")
+# Channels: email, portal. Statuses: pending, sending, sent, retry, failed, uncertain, cancelled
+# (email); awaiting_receipt, confirmed (portal).
 # Attempts of one round (from the start, or from a coordinator's "send again").
 MAX_ATTEMPTS = 6
 

@@ -47,7 +47,8 @@ def _attachment_rows(snapshot: dict[str, Any]) -> list[Attachment]:
     return [rows[i] for i, sha in named.items() if i in rows and rows[i].sha256 == sha]
 
 
-def embedded_files(snapshot: dict[str, Any]) -> list[weasyprint.Attachment]:
+def embedded_files(snapshot: dict[str, Any],
+                   attachments: list[Attachment]) -> list[weasyprint.Attachment]:
     """PDF/A-3 associated files: the data the document shows, and the uploads."""
     files = [
         weasyprint.Attachment(string=snapshot_json(snapshot).decode("utf-8"),
@@ -57,7 +58,7 @@ def embedded_files(snapshot: dict[str, Any]) -> list[weasyprint.Attachment]:
         weasyprint.Attachment(string=budget_csv(snapshot), name="budget.csv",
                               relationship="Data", description="Budget and co-financing"),
     ]
-    for attachment in _attachment_rows(snapshot):
+    for attachment in attachments:
         files.append(weasyprint.Attachment(file_obj=io.BytesIO(attachment.content),
                                            name=attachment.filename, relationship="Supplement",
                                            description=f"Attachment, SHA-256 "
@@ -65,9 +66,13 @@ def embedded_files(snapshot: dict[str, Any]) -> list[weasyprint.Attachment]:
     return files
 
 
-def render_final_pdf(snapshot: dict[str, Any]) -> bytes:
+def render_final_pdf(snapshot: dict[str, Any],
+                     attachments: list[Attachment] | None = None) -> bytes:
+    """`attachments`: the snapshot's attachment rows when the caller has them, else read now."""
+    if attachments is None:
+        attachments = _attachment_rows(snapshot)
     return html_to_pdf(application_html(snapshot, "final"), pdf_variant=PDF_VARIANT,
-                       attachments=embedded_files(snapshot), tagged=True)
+                       attachments=embedded_files(snapshot, attachments), tagged=True)
 
 
 class _AttachmentImageFetcher(AssetsOnlyFetcher):
@@ -93,13 +98,14 @@ def _image_page(image: Attachment, language: str) -> bytes:
                            url_fetcher=_AttachmentImageFetcher(image)).write_pdf()
 
 
-def reading_copy(final_pdf: bytes, snapshot: dict[str, Any]) -> bytes:
+def reading_copy(final_pdf: bytes, snapshot: dict[str, Any],
+                 attachments: list[Attachment]) -> bytes:
     """The final PDF followed by the pages of every PDF and image attachment, for funders who
     print. Other kinds (Word, Excel, OpenDocument) stay embedded in the archival PDF."""
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(final_pdf)), import_outline=True)
     language = snapshot["application"].get("language", "sv")
-    for attachment in _attachment_rows(snapshot):
+    for attachment in attachments:
         try:
             if attachment.kind == "pdf":
                 writer.append(PdfReader(io.BytesIO(attachment.content)),
@@ -128,16 +134,18 @@ def render_submission_job(job: Job) -> None:
     snapshot = submission.snapshot
     reference = snapshot["submission"]["reference"]
     final_fp = document_fingerprint(submission, "final")
+    reading_fp = document_fingerprint(submission, "reading_copy")
     final = find_document(submission.application_id, "final", final_fp)
+    reading = find_document(submission.application_id, "reading_copy", reading_fp)
+    # The uploads, read once for both documents (not at all when both are stored).
+    attachments = _attachment_rows(snapshot) if final is None or reading is None else []
     if final is None:
         final = store_document(submission.application_id, "final", final_fp,
-                               f"ansokan-{reference}.pdf", render_final_pdf(snapshot))
-    reading_fp = document_fingerprint(submission, "reading_copy")
-    reading = find_document(submission.application_id, "reading_copy", reading_fp)
+                               f"ansokan-{reference}.pdf", render_final_pdf(snapshot, attachments))
     if reading is None:
         reading = store_document(submission.application_id, "reading_copy", reading_fp,
                                  f"ansokan-{reference}-lasexemplar.pdf",
-                                 reading_copy(final.content, snapshot))
+                                 reading_copy(final.content, snapshot, attachments))
     db.session.flush()
     first_time = submission.final_document_id is None
     submission.final_document_id, submission.reading_document_id = final.id, reading.id

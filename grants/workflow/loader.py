@@ -268,7 +268,7 @@ def check_source(source: LocatedYaml, name: str, guards: set[str], effects: set[
             transitions[tname] = Transition(tname, label, sources, target, by, requires, effects_,
                                             comment, quorum)
 
-    for index, transition in enumerate(transitions.values()):
+    for transition in transitions.values():
         if transition.quorum is not None:
             c.quorum_links(transition, transitions, raw_transitions)
     for sname in states:
