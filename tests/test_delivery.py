@@ -920,12 +920,24 @@ def test_delivery_posts_need_a_csrf_token(app, world, portal_funder, login_as):
     assert response.status_code == 303  # the CSRF handler sends them back with a message
     assert delivery_of(submission.id).status == "awaiting_receipt"
     assert db.session.scalar(select(func.count(Attachment.id))) == 0
+    # An email delivery left uncertain: settling it needs the token too.
+    emailed = make_submission(world, title="Skickad med e-post")
+    uncertain = Delivery(submission_id=emailed.id, application_id=emailed.application_id,
+                         channel="email", status="uncertain", attempts=1,
+                         recipient="registrator@kulturradet.example")
+    db.session.add(uncertain)
+    db.session.commit()
     coordinator = login_as("coordinator@demo.test")
-    response = coordinator.post(f"/applications/{submission.application_id}/delivery/resolve", {
-        "delivery_id": delivery.id, f"resolve-{delivery.id}-decision": "sent",
-        f"resolve-{delivery.id}-note": "x"}, csrf=False)
+    url = f"/applications/{emailed.application_id}/delivery/resolve"
+    data = {"delivery_id": uncertain.id, f"resolve-{uncertain.id}-decision": "sent",
+            f"resolve-{uncertain.id}-note": "Registrator bekräftade per telefon."}
+    response = coordinator.post(url, data, csrf=False)
     assert response.status_code == 303
-    assert delivery_of(submission.id).resolution == ""
+    assert (delivery_of(emailed.id).status, delivery_of(emailed.id).resolution) == \
+        ("uncertain", "")
+    assert coordinator.post(url, data).status_code == 303   # the same post with its token
+    assert (delivery_of(emailed.id).status, delivery_of(emailed.id).resolution) == \
+        ("sent", "sent")
 
 
 # --- the sweeper ----------------------------------------------------------------------------------

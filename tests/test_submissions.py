@@ -19,6 +19,7 @@ from grants.applications.snapshot import fingerprint
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.db import db, utcnow
 from grants.documents.models import Attachment, Document
+from grants.partners.models import ApplicationPartner
 from grants.processes import form_for, workflow_for
 from grants.submissions.archive import render_final_pdf
 from grants.submissions.models import FunderDecision, Submission
@@ -168,11 +169,21 @@ def test_dossier_holds_every_file_with_its_hash(login_as, world, budgeted, run_w
     assert manifest["snapshot_sha256"] == submission.sha256
     assert json.loads(archive.read("ansokan.json")) == submission.snapshot
     assert "SHA256SUMS" in archive.namelist()
-    # Partners and steering members do not get the registry copy; outsiders get 404.
-    assert login_as("steering1@demo.test").get(
-        f"/applications/{budgeted.id}/submissions/1/dossier.zip").status_code == 404
-    assert login_as("other@demo.test").get(
-        f"/applications/{budgeted.id}/submissions/1/dossier.zip").status_code == 404
+    # Partners and steering members see the application but do not get the registry copy;
+    # outsiders get 404 too.
+    db.session.add(ApplicationPartner(application_id=budgeted.id,
+                                      organisation_id=world.orgs["vaxjo"].id,
+                                      contact_name="Olle Öberg", contact_email="other@demo.test",
+                                      contact_user_id=world.users["other_lead"].id,
+                                      status="active"))
+    db.session.commit()
+    for email in ("steering1@demo.test", "other@demo.test"):
+        member_or_partner = login_as(email)
+        assert member_or_partner.get(f"/applications/{budgeted.id}").status_code == 200, email
+        assert member_or_partner.get(
+            f"/applications/{budgeted.id}/submissions/1/dossier.zip").status_code == 404
+    assert login_as("coordinator@demo.test").get(
+        f"/applications/{budgeted.id}/submissions/1/dossier.zip").status_code == 200
 
 
 def test_resubmission_before_the_deadline_keeps_each_submission(login_as, world, budgeted,
