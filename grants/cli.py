@@ -40,7 +40,11 @@ def register_cli(app: Flask) -> None:
     def demo_run(host: str, port: int) -> None:
         """Serve the web app and a worker together until Ctrl-C."""
         from grants.demo import DEMO_PASSWORD, DEMO_USERS  # noqa: PLC0415
-        from grants.launcher import run_all  # noqa: PLC0415
+        from grants.launcher import port_in_use, run_all  # noqa: PLC0415
+        if port_in_use(host, port):
+            raise click.ClickException(
+                f"Port {port} on {host} is already in use (another demo, or another program). "
+                f"Stop it, or choose another port: make demo PORT={port + 55}")
         lines = [
             "",
             f"  grants is running at http://{host}:{port}/",

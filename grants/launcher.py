@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +17,17 @@ from pathlib import Path
 from flask import Flask
 
 from grants.embedded_redis import EmbeddedRedis
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when something already listens on (host, port): gunicorn could not bind it."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def start_services(app: Flask, env: dict[str, str]) -> list[Callable[[], None]]:

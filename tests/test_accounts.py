@@ -1,4 +1,7 @@
+import time
+
 from grants.organisations.orgnr import is_valid, luhn_check_digit, make_fictional, normalise
+from tests.conftest import Browser
 
 
 def test_anonymous_requests_redirect_to_login(client, world):
@@ -103,3 +106,56 @@ def test_login_is_rate_limited_per_account_without_revealing_accounts(browser, w
         browser.login("nobody@demo.test", "fel")
     assert browser.login("nobody@demo.test", "fel").status_code == 429  # same for unknown
     assert browser.login("steering1@demo.test").status_code == 303  # other accounts unaffected
+
+
+def _fresh_login(app, email: str, password: str = "demo-password") -> int:
+    """One login from a new browser (the same address as every other test request)."""
+    return Browser(app).login(email, password).status_code
+
+
+def test_correct_logins_never_count_toward_the_limit(app, world):
+    # More correct logins to one account than its failure limit (10), and more from one
+    # address than the address limit (here 12): a municipality behind one NAT address.
+    app.config["LOGIN_FAILURES_PER_ADDRESS"] = "12 per 15 minutes"
+    for _attempt in range(30):
+        assert _fresh_login(app, "lead@demo.test") == 303
+    for email in ["partner@demo.test", "partner2@demo.test", "steering1@demo.test",
+                  "steering2@demo.test", "steering3@demo.test", "coordinator@demo.test"]:
+        assert _fresh_login(app, email) == 303
+
+
+def test_wrong_passwords_lock_the_account_with_429(app, world):
+    statuses = [_fresh_login(app, "partner@demo.test", "fel") for _attempt in range(15)]
+    assert statuses == [422] * 10 + [429] * 5
+    assert _fresh_login(app, "partner@demo.test") == 429  # locked: even the right password
+    assert _fresh_login(app, "lead@demo.test") == 303  # another account from the same address
+
+
+def test_a_success_clears_the_accounts_failures(app, world):
+    for _attempt in range(9):
+        assert _fresh_login(app, "lead@demo.test", "fel") == 422
+    assert _fresh_login(app, "lead@demo.test") == 303
+    for _attempt in range(9):  # counting starts again: nine more are still not a lock
+        assert _fresh_login(app, "lead@demo.test", "fel") == 422
+    assert _fresh_login(app, "lead@demo.test") == 303
+
+
+def test_failures_from_one_address_lock_that_address(app, world):
+    app.config["LOGIN_FAILURES_PER_ADDRESS"] = "12 per 15 minutes"
+    accounts = ["partner@demo.test", "partner2@demo.test", "steering1@demo.test"]
+    for attempt in range(12):  # four failures each: no account reaches its own limit
+        assert _fresh_login(app, accounts[attempt % 3], "fel") == 422
+    assert _fresh_login(app, "coordinator@demo.test") == 429  # the address is locked
+    elsewhere = Browser(app).post("/login", {"email": "coordinator@demo.test",
+                                             "password": "demo-password"},
+                                  environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert elsewhere.status_code == 303  # another address is not
+
+
+def test_a_correct_login_works_again_when_the_lock_expires(app, world):
+    app.config["LOGIN_FAILURES_PER_ACCOUNT"] = "10 per 2 seconds"
+    for _attempt in range(10):
+        assert _fresh_login(app, "steering2@demo.test", "fel") == 422
+    assert _fresh_login(app, "steering2@demo.test") == 429
+    time.sleep(2.5)  # the window has passed (waiting, not asserting a duration)
+    assert _fresh_login(app, "steering2@demo.test") == 303

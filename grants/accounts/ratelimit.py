@@ -1,5 +1,5 @@
-"""Login attempts (and password-reset requests, and checks of the current password when it is
-changed) are limited per account and per address, counted in Redis so the limit holds across
+"""Failed logins (and failed checks of the current password when it is changed, and
+password-reset requests) are limited per account and per address, counted in Redis so the limit holds across
 every web worker and machine.
 
 We use the `limits` library directly – the library Flask-Limiter is built on – rather than
@@ -11,14 +11,17 @@ counting (moving window in Redis) is the same."""
 from __future__ import annotations
 
 from flask import Flask, current_app
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from grants.jobs.queue import redis_url
 
-PER_ACCOUNT = parse("10 per 15 minutes")
-PER_ADDRESS = parse("50 per 15 minutes")
+# Only failed attempts count (a success clears the account's failures): a municipality's staff
+# behind one NAT address, or someone trying the demo's accounts in turn, never locks anyone out
+# by logging in correctly.
+FAILURES_PER_ACCOUNT = "10 per 15 minutes"
+FAILURES_PER_ADDRESS = "50 per 15 minutes"
 RESETS_PER_ACCOUNT = parse("5 per hour")
 RESETS_PER_ADDRESS = parse("20 per hour")
 
@@ -33,15 +36,46 @@ def _limiter(app: Flask) -> MovingWindowRateLimiter:
     return state["limiter"]
 
 
-def login_allowed(email: str, address: str) -> bool:
-    """Count this attempt; False when the account or the address has tried too often.
-    The answer is the same whether or not the account exists (no enumeration)."""
+def _failure_limits(app: Flask) -> tuple[RateLimitItem, RateLimitItem]:
+    """(per account, per address). The app config keys LOGIN_FAILURES_PER_ACCOUNT and
+    LOGIN_FAILURES_PER_ADDRESS (passed to create_app, in the `limits` notation such as
+    "10 per 15 minutes") override the defaults; the tests use a short window."""
+    return (parse(app.config.get("LOGIN_FAILURES_PER_ACCOUNT") or FAILURES_PER_ACCOUNT),
+            parse(app.config.get("LOGIN_FAILURES_PER_ADDRESS") or FAILURES_PER_ADDRESS))
+
+
+def _account_key(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def login_locked(email: str, address: str) -> bool:
+    """True when this account, or this address, has failed too often recently. Checking counts
+    nothing. The answer is the same whether or not the account exists (no enumeration)."""
     app = current_app._get_current_object()
     limiter = _limiter(app)
     prefix = app.config["RQ_QUEUE_PREFIX"]
-    account_ok = limiter.hit(PER_ACCOUNT, prefix, "login-account", email.strip().lower())
-    address_ok = limiter.hit(PER_ADDRESS, prefix, "login-address", address or "-")
-    return account_ok and address_ok
+    per_account, per_address = _failure_limits(app)
+    return not (limiter.test(per_account, prefix, "login-account", _account_key(email))
+                and limiter.test(per_address, prefix, "login-address", address or "-"))
+
+
+def record_login_failure(email: str, address: str) -> None:
+    """Count a wrong password (or an unknown account) against the account and the address."""
+    app = current_app._get_current_object()
+    limiter = _limiter(app)
+    prefix = app.config["RQ_QUEUE_PREFIX"]
+    per_account, per_address = _failure_limits(app)
+    limiter.hit(per_account, prefix, "login-account", _account_key(email))
+    limiter.hit(per_address, prefix, "login-address", address or "-")
+
+
+def record_login_success(email: str) -> None:
+    """A correct password clears the account's failures. The address keeps its count: one
+    good login must not open the address to another account's guessing."""
+    app = current_app._get_current_object()
+    per_account, _per_address = _failure_limits(app)
+    _limiter(app).clear(per_account, app.config["RQ_QUEUE_PREFIX"], "login-account",
+                        _account_key(email))
 
 
 def reset_allowed(email: str, address: str) -> bool:
@@ -50,6 +84,6 @@ def reset_allowed(email: str, address: str) -> bool:
     app = current_app._get_current_object()
     limiter = _limiter(app)
     prefix = app.config["RQ_QUEUE_PREFIX"]
-    account_ok = limiter.hit(RESETS_PER_ACCOUNT, prefix, "reset-account", email.strip().lower())
+    account_ok = limiter.hit(RESETS_PER_ACCOUNT, prefix, "reset-account", _account_key(email))
     address_ok = limiter.hit(RESETS_PER_ADDRESS, prefix, "reset-address", address or "-")
     return account_ok and address_ok

@@ -10,7 +10,8 @@ from grants.accounts import operations
 from grants.accounts.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm,
                                    ResetPasswordForm)
 from grants.accounts.operations import authenticate, set_user_locale
-from grants.accounts.ratelimit import login_allowed, reset_allowed
+from grants.accounts.ratelimit import (login_locked, record_login_failure, record_login_success,
+                                      reset_allowed)
 from grants.applications.errors import FieldsRefused, OperationRefused
 from grants.i18n import LOCALES
 
@@ -32,13 +33,16 @@ def login():
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        if not login_allowed(form.email.data, request.remote_addr or ""):
+        address = request.remote_addr or ""
+        if login_locked(form.email.data, address):
             form.form_errors.append(_("Too many login attempts. Wait 15 minutes and try again."))
             return render_template("accounts/login.html", form=form), 429
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
+            record_login_success(form.email.data)
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")), 303)
+        record_login_failure(form.email.data, address)
         form.form_errors.append(_("The email address or the password is wrong."))
     status = 200 if not form.errors and not form.form_errors else 422
     return render_template("accounts/login.html", form=form), status
@@ -62,17 +66,21 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if not login_allowed(user.email, request.remote_addr or ""):
+        address = request.remote_addr or ""
+        if login_locked(user.email, address):
             form.form_errors.append(_("Too many attempts. Wait 15 minutes and try again."))
             return render_template("accounts/change_password.html", form=form), 429
         try:
             operations.change_password(user, current=form.current_password.data,
                                        new=form.new_password.data)
         except FieldsRefused as refused:
+            if "current_password" in refused.field_errors:  # a wrong password counts as a failure
+                record_login_failure(user.email, address)
             for name, errors in refused.field_errors.items():
                 form[name].errors = list(errors)
             form.form_errors.append(refused.message)
         else:
+            record_login_success(user.email)
             login_user(user)  # this session goes on; every other one has ended
             flash(_("Your password is changed. You were logged out on every other device."),
                   "success")
