@@ -265,7 +265,7 @@ def seed(app) -> Seeded:
 def snapshot_of(app, application_id: int) -> dict:
     """The snapshot a render job of this application would carry now."""
     from grants.applications.models import Application  # noqa: PLC0415
-    from grants.applications.operations import current_partners, load_answers  # noqa: PLC0415
+    from grants.applications.queries import current_partners, load_answers  # noqa: PLC0415
     from grants.applications.snapshot import build_snapshot  # noqa: PLC0415
     from grants.db import db  # noqa: PLC0415
     from grants.processes import form_for  # noqa: PLC0415

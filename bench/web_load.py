@@ -70,7 +70,8 @@ def seed_bulk(app, password_hash: str) -> dict:
     import sqlalchemy as sa  # noqa: PLC0415
     from grants.accounts.models import User  # noqa: PLC0415
     from grants.applications.models import Application, SectionAnswer, TransitionRecord  # noqa: PLC0415
-    from grants.approvals.models import DecisionRound, SteeringGroup, SteeringMember  # noqa: PLC0415
+    from grants.approvals.models import DecisionRound  # noqa: PLC0415
+    from grants.steering.models import SteeringGroup, SteeringMember  # noqa: PLC0415
     from grants.calls.models import Call, Funder  # noqa: PLC0415
     from grants.db import db, utcnow  # noqa: PLC0415
     from grants.organisations.models import Organisation, OrganisationKind  # noqa: PLC0415

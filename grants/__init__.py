@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     login_manager.init_app(app)
 
+    from grants import features  # noqa: PLC0415 - every feature registers its parts
     from grants.processes import load_definitions  # noqa: PLC0415
     from grants.workflow.yamlsource import SourceInvalid  # noqa: PLC0415
     try:
@@ -61,7 +62,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         app.extensions.setdefault("grants.forms", {})
 
     from grants.web import register_web  # noqa: PLC0415
-    register_web(app)
+    register_web(app, features.blueprints())
 
     from grants.cli import register_cli  # noqa: PLC0415
     register_cli(app)

@@ -63,7 +63,7 @@ def register_cli(app: Flask) -> None:
     def render(application_id: int, out: Path, final: bool) -> None:
         """Render one application to a PDF file, synchronously."""
         from grants.applications.models import Application  # noqa: PLC0415
-        from grants.applications.operations import current_partners, load_answers  # noqa: PLC0415
+        from grants.applications.queries import current_partners, load_answers  # noqa: PLC0415
         from grants.applications.snapshot import build_snapshot  # noqa: PLC0415
         from grants.documents.rendering import render_application_pdf  # noqa: PLC0415
         from grants.processes import form_for  # noqa: PLC0415
@@ -155,9 +155,10 @@ def register_cli(app: Flask) -> None:
         """Re-enqueue unfinished jobs, and schedule again pending deadline reminders, whose RQ
         job is gone (after a Redis restart or flush)."""
         from datetime import timedelta  # noqa: PLC0415
-        from grants.jobs.sweeper import sweep, sweep_reminders  # noqa: PLC0415
+        from grants.deadlines.reminders import sweep_reminders  # noqa: PLC0415
+        from grants.jobs.sweeper import sweep  # noqa: PLC0415
         app_ = current_app._get_current_object()
-        pushed = sweep(app_, older_than=timedelta(seconds=older_than), reminders=False)
+        pushed = sweep(app_, older_than=timedelta(seconds=older_than), others=False)
         click.echo(f"Re-enqueued {len(pushed)} job(s)" + (f": {pushed}" if pushed else "."))
         reminders = sweep_reminders(app_, older_than=timedelta(seconds=older_than))
         click.echo(f"Scheduled {len(reminders)} reminder(s) again"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from grants.accounts.models import User
 from grants.accounts.operations import create_user
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
-from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.steering.models import SteeringGroup, SteeringMember
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.db import db, utcnow
 from grants.deadlines.operations import schedule_reminders
@@ -213,7 +213,7 @@ def _seed_decision_in_progress(title: str, call: Call, orgs: dict, users: dict) 
     asked to vote."""
     from grants.approvals.models import Vote  # noqa: PLC0415
     from grants.approvals.operations import on_state_entered  # noqa: PLC0415
-    from grants.applications.operations import load_answers  # noqa: PLC0415
+    from grants.applications.queries import load_answers  # noqa: PLC0415
     from grants.budget.models import BudgetLine, Cofinancing  # noqa: PLC0415
     from grants.partners.confirmation import partner_fingerprint  # noqa: PLC0415
     from grants.partners.models import PartnerConfirmation  # noqa: PLC0415

@@ -1,10 +1,11 @@
 """Every model, imported once so that Alembic and the app see the whole schema."""
 
 from grants.accounts.models import PasswordReset, User
-from grants.admin.models import AuditEvent
+from grants.audit import AuditEvent
 from grants.notifications.models import Invitation, Notification, OutboxEmail
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
-from grants.approvals.models import DecisionRound, Recusal, SteeringGroup, SteeringMember, Vote
+from grants.approvals.models import DecisionRound, Recusal, Vote
+from grants.steering.models import SteeringGroup, SteeringMember
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.calls.models import Call, Funder
 from grants.definitions.models import DefinitionVersion

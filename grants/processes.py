@@ -23,9 +23,9 @@ logger = logging.getLogger(__name__)
 
 
 def load_definitions(app: Flask) -> None:
-    """Load and validate every workflow and form; raises SourceInvalid listing all problems."""
-    import grants.applications.guards  # noqa: F401,PLC0415 - registers guards and effects
-
+    """Load and validate every workflow and form; raises SourceInvalid listing all problems.
+    The guards and effects the files name must be registered first (the features register
+    theirs when `grants.features` is imported, which the app factory does)."""
     directory = Path(app.config["WORKFLOWS_PATH"])
     app.extensions["grants.workflow_versions"] = {}
     app.extensions["grants.workflows"] = load_workflows(directory, guards.names(), effects.names())

@@ -18,7 +18,9 @@ from grants.labels import (audit_value, category_label, cofinancing_label, event
                            history_label, minutes_rule, part_label, quorum_rule_text,
                            quorum_sentence, role_label,
                            vote_label)
+from grants.documents.pdf import css_string
 from grants.forms.richtext import render_markdown
+from grants.notifications.models import Notification
 from grants.i18n import (current_locale, format_filesize, format_iso_date, format_number,
                          option_text)
 from grants.i18n import format_date_local, format_datetime_local, format_money, pick_label
@@ -52,43 +54,17 @@ def condition_value_label(value, form_field) -> str:
 
 
 def unread_notifications() -> int:
-    from grants.notifications.models import Notification  # noqa: PLC0415
     if not current_user.is_authenticated:
         return 0
     return db.session.scalar(select(func.count(Notification.id)).where(
         Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0
 
 
-def register_web(app: Flask) -> None:
-    from grants.about import bp as about_bp  # noqa: PLC0415
-    from grants.accounts.views import bp as accounts_bp  # noqa: PLC0415
-    from grants.applications.views import bp as applications_bp  # noqa: PLC0415
-    from grants.dashboard import bp as dashboard_bp  # noqa: PLC0415
-    from grants.definitions.views import bp as workflows_bp  # noqa: PLC0415
-    from grants.admin.views import bp as admin_bp  # noqa: PLC0415
-    from grants.partners.views import bp as partners_bp  # noqa: PLC0415
-    from grants.budget.views import bp as budget_bp  # noqa: PLC0415
-    from grants.notifications.views import bp as notifications_bp  # noqa: PLC0415
-    from grants.deadlines.views import bp as deadlines_bp  # noqa: PLC0415
-    from grants.approvals.views import bp as approvals_bp  # noqa: PLC0415
-    from grants.portfolio.views import bp as portfolio_bp  # noqa: PLC0415
-    from grants.submissions.views import bp as submissions_bp  # noqa: PLC0415
-    from grants.delivery.views import bp as delivery_bp  # noqa: PLC0415
-
-    app.register_blueprint(about_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(dashboard_bp)
-    app.register_blueprint(applications_bp)
-    app.register_blueprint(workflows_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(partners_bp)
-    app.register_blueprint(budget_bp)
-    app.register_blueprint(notifications_bp)
-    app.register_blueprint(deadlines_bp)
-    app.register_blueprint(approvals_bp)
-    app.register_blueprint(portfolio_bp)
-    app.register_blueprint(submissions_bp)
-    app.register_blueprint(delivery_bp)
+def register_web(app: Flask, blueprints: list) -> None:
+    """The features' blueprints (given by the app factory, from grants.features), login,
+    default-deny, security headers, error pages and template helpers."""
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in to continue.")
@@ -207,6 +183,5 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["category_label"] = category_label
     app.jinja_env.filters["event_label"] = event_label
     app.jinja_env.filters["audit_value"] = audit_value
-    from grants.documents.pdf import css_string  # noqa: PLC0415
     app.jinja_env.filters["css_string"] = css_string
     app.jinja_env.filters["cofinancing_label"] = cofinancing_label

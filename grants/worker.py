@@ -62,7 +62,7 @@ def warm_up_enabled() -> bool:
 
 
 def prepare_for_fork(app: Flask) -> None:
-    from grants.jobs import all_handlers  # noqa: F401,PLC0415 - registers job handlers
+    from grants import features  # noqa: F401,PLC0415 - every job handler registered
     from grants.documents.pdf import warm_up  # noqa: PLC0415
 
     warm = warm_up_enabled()

@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from grants.accounts.models import User
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
-from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.steering.models import SteeringGroup, SteeringMember
 from grants.calls.models import Call, Funder
 from grants.db import db, utcnow
 from grants.organisations.models import Organisation, OrganisationKind

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from grants.accounts.models import User
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
-from grants.approvals.models import DecisionRound, Recusal, SteeringGroup, SteeringMember, Vote
+from grants.approvals.models import DecisionRound, Recusal, Vote
+from grants.steering.models import SteeringGroup, SteeringMember
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.calls.models import Call
 from grants.db import db, utcnow
@@ -178,7 +179,7 @@ def setting(world):
                         subject="Till dig", link=f"/applications/{target.id}")
     db.session.add_all([line, cofin, document, reading, attachment, job, note])
     db.session.flush()
-    from grants.applications.operations import current_partners, load_answers
+    from grants.applications.queries import current_partners, load_answers
     from grants.applications.snapshot import fingerprint
     from grants.processes import form_for
     from grants.submissions.operations import submission_snapshot

@@ -9,9 +9,9 @@ import pypdf
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
-from grants.admin.models import AuditEvent
+from grants.audit import AuditEvent
 from grants.applications.models import Application
-from grants.approvals.models import SteeringMember
+from grants.steering.models import SteeringMember
 from grants.calls.models import Call, Funder
 from grants.db import db, utcnow
 from grants.notifications.models import Invitation, OutboxEmail

@@ -14,8 +14,9 @@ from grants.accounts.models import User
 from grants.applications.models import Application, TransitionRecord
 from grants.approvals import operations
 from grants.approvals.decision import load_decision, open_round
-from grants.approvals.models import DecisionRound, SteeringMember, Vote
-from grants.applications.errors import OperationRefused, StaleState
+from grants.approvals.models import DecisionRound, Vote
+from grants.steering.models import SteeringMember
+from grants.errors import OperationRefused, StaleState
 from grants.db import db
 from grants.documents.models import Document
 from grants.notifications.models import Notification, OutboxEmail

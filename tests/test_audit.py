@@ -11,7 +11,7 @@ import json
 import pytest
 from sqlalchemy import delete, select, update
 
-from grants.admin.models import AuditEvent, AuditLogIsAppendOnly
+from grants.audit import AuditEvent, AuditLogIsAppendOnly
 from grants.db import db
 from grants.documents.models import Document
 from tests.factories import FULL_ANSWERS, vote
@@ -46,7 +46,7 @@ def test_field_edits_are_recorded_with_before_and_after(app, world, login_as):
 
 
 def test_transitions_votes_and_recusals_are_recorded(app, world, login_as):
-    from grants.approvals.models import SteeringMember
+    from grants.steering.models import SteeringMember
     from tests.factories import make_user
     for address, name in (("steering3@demo.test", "Tove Berg"), ("steering4@demo.test",
                                                                   "Ulf Ström")):

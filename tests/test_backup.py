@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from grants import create_app
-from grants.admin.models import AuditEvent
+from grants.audit import AuditEvent
 from grants.applications.models import TransitionRecord
 from grants.budget.models import BudgetLine
 from grants.db import db, utcnow

@@ -6,7 +6,7 @@ import pypdf
 import pytest
 from sqlalchemy import func, select
 
-from grants.admin.models import AuditEvent
+from grants.audit import AuditEvent
 from grants.applications.models import SectionAnswer
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.budget.totals import summarise

@@ -47,7 +47,7 @@ def test_demo_seed_is_idempotent(app):
     # … and it is complete, as it must be to have reached the steering group: every required
     # field, the call's budget rules, the partner's confirmation of this very version.
     from grants.applications.guards import missing_fields  # noqa: PLC0415
-    from grants.applications.operations import current_partners, load_answers  # noqa: PLC0415
+    from grants.applications.queries import current_partners, load_answers  # noqa: PLC0415
     from grants.budget.operations import budget_summary, load_budget  # noqa: PLC0415
     from grants.budget.totals import rule_problems  # noqa: PLC0415
     from grants.partners.confirmation import unconfirmed_problems  # noqa: PLC0415

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from grants.accounts.models import User
 from grants.applications import operations
 from grants.applications.access import roles_for
-from grants.applications.errors import OperationRefused, StaleState
+from grants.errors import OperationRefused, StaleState
 from grants.applications.models import Application, TransitionRecord
 from grants.db import db
 from grants.processes import form_for, workflow_for
@@ -116,8 +116,8 @@ def together(app, count: int, prepare, act) -> list[str]:
 
 
 def test_twenty_parallel_saves_of_one_section_lose_no_update(app, world):
-    from grants.admin.models import AuditEvent
-    from grants.applications.errors import StaleEdit
+    from grants.audit import AuditEvent
+    from grants.errors import StaleEdit
     from grants.applications.models import SectionAnswer
     application = world.new_application(answers=FULL_ANSWERS)
     lead_id = world.users["lead"].id
@@ -190,7 +190,8 @@ def test_twenty_parallel_saves_of_one_section_lose_no_update(app, world):
 def test_twenty_parallel_votes_decide_exactly_once(app, world):
     from grants.approvals import operations as approvals
     from grants.approvals.decision import open_round
-    from grants.approvals.models import DecisionRound, SteeringMember, Vote
+    from grants.approvals.models import DecisionRound, Vote
+    from grants.steering.models import SteeringMember
     from grants.organisations.models import Organisation, OrganisationKind
     from grants.organisations.orgnr import make_fictional
     from tests.factories import make_user

@@ -97,7 +97,7 @@ def test_budget_change_voids_and_the_guard_names_who_must_confirm(login_as, worl
     db.session.commit()
     confirm(vaxjo, application, partners["vaxjo"])
     confirm(lnu, application, partners["lnu"])
-    from grants.applications.operations import current_partners, load_answers
+    from grants.applications.queries import current_partners, load_answers
     from grants.partners.confirmation import unconfirmed_problems
     from grants.processes import get_form
     db.session.expire_all()

@@ -14,7 +14,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
-from grants.applications.errors import OperationRefused
+from grants.errors import OperationRefused
 from grants.applications.models import Application, TransitionRecord
 from grants.calls.models import Call
 from grants.db import db, utcnow
@@ -93,7 +93,7 @@ def add_partner(application, org, user: User, *, status="active") -> Application
 
 
 def confirm_partner(application, partner, user) -> None:
-    from grants.applications.operations import load_answers
+    from grants.applications.queries import load_answers
     from grants.partners.confirmation import confirm
     from grants.processes import get_form, workflow_for
     confirm(actor=user, application=application, roles={"partner"},
@@ -491,7 +491,7 @@ def test_extension_cancels_pending_reminders_and_schedules_new_ones(app, login_a
 
 
 def test_sweeper_schedules_lost_reminders_again(app, world):
-    from grants.jobs.sweeper import sweep_reminders
+    from grants.deadlines.reminders import sweep_reminders
     set_call(world, deadline=deadline_in(10))
     application = world.new_application()
     rows = schedule_reminders(application)

@@ -19,7 +19,7 @@ from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
-from grants.admin.models import AuditEvent
+from grants.audit import AuditEvent
 from grants.applications.models import Application
 from grants.calls.models import DEFAULT_SUBJECT_FORMAT, Call, Funder
 from grants.db import db, utcnow
@@ -56,7 +56,7 @@ def make_submission(world, *, title: str = "Läsfrämjande i sydost", applicatio
                     number: int = 1) -> Submission:
     """A submission as the submit transition and the render job leave it: the frozen snapshot
     with its SHA-256, and the final PDF stored (without depending on the render job)."""
-    from grants.applications.operations import load_answers
+    from grants.applications.queries import load_answers
     from grants.submissions.operations import submission_snapshot
     from grants.applications.snapshot import fingerprint
     if application is None:

@@ -207,7 +207,7 @@ def test_rich_text_is_sanitised_on_page_and_in_pdf(login_as, kr_app):
                  "<script>alert(1)</script> [klick](javascript:alert(2)) "
                  "<img src=x onerror=alert(3)> **fet**"})
     page = lead.get(f"/applications/{kr_app.id}").get_data(as_text=True)
-    from grants.applications.operations import load_answers
+    from grants.applications.queries import load_answers
     from grants.applications.snapshot import build_snapshot
     from grants.documents.rendering import application_html
     from grants.processes import get_form

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from grants.applications.models import Application
-from grants.approvals.models import SteeringMember
+from grants.steering.models import SteeringMember
 from grants.db import db
 from grants.notifications.models import OutboxEmail
 from tests.factories import FULL_ANSWERS, make_user

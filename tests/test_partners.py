@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from grants.admin.models import AuditEvent
+from grants.audit import AuditEvent
 from grants.applications.models import SectionAnswer
 from grants.db import db
 from grants.notifications.models import OutboxEmail
@@ -168,7 +168,7 @@ def test_only_the_lead_manages_partners(login_as, world, kr_app):
 
 
 def test_partner_parts_and_partner_table_in_pdf_and_json(login_as, world, kr_app):
-    from grants.applications.operations import current_partners, load_answers
+    from grants.applications.queries import current_partners, load_answers
     from grants.applications.snapshot import build_snapshot
     from grants.documents.rendering import application_html
     from grants.processes import get_form

@@ -215,7 +215,7 @@ def test_fetcher_serves_our_assets_and_refuses_the_rest():
 def test_funder_template_is_used_when_it_has_one(app, world):
     from jinja2 import ChoiceLoader, DictLoader
 
-    from grants.applications.operations import load_answers
+    from grants.applications.queries import load_answers
     from grants.applications.snapshot import build_snapshot
     from grants.documents.rendering import application_html
     from grants.processes import get_form

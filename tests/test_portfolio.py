@@ -15,7 +15,7 @@ from sqlalchemy import event, insert, literal, select
 
 from grants.accounts.models import User
 from grants.applications.models import Application
-from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.steering.models import SteeringGroup, SteeringMember
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.db import db, utcnow
 from grants.organisations.models import Organisation, OrganisationKind

@@ -215,7 +215,7 @@ def test_stored_xss_is_inert_on_every_page(app, poisoned, world):
 
 
 def test_stored_xss_is_inert_in_the_pdfs(app, poisoned, run_worker, login_as):
-    from grants.applications.operations import current_partners, load_answers
+    from grants.applications.queries import current_partners, load_answers
     from grants.applications.snapshot import build_snapshot
     from grants.documents.pdf import html_to_pdf
     from grants.documents.rendering import application_html, certificate_html

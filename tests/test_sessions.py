@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from grants import create_app
 from grants.accounts.models import PasswordReset, User
-from grants.admin.models import AuditEvent
+from grants.audit import AuditEvent
 from grants.config import ConfigError, Settings
 from grants.db import db, utcnow
 from grants.notifications.models import OutboxEmail

@@ -15,9 +15,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from grants.admin.models import AuditEvent
+from grants.audit import AuditEvent
 from grants.applications.models import SectionAnswer, TransitionRecord
-from grants.approvals.models import SteeringMember
+from grants.steering.models import SteeringMember
 from grants.budget.models import BudgetLine, Cofinancing, CofinancingKind, CofinancingSource, \
     CostCategory
 from grants.calls.models import Call, Funder

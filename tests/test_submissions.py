@@ -12,9 +12,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from grants.applications.guards import TransitionContext
+from grants.applications.context import TransitionContext
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
-from grants.applications.operations import current_partners, load_answers
+from grants.applications.queries import current_partners, load_answers
 from grants.applications.snapshot import fingerprint
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.db import db, utcnow

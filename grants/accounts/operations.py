@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from grants.accounts.models import PasswordReset, User
-from grants.admin.models import AuditEvent
-from grants.applications.errors import FieldsRefused, OperationRefused
+from grants.audit import audit
+from grants.errors import FieldsRefused, OperationRefused
 from grants.db import db, utcnow
 
 logger = logging.getLogger(__name__)
@@ -53,8 +53,8 @@ def set_user_locale(user: User, locale: str) -> None:
 
 def _audit(user: User, action: str) -> None:
     # Never the password or its hash: only that it happened, and by whom.
-    db.session.add(AuditEvent(actor_id=user.id, action=action, object_type="user",
-                              object_id=user.id, before=None, after=None))
+    audit(actor_id=user.id, action=action, object_type="user",
+          object_id=user.id, before=None, after=None)
 
 
 def end_sessions(user: User) -> None:

@@ -12,7 +12,7 @@ from grants.accounts.forms import (ChangePasswordForm, ForgotPasswordForm, Login
 from grants.accounts.operations import authenticate, set_user_locale
 from grants.accounts.ratelimit import (login_locked, record_login_failure, record_login_success,
                                       reset_allowed)
-from grants.applications.errors import FieldsRefused, OperationRefused
+from grants.errors import FieldsRefused, OperationRefused
 from grants.i18n import LOCALES
 
 bp = Blueprint("accounts", __name__)
@@ -131,7 +131,7 @@ def set_language():
 def accept_invitation(token: str):
     from grants.admin.forms import AcceptInvitationForm  # noqa: PLC0415
     from grants.admin.operations import accept_invitation as accept  # noqa: PLC0415
-    from grants.applications.errors import OperationRefused  # noqa: PLC0415
+    from grants.errors import OperationRefused  # noqa: PLC0415
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:

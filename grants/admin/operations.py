@@ -11,11 +11,12 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
-from grants.admin.models import AuditEvent
-from grants.applications.errors import OperationRefused
-from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.audit import audit
+from grants.errors import OperationRefused
+from grants.steering.models import SteeringGroup, SteeringMember
 from grants.calls.models import (DEFAULT_SUBJECT_FORMAT, MILESTONE_DAY_DEFAULTS, STOCKHOLM,
                                  Call, Funder)
+from grants import events
 from grants.db import db, utcnow
 from grants.notifications.mail import absolute_url, queue_email
 from grants.notifications.models import Invitation
@@ -36,12 +37,6 @@ def _plain(value: Any) -> Any:
 
 def snapshot_of(obj: Any, fields: list[str]) -> dict[str, Any]:
     return {name: _plain(getattr(obj, name)) for name in fields}
-
-
-def audit(actor: User, action: str, obj_type: str, obj_id: int | None,
-          before: dict | None, after: dict | None) -> None:
-    db.session.add(AuditEvent(actor_id=actor.id, action=action, object_type=obj_type,
-                              object_id=obj_id, before=before, after=after))
 
 
 def _require_coordinator(actor: User) -> None:
@@ -81,8 +76,8 @@ def save_funder(actor: User, funder: Funder | None, data: dict[str, Any]) -> Fun
         setattr(funder, name, data.get(name) or FUNDER_BLANKS.get(name))
     db.session.add(funder)
     db.session.flush()
-    audit(actor, "funder.update" if before else "funder.create", "funder", funder.id, before,
-          snapshot_of(funder, FUNDER_FIELDS))
+    audit("funder.update" if before else "funder.create", actor=actor, object_type="funder", object_id=funder.id,
+          before=before, after=snapshot_of(funder, FUNDER_FIELDS))
     db.session.commit()
     return funder
 
@@ -115,10 +110,10 @@ def save_call(actor: User, call: Call | None, data: dict[str, Any]) -> Call:
     pin_workflow(workflow)
     db.session.flush()
     after = snapshot_of(call, CALL_FIELDS)
-    audit(actor, "call.update" if before else "call.create", "call", call.id, before, after)
+    audit("call.update" if before else "call.create", actor=actor, object_type="call", object_id=call.id,
+          before=before, after=after)
     if before is not None and any(before[name] != after[name] for name in DEADLINE_FIELDS):
-        from grants.deadlines.operations import schedule_call_reminders  # noqa: PLC0415
-        schedule_call_reminders(call)
+        events.call_deadlines_changed.send(call=call)
     db.session.commit()
     return call
 
@@ -136,8 +131,8 @@ def save_organisation(actor: User, org: Organisation | None, data: dict[str, Any
     org.kind = OrganisationKind(data["kind"])
     db.session.add(org)
     db.session.flush()
-    audit(actor, "organisation.update" if before else "organisation.create", "organisation",
-          org.id, before, snapshot_of(org, ORG_FIELDS))
+    audit("organisation.update" if before else "organisation.create", actor=actor, object_type="organisation", object_id=org.id,
+          before=before, after=snapshot_of(org, ORG_FIELDS))
     db.session.commit()
     return org
 
@@ -176,7 +171,8 @@ def invite_user(actor: User, *, email: str, name: str, organisation_ids: list[in
             "applications are written and approved.\n\nChoose your password here (the link "
             "works once and for %(days)d days):\n%(link)s\n", name=name, inviter=actor.name,
             days=INVITATION_DAYS, link=link))
-    audit(actor, "user.invite", "user", user.id, None, _user_state(user))
+    audit("user.invite", actor=actor, object_type="user", object_id=user.id,
+          before=None, after=_user_state(user))
     db.session.commit()
     return user
 
@@ -198,8 +194,8 @@ def accept_invitation(token: str, password: str) -> User:
     user = db.session.get(User, invitation.user_id)
     user.set_password(password)
     user.session_generation += 1
-    db.session.add(AuditEvent(actor_id=user.id, action="user.accept_invitation",
-                              object_type="user", object_id=user.id, before=None, after=None))
+    audit(actor_id=user.id, action="user.accept_invitation",
+          object_type="user", object_id=user.id, before=None, after=None)
     db.session.commit()
     return user
 
@@ -218,7 +214,8 @@ def update_user(actor: User, user: User, *, organisation_ids: list[int], is_coor
         user.session_generation += 1  # logs the user out everywhere
     user.is_active_account = is_active
     after = _user_state(user)
-    audit(actor, "user.update", "user", user.id, before, after)
+    audit("user.update", actor=actor, object_type="user", object_id=user.id,
+          before=before, after=after)
     db.session.commit()
     return user
 
@@ -246,8 +243,7 @@ def save_steering_group(actor: User, group: SteeringGroup | None, *, name: str,
     for user_id in sorted(set(member_ids)):
         db.session.add(SteeringMember(group_id=group.id, user_id=user_id,
                                       is_chair=user_id == chair_id))
-    audit(actor, "steering_group.update" if before else "steering_group.create",
-          "steering_group", group.id, before,
-          {"name": name, "members": sorted(set(member_ids)), "chair": chair_id or None})
+    audit("steering_group.update" if before else "steering_group.create", actor=actor, object_type="steering_group", object_id=group.id,
+          before=before, after={"name": name, "members": sorted(set(member_ids)), "chair": chair_id or None})
     db.session.commit()
     return group

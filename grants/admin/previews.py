@@ -53,7 +53,7 @@ def form_preview_html(form_def: FormDef, language: str) -> str:
         return render_template("pdf/form_preview.html", form_def=form_def, language=language)
 
 
-@handler(JOB_KIND)
+@handler(JOB_KIND, queue="pdf")
 def render_form_preview_job(job: Job) -> None:
     from grants.processes import get_form  # noqa: PLC0415
     name = job.payload["form"]

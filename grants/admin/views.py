@@ -17,9 +17,9 @@ from grants.accounts.models import User
 from grants.admin import operations, previews
 from grants.admin.forms import (CallForm, FunderForm, InviteForm, OrganisationForm,
                                 SteeringGroupForm, UserForm)
-from grants.admin.models import AuditEvent
-from grants.applications.errors import OperationRefused
-from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.audit import AuditEvent
+from grants.errors import OperationRefused
+from grants.steering.models import SteeringGroup, SteeringMember
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.config import PROJECT_ROOT
 from grants.db import db

@@ -7,7 +7,7 @@ from sqlalchemy import exists, or_, select
 
 from grants.accounts.models import User
 from grants.applications.models import Application
-from grants.approvals.models import SteeringMember
+from grants.steering.models import SteeringMember
 from grants.partners.models import ApplicationPartner
 from grants.calls.models import Call
 from grants.db import db

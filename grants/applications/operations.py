@@ -12,14 +12,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from grants.accounts.models import User
-from grants.admin.models import AuditEvent
-from grants.applications.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
-from grants.applications.guards import TransitionContext
+from grants.audit import audit
+from grants.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
+from grants.applications.context import TransitionContext
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
+from grants.applications.queries import current_partners, load_answers, may_edit_section
 from grants.applications.snapshot import build_snapshot
+from grants.applications.snapshot import fingerprint as content_fingerprint
 from grants.calls.models import Call
+from grants import events
 from grants.db import db, utcnow
-from grants.deadlines.operations import schedule_reminders
 from grants.documents.models import Attachment
 from grants.documents.rendering import add_render_job, document_fingerprint
 from grants.documents.uploads import KIND_MIME, identify, safe_filename
@@ -29,26 +31,12 @@ from grants.jobs.models import Job
 from grants.labels import guard_label
 from grants.organisations.models import Organisation
 from grants.partners.models import ApplicationPartner
-from grants.processes import pin_workflow
+from grants.processes import form_for, pin_workflow
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
 from grants.workflow.registry import effects, guards
 
 logger = logging.getLogger(__name__)
-
-
-def load_answers(application_id: int) -> dict[str, dict[str, Any]]:
-    """Saved values by instance key ('summary', or 'partner_role@12' for a partner's part)."""
-    rows = db.session.scalars(select(SectionAnswer).where(
-        SectionAnswer.application_id == application_id))
-    return {row.instance_key: dict(row.data or {}) for row in rows}
-
-
-def current_partners(application_id: int) -> list[ApplicationPartner]:
-    """The application's partners (not removed), in the order they were added."""
-    return list(db.session.scalars(select(ApplicationPartner).where(
-        ApplicationPartner.application_id == application_id,
-        ApplicationPartner.status != "removed").order_by(ApplicationPartner.id)))
 
 
 def create_application(*, actor: User, call: Call, organisation: Organisation, title: str,
@@ -67,7 +55,7 @@ def create_application(*, actor: User, call: Call, organisation: Organisation, t
     db.session.flush()
     db.session.add(TransitionRecord(application_id=application.id, transition="create",
                                     from_state="", to_state=workflow.initial, actor_id=actor.id))
-    schedule_reminders(application)
+    events.application_created.send(application=application, actor=actor)
     db.session.commit()
     logger.info("application %s created by user %s", application.id, actor.id)
     return application
@@ -165,8 +153,8 @@ def save_section(*, application: Application, roles: set[str], actor: User, work
             db.session.rollback()
             _raise_stale(db.session.get(SectionAnswer, row.id))
     _audit_section_change(application, actor, section_key, partner, previous, clean)
-    _void_changed_confirmations(application, form, actor)
-    _restart_votes_if_changed(application, form, actor)
+    db.session.flush()
+    events.content_changed.send(application=application, actor=actor, form=form, what="section")
     db.session.commit()
     return db.session.get(SectionAnswer, row.id)
 
@@ -181,57 +169,28 @@ def _audit_section_change(application: Application, actor: User, section_key: st
     where = {"section": section_key}
     if partner is not None:
         where["partner"] = partner.id
-    db.session.add(AuditEvent(
+    audit(
         actor_id=actor.id, action="section.update", object_type="application",
         object_id=application.id,
         before={**where, **{k: previous.get(k) for k in changed}},
-        after={**where, **{k: saved.get(k) for k in changed}}))
+        after={**where, **{k: saved.get(k) for k in changed}})
 
 
 def _audit_transition(application: Application, actor: User, action: str, from_state: str,
                       to_state: str, name: str, comment: str) -> None:
-    db.session.add(AuditEvent(
+    audit(
         actor_id=actor.id, action=action, object_type="application", object_id=application.id,
         before={"state": from_state},
-        after={"state": to_state, "transition": name, "comment": comment}))
+        after={"state": to_state, "transition": name, "comment": comment})
 
 
 def record_download(*, application: Application, actor: User, what: str,
                     details: dict[str, Any]) -> None:
     """A download of a document of record (not a draft preview): an audit row, committed."""
-    db.session.add(AuditEvent(actor_id=actor.id, action=f"download.{what}",
-                              object_type="application", object_id=application.id,
-                              before=None, after=details))
+    audit(actor_id=actor.id, action=f"download.{what}",
+          object_type="application", object_id=application.id,
+          before=None, after=details)
     db.session.commit()
-
-
-def _restart_votes_if_changed(application: Application, form: FormDef, actor: User) -> None:
-    from grants.approvals.operations import restart_round_if_changed  # noqa: PLC0415
-    db.session.flush()
-    restart_round_if_changed(application, form, actor)
-
-
-def _void_changed_confirmations(application: Application, form: FormDef, actor: User) -> None:
-    from grants.partners.confirmation import void_changed_confirmations  # noqa: PLC0415
-    db.session.flush()
-    void_changed_confirmations(application, form, load_answers(application.id),
-                               current_partners(application.id), actor)
-
-
-def may_edit_section(application: Application, roles: set[str], actor: User,
-                     workflow: Workflow, section, partner: ApplicationPartner | None) -> bool:
-    """The workflow's edit rules for this state, and for a partner's part: the lead, or that
-    partner's own contact – never another partner."""
-    if section.part not in engine.editable_parts(workflow, application.state, roles):
-        return False
-    if section.part != "partner_part":
-        return partner is None
-    if partner is None or partner.application_id != application.id or not partner.is_current:
-        return False
-    allowed = set(workflow.state(application.state).roles_editing("partner_part"))
-    if "lead" in roles and "lead" in allowed:
-        return True
-    return "partner" in roles and "partner" in allowed and partner.contact_user_id == actor.id
 
 
 def _raise_stale(row: SectionAnswer) -> None:
@@ -283,7 +242,6 @@ def apply_transition(*, application: Application, transition, actor: User, comme
     """The change itself, in the caller's transaction (no commit): compare-and-set of the
     state, the history row, the effects, and the steering group's round when the new state is
     decided by vote. Used by `fire_transition` and by the votes that decide a transition."""
-    from grants.approvals.operations import on_state_entered  # noqa: PLC0415
     from_state = application.state
     changed = db.session.execute(
         update(Application)
@@ -306,7 +264,8 @@ def apply_transition(*, application: Application, transition, actor: User, comme
     db.session.refresh(application)
     for effect_name in transition.effects:
         effects.get(effect_name)(ctx)
-    on_state_entered(application, ctx.workflow, ctx.form, actor)
+    events.state_entered.send(application=application, workflow=ctx.workflow, form=ctx.form,
+                              actor=actor, from_state=from_state)
     logger.info("application %s: %s (%s → %s) by user %s", application.id, transition.name,
                 from_state, transition.target, actor.id)
     return record
@@ -350,9 +309,8 @@ def move_to_current_workflow(*, application: Application, roles: set[str], actor
                       f"{current.name} v{current.version}", comment)
     db.session.flush()
     db.session.refresh(application)
-    from grants.approvals.operations import on_state_entered  # noqa: PLC0415
-    from grants.processes import form_for  # noqa: PLC0415
-    on_state_entered(application, current, form_for(application), actor)
+    events.state_entered.send(application=application, workflow=current,
+                              form=form_for(application), actor=actor, from_state=from_state)
     db.session.commit()
     logger.info("application %s moved to %s v%s state %s by user %s", application.id,
                 current.name, current.version, to_state, actor.id)
@@ -402,7 +360,6 @@ def record_render_job(application: Application, form: FormDef, answers: dict[str
 def request_certificate(*, application: Application, actor: User, form: FormDef,
                         partner: ApplicationPartner, roles: set[str]) -> Job:
     """A job that renders the partner's co-financing certificate from the current version."""
-    from grants.applications.snapshot import fingerprint as content_fingerprint  # noqa: PLC0415
     if not ({"lead", "coordinator"} & roles or partner.contact_user_id == actor.id):
         raise OperationRefused(_("Only the project lead or the partner's contact can make its "
                                  "certificate."))

@@ -6,23 +6,34 @@ The snapshot carries the form's labels and options too, so it reads on its own."
 
 from __future__ import annotations
 
-import hashlib
-import json
+from collections.abc import Callable
 from typing import Any
 
 from grants.applications.models import Application
+from grants.budget.operations import budget_summary, load_budget
+from grants.canonical import canonical_json, fingerprint  # noqa: F401 - the snapshot's own terms
 from grants.forms.definition import (FieldDef, FormDef, field_is_shown, removed_values,
                                     section_instances)
 
 SNAPSHOT_SCHEMA = 3
 
+# Parts of a submission's copy of record that features contribute, by key: e.g. the steering
+# group's decided rounds ("approvals", from approvals) and the partners' valid confirmations
+# ("confirmations", from partners). Each is called with the application and its partners and
+# returns plain data. The content snapshot (and its fingerprint) does not include them.
+RECORD_PARTS: dict[str, Callable[[Application, list], Any]] = {}
 
-def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+def record_part(key: str):
+    """Register a feature's part of the copy of record (see RECORD_PARTS)."""
+    def decorator(function: Callable[[Application, list], Any]):
+        RECORD_PARTS[key] = function
+        return function
+    return decorator
 
 
-def fingerprint(data: Any) -> str:
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+def record_parts(application: Application, partners: list) -> dict[str, Any]:
+    return {key: part(application, partners) for key, part in sorted(RECORD_PARTS.items())}
 
 
 def _label(label) -> dict[str, str] | None:
@@ -45,7 +56,6 @@ def field_snapshot(form_field: FieldDef, value: Any, shown: bool) -> dict[str, A
 
 
 def budget_snapshot(application_id: int) -> dict[str, Any]:
-    from grants.budget.operations import budget_summary, load_budget  # noqa: PLC0415
     lines, items = load_budget(application_id)
     summary = budget_summary(lines, items)
     return {

@@ -11,10 +11,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from grants.applications import operations
+from grants.applications import operations, queries
 from grants.applications.access import load_application
-from grants.applications.errors import FieldsRefused, OperationRefused, StaleEdit
-from grants.admin.models import AuditEvent
+from grants.errors import FieldsRefused, OperationRefused, StaleEdit
+from grants.audit import AuditEvent
 from grants.partners.forms import ConfirmForm
 from grants.applications.checklist import build_checklist
 from grants.applications.forms import MoveForm, NewApplicationForm, PreviewForm, TransitionForm
@@ -114,7 +114,7 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
     from grants.submissions.operations import decision_transitions  # noqa: PLC0415
     from grants.approvals.decision import load_decision  # noqa: PLC0415
     from grants.approvals.forms import RecusalForm, VoteForm  # noqa: PLC0415
-    answers = operations.load_answers(application.id)
+    answers = queries.load_answers(application.id)
     decision = load_decision(application, workflow) if workflow.states else None
     if decision is not None and decision.round is not None:
         vote_form = vote_form or VoteForm()
@@ -123,7 +123,7 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
             vote_form.choice.data, vote_form.comment.data = viewer.vote.choice, viewer.vote.comment
         vote_form.round_id.data = decision.round.id
         vote_form.fingerprint.data = decision.round.fingerprint
-    partners = operations.current_partners(application.id)
+    partners = queries.current_partners(application.id)
     partner_names = {p.id: p.organisation.name for p in partners}
     state = workflow.state(application.state)
     missing = missing_fields(form_def, answers, list(partner_names))
@@ -134,7 +134,7 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
         instances.append({
             "section": section, "key": key, "partner": partner,
             "values": answers.get(key, {}),
-            "editable": operations.may_edit_section(application, roles, current_user, workflow,
+            "editable": queries.may_edit_section(application, roles, current_user, workflow,
                                                     section, partner),
             "hidden": {f.id for f in section.fields
                        if not field_is_shown(form_def, f, answers, key)},
@@ -198,7 +198,7 @@ def edit_section(application_id: int, section_key: str, partner_id: int | None):
         partner = db.session.get(ApplicationPartner, partner_id)
         if partner is None or partner.application_id != application.id or not partner.is_current:
             abort(404)
-    if not operations.may_edit_section(application, roles, current_user, workflow, section,
+    if not queries.may_edit_section(application, roles, current_user, workflow, section,
                                        partner):
         state = workflow.state(application.state)
         flash(_("“%(section)s” cannot be edited by you while the application is in state "
@@ -218,7 +218,7 @@ def edit_section(application_id: int, section_key: str, partner_id: int | None):
     else:
         form = FormClass(data={**form_data_from_values(section, saved),
                                "version": row.version if row else 0})
-    answers = operations.load_answers(application.id)
+    answers = queries.load_answers(application.id)
     hidden = relax_hidden_fields(form, section, form_def, answers,
                                  instance_key(section.key, partner.id if partner else None))
     conflict = None
@@ -407,8 +407,8 @@ def job_status_data(application, job) -> dict:
 def export_json(application_id: int):
     """The application's content as JSON: the same snapshot the PDF is made from."""
     application, _roles, _workflow, form_def = _load(application_id)
-    snapshot = build_snapshot(application, form_def, operations.load_answers(application.id),
-                              operations.current_partners(application.id))
+    snapshot = build_snapshot(application, form_def, queries.load_answers(application.id),
+                              queries.current_partners(application.id))
     body = json.dumps({"fingerprint": fingerprint(snapshot), "snapshot": snapshot},
                       ensure_ascii=False, indent=2, sort_keys=True)
     return _download(body.encode("utf-8"), "application/json",

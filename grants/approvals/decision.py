@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from grants.accounts.models import User
 from grants.applications.models import Application
-from grants.approvals.models import DecisionRound, Recusal, SteeringGroup, SteeringMember, Vote
+from grants.approvals.models import DecisionRound, Recusal, Vote
+from grants.steering.models import SteeringGroup, SteeringMember
 from grants.db import db
 from grants.partners.models import ApplicationPartner
 from grants.workflow import engine

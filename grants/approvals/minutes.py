@@ -80,7 +80,7 @@ def minutes_html(minutes: dict[str, Any]) -> str:
         return render_template("pdf/minutes.html", m=minutes, language=language)
 
 
-@handler("render_minutes")
+@handler("render_minutes", queue="pdf")
 def render_minutes_job(job: Job) -> None:
     round_ = db.session.get(DecisionRound, job.payload["round_id"])
     existing = find_document(job.application_id, "minutes", job.fingerprint)

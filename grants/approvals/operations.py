@@ -5,20 +5,28 @@ operations – `on_state_entered`, `restart_round_if_changed` – run in the cal
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from grants.accounts.models import User
-from grants.admin.models import AuditEvent
-from grants.applications.errors import FieldsRefused, OperationRefused, StaleState
+from grants.audit import audit
+from grants.errors import FieldsRefused, OperationRefused, StaleState
+from grants.applications.context import TransitionContext
 from grants.applications.models import Application, TransitionRecord
+from grants.applications.operations import apply_transition
+from grants.applications.queries import current_partners, load_answers
+from grants.applications.snapshot import build_snapshot, fingerprint, record_part
+from grants.approvals.minutes import minutes_data, record_minutes_job
 from grants.approvals.decision import Decision, load_decision, next_round_number, open_round
 from grants.approvals.models import DecisionRound, Recusal, Vote
 from grants.db import db, utcnow
 from grants.forms.definition import FormDef
 from grants.labels import vote_label
+from grants.notifications.notify import notify
+from grants.processes import workflow_for
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
 from grants.workflow.quorum import APPROVED, CHANGES, CHOICES, REJECTED, TOO_FEW
@@ -30,8 +38,6 @@ MAX_COMMENT = 4000
 
 def content_fingerprint(application: Application, form: FormDef) -> str:
     """SHA-256 of what the members vote on: every field, partner and budget line."""
-    from grants.applications.operations import current_partners, load_answers  # noqa: PLC0415
-    from grants.applications.snapshot import build_snapshot, fingerprint  # noqa: PLC0415
     return fingerprint(build_snapshot(application, form, load_answers(application.id),
                                       current_partners(application.id)))
 
@@ -93,7 +99,6 @@ def restart_round_if_changed(application: Application, form: FormDef | None,
                   "%(number)d are void and voting starts again.", count=len(votes),
                   number=round_.number)))
     db.session.flush()
-    from grants.processes import workflow_for  # noqa: PLC0415
     decision = load_decision(application, workflow_for(application), fresh)
     if decision is not None:
         voters = {v.user_id for v in votes}
@@ -137,10 +142,10 @@ def cast_vote(*, application: Application, actor: User, workflow: Workflow, form
         before = {"round": round_.number, "choice": vote.choice, "comment": vote.comment}
         vote.choice, vote.comment, vote.cast_at = choice, comment, utcnow()
         vote.changed_count = (vote.changed_count or 0) + 1
-    db.session.add(AuditEvent(actor_id=actor.id, action="steering.vote",
-                              object_type="application", object_id=application.id, before=before,
-                              after={"round": round_.number, "choice": choice,
-                                     "comment": comment}))
+    audit(actor_id=actor.id, action="steering.vote",
+          object_type="application", object_id=application.id, before=before,
+          after={"round": round_.number, "choice": choice,
+                 "comment": comment})
     db.session.flush()
     _settle(load_decision(application, workflow, round_), workflow, form, actor)
     db.session.commit()
@@ -181,9 +186,9 @@ def declare_recusal(*, application: Application, actor: User, workflow: Workflow
     except IntegrityError:
         db.session.rollback()
         raise OperationRefused(_("You are already recused from this application.")) from None
-    db.session.add(AuditEvent(actor_id=actor.id, action="steering.recusal",
-                              object_type="application", object_id=application.id, before=None,
-                              after={"reason": reason}))
+    audit(actor_id=actor.id, action="steering.recusal",
+          object_type="application", object_id=application.id, before=None,
+          after={"reason": reason})
     db.session.flush()
     _settle(load_decision(application, workflow, round_), workflow, form, actor)
     db.session.commit()
@@ -247,10 +252,6 @@ def _settle(decision: Decision | None, workflow: Workflow, form: FormDef, actor:
     transition = decision.transition if result == APPROVED else \
         workflow.transitions[decision.quorum.otherwise]
     comment = _decision_comment(decision, result)
-    from grants.approvals.minutes import minutes_data, record_minutes_job  # noqa: PLC0415
-    from grants.applications.guards import TransitionContext  # noqa: PLC0415
-    from grants.applications.operations import (  # noqa: PLC0415
-        apply_transition, current_partners, load_answers)
     round_ = decision.round
     round_.status, round_.outcome, round_.closed_at = "decided", result, utcnow()
     round_.minutes = minutes_data(decision, result, transition)
@@ -286,7 +287,6 @@ def _decision_comment(decision: Decision, result: str) -> str:
 
 # --- telling people ----------------------------------------------------------------------------
 def _notify_awaiting(decision: Decision, users: list[User]) -> None:
-    from grants.notifications.notify import notify  # noqa: PLC0415
     application = decision.application
 
     def build():
@@ -299,7 +299,6 @@ def _notify_awaiting(decision: Decision, users: list[User]) -> None:
 
 
 def _notify_revote(decision: Decision, users: list[User]) -> None:
-    from grants.notifications.notify import notify  # noqa: PLC0415
     application = decision.application
 
     def build():
@@ -312,7 +311,6 @@ def _notify_revote(decision: Decision, users: list[User]) -> None:
 
 
 def _notify_too_few(decision: Decision) -> None:
-    from grants.notifications.notify import notify  # noqa: PLC0415
     application = decision.application
     coordinators = db.session.scalars(select(User).where(User.is_coordinator.is_(True),
                                                          User.is_active_account.is_(True)))
@@ -329,7 +327,6 @@ def _notify_too_few(decision: Decision) -> None:
 
 
 def _notify_decided(decision: Decision, result: str, comment: str) -> None:
-    from grants.notifications.notify import notify  # noqa: PLC0415
     application = decision.application
 
     def build():
@@ -343,3 +340,16 @@ def _notify_decided(decision: Decision, result: str, comment: str) -> None:
                   comments=comment))
     notify([application.lead_user], "decision_" + result, build, application_id=application.id,
            endpoint="applications.show")
+
+
+@record_part("approvals")
+def decided_rounds(application: Application, partners: list) -> list[dict[str, Any]]:
+    """Every decided steering-group round, as its minutes recorded it: part of a submission's
+    copy of record."""
+    rounds = db.session.scalars(select(DecisionRound).where(
+        DecisionRound.application_id == application.id, DecisionRound.status == "decided")
+        .order_by(DecisionRound.number))
+    return [{"round": r.number, "outcome": r.outcome, "group": r.minutes.get("group"),
+             "decided_at": r.minutes.get("decided_at"), "fingerprint": r.fingerprint,
+             "rule": r.minutes.get("rule"), "tally": r.minutes.get("tally"),
+             "members": r.minutes.get("members")} for r in rounds if r.minutes]

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from grants.applications.errors import FieldsRefused, OperationRefused
+from grants.errors import FieldsRefused, OperationRefused
 from grants.applications.views import _load, _render_show
 from grants.approvals import operations
 from grants.approvals.forms import RecusalForm, VoteForm

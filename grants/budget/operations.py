@@ -8,12 +8,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from grants.accounts.models import User
-from grants.admin.models import AuditEvent
-from grants.applications.errors import OperationRefused
+from grants.audit import audit
+from grants.errors import OperationRefused
 from grants.applications.models import Application
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.budget.totals import BudgetSummary, summarise
+from grants import events
 from grants.db import db, utcnow
+from grants.processes import form_for
 from grants.partners.models import ApplicationPartner
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
@@ -48,21 +50,14 @@ def _touch(application: Application, actor: User | None = None) -> None:
     db.session.execute(update(Application).where(Application.id == application.id)
                        .values(updated_at=utcnow()))
     if actor is not None:
-        from grants.applications.operations import (  # noqa: PLC0415
-            current_partners, load_answers)
-        from grants.partners.confirmation import void_changed_confirmations  # noqa: PLC0415
-        from grants.processes import form_for  # noqa: PLC0415
         db.session.flush()
-        from grants.approvals.operations import restart_round_if_changed  # noqa: PLC0415
-        form = form_for(application)
-        void_changed_confirmations(application, form, load_answers(application.id),
-                                   current_partners(application.id), actor)
-        restart_round_if_changed(application, form, actor)
+        events.content_changed.send(application=application, actor=actor,
+                                    form=form_for(application), what="budget")
 
 
 def _event(actor, application, action, after) -> None:
-    db.session.add(AuditEvent(actor_id=actor.id, action=action, object_type="application",
-                              object_id=application.id, before=None, after=after))
+    audit(actor_id=actor.id, action=action, object_type="application",
+          object_id=application.id, before=None, after=after)
 
 
 def add_line(*, actor: User, application: Application, allowed: set[int],

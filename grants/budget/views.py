@@ -10,8 +10,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from grants.applications.access import load_application
-from grants.applications.errors import OperationRefused
-from grants.applications.operations import current_partners
+from grants.errors import OperationRefused
+from grants.applications.queries import current_partners
 from grants.budget import operations
 from grants.budget.forms import BudgetLineForm, CofinancingForm, DeleteForm
 from grants.budget.models import (BudgetLine, Cofinancing, CofinancingKind, CofinancingSource,

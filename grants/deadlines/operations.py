@@ -15,7 +15,7 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
 from grants.accounts.models import User
-from grants.applications.errors import FieldsRefused, OperationRefused
+from grants.errors import FieldsRefused, OperationRefused
 from grants.applications.models import Application, TransitionRecord
 from grants.calls.models import MILESTONE_DAY_DEFAULTS, Call
 from grants.db import db, utcnow
@@ -156,7 +156,7 @@ def who_owes(application: Application, milestone: str,
 
 
 def _partners_owing(application: Application) -> list[Debtor]:
-    from grants.applications.operations import current_partners, load_answers  # noqa: PLC0415
+    from grants.applications.queries import current_partners, load_answers  # noqa: PLC0415
     from grants.partners.confirmation import (confirmation_status,  # noqa: PLC0415
                                               current_confirmations)
     form = form_for(application)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import has_app_context
+from flask import Flask
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from grants.accounts.models import User
 from grants.applications.models import Application
@@ -21,7 +21,11 @@ from grants.db import db, utcnow
 from grants.deadlines.milestones import is_passed
 from grants.deadlines.models import Reminder, ReminderStatus
 from grants.deadlines.operations import is_finished, who_owes
+from grants.deadlines.operations import REMINDER_JOB
 from grants.i18n import format_datetime_local, pick_label
+from grants.jobs.queue import ALIVE, reminder_rq_job_id, rq_job_status, schedule_at
+from grants.jobs.sweeper import register_sweeper
+from grants.jobs.tasks import app_context
 from grants.processes import workflow_for
 
 logger = logging.getLogger(__name__)
@@ -32,10 +36,7 @@ EARLY_TOLERANCE = timedelta(minutes=1)
 
 def run_reminder(reminder_id: int) -> str:
     """Entry point RQ calls. Opens an app context when the worker has none."""
-    if has_app_context():
-        return send_reminder(reminder_id)
-    from grants import create_app  # noqa: PLC0415 - only for workers started without one
-    with create_app().app_context():
+    with app_context():
         return send_reminder(reminder_id)
 
 
@@ -105,7 +106,7 @@ def _notify(application: Application, workflow, reminder: Reminder,
 
 
 def _partner_organisations(application_id: int) -> dict[int, str]:
-    from grants.applications.operations import current_partners  # noqa: PLC0415
+    from grants.applications.queries import current_partners  # noqa: PLC0415
     return {p.contact_user_id: p.organisation.name for p in current_partners(application_id)
             if p.contact_user_id is not None}
 
@@ -142,3 +143,25 @@ def _builder(application: Application, workflow, reminder: Reminder, organisatio
                   "has not been submitted yet; it is now in state “%(state)s”.", title=title,
                   funder=application.call.funder.name, date=when, state=state_label))
     return build
+
+
+# --- the sweeper's part -----------------------------------------------------------------------
+@register_sweeper("reminders")
+def sweep_reminders(app: Flask, older_than: timedelta = timedelta(seconds=30)) -> list[int]:
+    """Schedule again every reminder row still `scheduled` (and older than `older_than`) whose RQ
+    job is missing or dead, for its `send_at` (at once if that has passed). Returns the reminder
+    ids scheduled. A reminder that runs twice finds its row sent and does nothing."""
+    cutoff = utcnow() - older_than
+    pushed = []
+    rows = db.session.scalars(select(Reminder).where(
+        Reminder.status == ReminderStatus.scheduled, Reminder.created_at < cutoff)
+        .order_by(Reminder.id)).all()
+    for row in rows:
+        rq_id = reminder_rq_job_id(app, row.id)
+        if rq_job_status(rq_id, app) in ALIVE:
+            continue
+        if schedule_at(row.send_at, REMINDER_JOB, row.id, rq_id=rq_id, app=app):
+            pushed.append(row.id)
+    if pushed:
+        logger.warning("sweeper scheduled reminders %s again", pushed)
+    return pushed

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from grants.applications.errors import FieldsRefused, OperationRefused
+from grants.errors import FieldsRefused, OperationRefused
 from grants.applications.models import Application
 from grants.db import db, utcnow
 from grants.deadlines import operations

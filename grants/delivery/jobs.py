@@ -12,14 +12,18 @@ broke after the message was sent) is never tried again automatically: a coordina
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 
-from flask import Flask, current_app, has_app_context
+import redis
+from flask import Flask, current_app
 from flask_babel import force_locale, gettext as _
+from rq.exceptions import NoSuchJobError
+from rq.job import Job as RQJob
 from sqlalchemy import func, or_, select, update
 
 from grants.accounts.models import User
-from grants.admin.models import AuditEvent
+from grants.audit import audit
 from grants.applications.models import Application
 from grants.db import db, utcnow
 from grants.delivery import labels as texts
@@ -28,9 +32,12 @@ from grants.delivery.models import MAX_ATTEMPTS, Delivery, DeliveryAttempt
 from grants.delivery.subject import one_line
 from grants.documents.models import Document
 from grants.jobs.models import Job, JobStatus
-from grants.jobs.queue import get_queue, schedule_after_commit, schedule_at
-from grants.jobs.tasks import handler, run_job
+from grants.jobs.queue import (ALIVE, get_queue, redis_connection, rq_job_status,
+                               schedule_after_commit, schedule_at)
+from grants.jobs.sweeper import register_sweeper
+from grants.jobs.tasks import app_context, handler, run_job
 from grants.notifications.mail import smtp_settings
+from grants.notifications.notify import notify
 from grants.submissions.models import Submission
 
 logger = logging.getLogger(__name__)
@@ -45,7 +52,6 @@ DUE_TOLERANCE = timedelta(seconds=5)
 
 
 def mail_timeout() -> float:
-    import os  # noqa: PLC0415
     return float(current_app.config.get("MAIL_TIMEOUT") or os.environ.get("MAIL_TIMEOUT") or 30)
 
 
@@ -67,10 +73,7 @@ def deliver_submission_job(job: Job) -> None:
 def run_delivery(job_id: int) -> str:
     """Entry point RQ's scheduler (and the sweeper) calls for a retry: the same job row runs
     again. Opens an app context when the worker has none."""
-    if has_app_context():
-        return _run_again(job_id)
-    from grants import create_app  # noqa: PLC0415 - only for workers started without one
-    with create_app().app_context():
+    with app_context():
         return _run_again(job_id)
 
 
@@ -248,8 +251,8 @@ def record_outcome(delivery: Delivery, attempt: DeliveryAttempt, outcome: smtp.O
 
 
 def audit_delivery(delivery: Delivery, action: str, actor: User | None = None,
-           before: dict | None = None) -> None:
-    db.session.add(AuditEvent(
+                   before: dict | None = None) -> None:
+    audit(
         actor_id=actor.id if actor else None, action=action, object_type="delivery",
         object_id=delivery.id, before=before,
         after={"application_id": delivery.application_id,
@@ -257,7 +260,7 @@ def audit_delivery(delivery: Delivery, action: str, actor: User | None = None,
                "status": delivery.status, "recipient": delivery.recipient,
                "attempts": delivery.attempts, "smtp_code": delivery.smtp_code,
                "message_id": delivery.message_id, "funder_reference": delivery.funder_reference,
-               "resolution": delivery.resolution}))
+               "resolution": delivery.resolution})
 
 
 def coordinators() -> list[User]:
@@ -266,7 +269,6 @@ def coordinators() -> list[User]:
 
 
 def notify_sent(delivery: Delivery) -> None:
-    from grants.notifications.notify import notify  # noqa: PLC0415
     application = db.session.get(Application, delivery.application_id)
 
     def build():
@@ -279,7 +281,6 @@ def notify_sent(delivery: Delivery) -> None:
 
 
 def notify_trouble(delivery: Delivery, kind: str) -> None:
-    from grants.notifications.notify import notify  # noqa: PLC0415
     application = db.session.get(Application, delivery.application_id)
 
     def build():
@@ -301,13 +302,12 @@ def notify_trouble(delivery: Delivery, kind: str) -> None:
 
 
 # --- the sweeper's part -----------------------------------------------------------------------
-def sweep_deliveries(app: Flask) -> list[int]:
+@register_sweeper("deliveries", counts_jobs=True)
+def sweep_deliveries(app: Flask, older_than: timedelta | None = None) -> list[int]:
     """Push again every retry whose scheduled RQ job is gone (at once when it is due, else
     scheduled for its time), and take a delivery stuck in "sending" (its worker died) for
     uncertain. Uncertain, failed and sent deliveries are never touched. Returns the job ids
     pushed or scheduled."""
-    from grants.jobs.queue import rq_job_status  # noqa: PLC0415
-    from grants.jobs.sweeper import ALIVE  # noqa: PLC0415
     now = utcnow()
     pushed: list[int] = []
     for row in db.session.scalars(select(Delivery).where(
@@ -329,10 +329,6 @@ def sweep_deliveries(app: Flask) -> list[int]:
 
 
 def _push_now(app: Flask, job_id: int, rq_id: str) -> bool:
-    import redis  # noqa: PLC0415
-    from rq.exceptions import NoSuchJobError  # noqa: PLC0415
-    from rq.job import Job as RQJob  # noqa: PLC0415
-    from grants.jobs.queue import redis_connection  # noqa: PLC0415
     try:
         try:
             RQJob.fetch(rq_id, connection=redis_connection(app)).delete()

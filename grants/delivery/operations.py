@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from grants.accounts.models import User
-from grants.applications.errors import FieldsRefused, OperationRefused
+from grants.errors import FieldsRefused, OperationRefused
 from grants.applications.models import Application
 from grants.db import db, utcnow
 from grants.delivery import labels as texts
@@ -23,8 +23,8 @@ from grants.delivery.smtp import is_single_address
 from grants.delivery.subject import DEFAULT_SUBJECT_FORMAT, one_line, render_subject
 from grants.documents.models import Attachment
 from grants.documents.uploads import KIND_MIME, identify, safe_filename
+from grants.jobs.tasks import enqueue_job
 from grants.jobs.models import Job
-from grants.jobs.queue import enqueue_after_commit
 from grants.submissions.models import Submission
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def _new_job(delivery: Delivery, submission: Submission) -> Job:
     db.session.add(job)
     db.session.flush()
     delivery.job_id = job.id
-    enqueue_after_commit(db.session(), job.id, queue="default")
+    enqueue_job(job)
     return job
 
 

@@ -11,13 +11,12 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from grants.applications.snapshot import fingerprint
+from grants.canonical import fingerprint
 from grants.db import db, utcnow
 from grants.documents.models import Document
 from grants.documents.pdf import html_to_pdf
 from grants.jobs.models import Job, JobStatus
-from grants.jobs.queue import enqueue_after_commit
-from grants.jobs.tasks import handler, pause_for_tests
+from grants.jobs.tasks import enqueue_job, handler, pause_for_tests
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +80,7 @@ def add_render_job(job: Job, document_kind: str) -> Job:
     db.session.add(job)
     db.session.flush()
     if existing is None:
-        enqueue_after_commit(db.session(), job.id, queue="pdf")
+        enqueue_job(job)
     return job
 
 
@@ -108,7 +107,7 @@ def pdf_filename(snapshot: dict[str, Any], kind: str) -> str:
     return f"ansokan-{app_id}-{suffix}.pdf"
 
 
-@handler("render_application")
+@handler("render_application", queue="pdf")
 def render_application_job(job: Job) -> None:
     kind = job.payload["kind"]
     snapshot = job.payload["snapshot"]
@@ -134,7 +133,7 @@ def certificate_html(snapshot: dict[str, Any], partner_id: int) -> str:
                                fingerprint=fingerprint(snapshot))
 
 
-@handler("render_certificate")
+@handler("render_certificate", queue="pdf")
 def render_certificate_job(job: Job) -> None:
     snapshot, partner_id = job.payload["snapshot"], job.payload["partner_id"]
     existing = find_document(job.application_id, "certificate", job.fingerprint)

@@ -25,6 +25,9 @@ from sqlalchemy.orm import Session
 
 from grants.embedded_redis import EmbeddedRedis, shared_url
 
+# RQ states in which a job will still run (or runs now): anything else is lost or finished.
+ALIVE = {RQStatus.QUEUED, RQStatus.STARTED, RQStatus.DEFERRED, RQStatus.SCHEDULED}
+
 logger = logging.getLogger(__name__)
 
 QUEUE_NAMES = ("pdf", "default")

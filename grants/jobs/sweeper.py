@@ -8,6 +8,8 @@ schedules its successor)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import Flask
@@ -18,27 +20,55 @@ from sqlalchemy import select
 
 from grants.db import db, utcnow
 from grants.jobs.models import Job, JobStatus
-from grants.jobs.queue import (enqueue_now, liveness_key, redis_connection, reminder_rq_job_id,
-                               rq_job_id, rq_job_status, schedule_at)
+from grants.jobs.queue import (ALIVE, enqueue_now, liveness_key, redis_connection, rq_job_id,
+                               schedule_at)
+from grants.jobs.tasks import app_context, queue_of
 
 logger = logging.getLogger(__name__)
 
-QUEUE_OF_KIND = {"render_application": "pdf", "render_certificate": "pdf",
-                 "render_form_preview": "pdf",
-                 "render_submission": "pdf", "render_minutes": "pdf"}
-ALIVE = {RQStatus.QUEUED, RQStatus.STARTED, RQStatus.DEFERRED, RQStatus.SCHEDULED}
+
+@dataclass(frozen=True)
+class Sweeper:
+    """Work of a feature's own that Redis may lose (deliveries' scheduled retries, deadline
+    reminders): `run(app, older_than)` pushes it again and returns the ids it pushed. When
+    `counts_jobs`, those are job ids and are part of `sweep`'s answer."""
+
+    name: str
+    run: Callable[[Flask, timedelta], list[int]]
+    counts_jobs: bool
+
+
+SWEEPERS: dict[str, Sweeper] = {}
+
+
+def register_sweeper(name: str, *, counts_jobs: bool = False):
+    def decorator(function: Callable[[Flask, timedelta], list[int]]):
+        SWEEPERS[name] = Sweeper(name, function, counts_jobs)
+        return function
+    return decorator
 
 
 def sweep(app: Flask, *, older_than: timedelta = timedelta(seconds=30),
-          reminders: bool = True) -> list[int]:
+          others: bool = True) -> list[int]:
     """Push again every unfinished job row whose RQ job is lost: missing or dead in RQ (Redis
     restarted or flushed; only rows older than `older_than`, so a row committed a moment ago is
     not raced before its own enqueue), or "started" in RQ while nothing runs it (its worker was
-    killed: the job's heartbeat has expired). Returns the ids pushed. Safe to run any time, on
-    any machine: a job that runs twice finds its row done and does nothing. With `reminders`,
-    also `sweep_reminders`."""
-    if reminders:
-        sweep_reminders(app, older_than=older_than)
+    killed: the job's heartbeat has expired). Then the features' own sweepers (deliveries always;
+    the others, such as reminders, with `others`). Returns the job ids pushed. Safe to run any
+    time, on any machine: a job that runs twice finds its row done and does nothing."""
+    if others:
+        for extra in SWEEPERS.values():
+            if not extra.counts_jobs:
+                extra.run(app, older_than)
+    pushed = sweep_jobs(app, older_than=older_than)
+    for extra in SWEEPERS.values():
+        if extra.counts_jobs:
+            pushed += extra.run(app, older_than)
+    return pushed
+
+
+def sweep_jobs(app: Flask, *, older_than: timedelta) -> list[int]:
+    """The job rows' part of `sweep`."""
     connection = redis_connection(app)
     now = utcnow()
     cutoff = now - older_than
@@ -64,14 +94,10 @@ def sweep(app: Flask, *, older_than: timedelta = timedelta(seconds=30),
             continue
         elif row.created_at >= cutoff:
             continue
-        if enqueue_now(row.id, QUEUE_OF_KIND.get(row.kind, "default"), app):
+        if enqueue_now(row.id, queue_of(row.kind), app):
             pushed.append(row.id)
     if pushed:
         logger.warning("sweeper re-enqueued jobs %s", pushed)
-    # Deliveries to funders: a due retry whose scheduled RQ job is gone is pushed again (never
-    # an uncertain one), and one stuck in "sending" by a dead worker becomes uncertain.
-    from grants.delivery.jobs import sweep_deliveries  # noqa: PLC0415
-    pushed += sweep_deliveries(app)
     return pushed
 
 
@@ -98,37 +124,14 @@ def schedule_next_sweep(app: Flask) -> str | None:
 def periodic_sweep() -> str:
     """Entry point RQ's scheduler runs every SWEEP_INTERVAL_SECONDS: sweep, then schedule the
     next one. Opens an app context when the worker has none."""
-    from flask import current_app, has_app_context  # noqa: PLC0415
-    if not has_app_context():  # pragma: no cover - `flask worker` always has one
-        from grants import create_app  # noqa: PLC0415
-        with create_app().app_context():
-            return periodic_sweep()
-    app = current_app._get_current_object()
+    with app_context() as app:
+        return _periodic_sweep(app)
+
+
+def _periodic_sweep(app: Flask) -> str:
     try:
         pushed = sweep(app)
         db.session.commit()
     finally:
         schedule_next_sweep(app)
     return f"re-enqueued {len(pushed)}"
-
-
-def sweep_reminders(app: Flask, *, older_than: timedelta = timedelta(seconds=30)) -> list[int]:
-    """Schedule again every reminder row still `scheduled` (and older than `older_than`) whose RQ
-    job is missing or dead, for its `send_at` (at once if that has passed). Returns the reminder
-    ids scheduled. A reminder that runs twice finds its row sent and does nothing."""
-    from grants.deadlines.models import Reminder, ReminderStatus  # noqa: PLC0415
-    from grants.deadlines.operations import REMINDER_JOB  # noqa: PLC0415
-    cutoff = utcnow() - older_than
-    pushed = []
-    rows = db.session.scalars(select(Reminder).where(
-        Reminder.status == ReminderStatus.scheduled, Reminder.created_at < cutoff)
-        .order_by(Reminder.id)).all()
-    for row in rows:
-        rq_id = reminder_rq_job_id(app, row.id)
-        if rq_job_status(rq_id, app) in ALIVE:
-            continue
-        if schedule_at(row.send_at, REMINDER_JOB, row.id, rq_id=rq_id, app=app):
-            pushed.append(row.id)
-    if pushed:
-        logger.warning("sweeper scheduled reminders %s again", pushed)
-    return pushed

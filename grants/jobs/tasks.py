@@ -8,42 +8,89 @@ ever (a document that crashes every worker that renders it)."""
 
 from __future__ import annotations
 
+import importlib
+import json
 import logging
 import os
+import resource
 import threading
+import time
 import traceback
 from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
+import redis
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import update
 
 from grants.db import db, utcnow
+from grants.jobs.memory import Watchdog, cap_bytes
 from grants.jobs.models import Job, JobStatus
+from grants.jobs.queue import enqueue_after_commit, liveness_key, redis_connection
 
 logger = logging.getLogger(__name__)
 
-HANDLERS: dict[str, Callable[[Job], None]] = {}
 MAX_ATTEMPTS = 5
+# The app factory a worker started without an app (plain `rq worker`) builds one with, named the
+# way gunicorn and RQ name entry points: importing it here would make this core module depend on
+# the start-up layer. `flask worker` always has an app, and never uses this.
+APP_FACTORY = os.environ.get("GRANTS_APP_FACTORY", "grants:create_app")
 
 
-def handler(kind: str):
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of background work: the function that does it, and the RQ queue it runs on."""
+
+    name: str
+    run: Callable[[Job], None]
+    queue: str
+
+
+KINDS: dict[str, JobKind] = {}
+
+
+def handler(kind: str, *, queue: str = "default"):
+    """Register the function that does jobs of `kind` (on RQ queue `queue`). Each feature
+    registers its own, in its own folder; `grants.features` imports them all."""
     def decorator(function: Callable[[Job], None]) -> Callable[[Job], None]:
-        HANDLERS[kind] = function
+        KINDS[kind] = JobKind(kind, function, queue)
         return function
     return decorator
 
 
+def queue_of(kind: str) -> str:
+    """The RQ queue jobs of `kind` run on (the sweeper pushes lost ones back onto it)."""
+    registered = KINDS.get(kind)
+    return registered.queue if registered is not None else "default"
+
+
+def enqueue_job(job: Job) -> None:
+    """Push the (flushed) job row onto its kind's queue once the transaction commits."""
+    enqueue_after_commit(db.session(), job.id, queue=queue_of(job.kind))
+
+
+@contextmanager
+def app_context():
+    """The current app's context, or one of an app built by APP_FACTORY."""
+    if has_app_context():
+        yield current_app._get_current_object()
+        return
+    module_name, _sep, attribute = APP_FACTORY.partition(":")
+    factory = getattr(importlib.import_module(module_name), attribute or "create_app")
+    app = factory()
+    with app.app_context():
+        yield app
+
+
 def run_job(job_id: int) -> str:
     """Entry point RQ calls. Opens an app context when the worker has none."""
-    if has_app_context():
-        return _run(job_id)
-    from grants import create_app  # noqa: PLC0415 - only for workers started without one
-    with create_app().app_context():
+    with app_context():
         return _run(job_id)
 
 
 def _run(job_id: int) -> str:
-    from grants.jobs import all_handlers  # noqa: F401,PLC0415 - every kind registered
     # Claim the row: queued → running (or take over a running row whose worker died).
     claimed = db.session.execute(
         update(Job)
@@ -61,7 +108,7 @@ def _run(job_id: int) -> str:
     job = db.session.get(Job, job_id)
     try:
         with heartbeat(current_app._get_current_object(), job_id):
-            HANDLERS[job.kind](job)
+            KINDS[job.kind].run(job)
             job.status = JobStatus.done
             job.finished_at = utcnow()
             db.session.commit()
@@ -102,8 +149,6 @@ class heartbeat:  # noqa: N801 - used as a context manager
     TICK = 0.2
 
     def __init__(self, app: Flask, job_id: int):
-        from grants.jobs.memory import Watchdog  # noqa: PLC0415
-        from grants.jobs.queue import liveness_key, redis_connection  # noqa: PLC0415
         self.key = liveness_key(app, job_id)
         self.connection = redis_connection(app)
         self.every = app.config.get("JOB_HEARTBEAT_SECONDS", 5)
@@ -113,14 +158,12 @@ class heartbeat:  # noqa: N801 - used as a context manager
                                        daemon=True)
 
     def _touch(self) -> None:
-        import redis  # noqa: PLC0415
         try:
             self.connection.set(self.key, os.getpid(), ex=3 * self.every)
         except (redis.RedisError, OSError) as exc:
             logger.warning("job heartbeat %s failed: %s", self.key, exc)
 
     def _beat(self) -> None:
-        import time  # noqa: PLC0415
         next_touch = time.monotonic() + self.every
         while not self.stop.wait(self.TICK):
             self.watchdog.check()
@@ -134,7 +177,6 @@ class heartbeat:  # noqa: N801 - used as a context manager
         return self
 
     def __exit__(self, *exc_info) -> None:
-        import redis  # noqa: PLC0415
         self.stop.set()
         self.thread.join(timeout=5)
         try:
@@ -151,13 +193,8 @@ def pause_for_tests(point: str, job: Job) -> None:
     folder = os.environ.get("GRANTS_TEST_HOLD_DIR")
     if not folder or current_app.config.get("ENV_NAME") != "testing":
         return
-    import json  # noqa: PLC0415
-    import resource  # noqa: PLC0415
-    import time  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
     directory = Path(folder)
     marker = directory / f"started-{job.id}-{job.attempts}"
-    from grants.jobs.memory import cap_bytes  # noqa: PLC0415
     marker.write_text(json.dumps({"point": point, "pid": os.getpid(), "ppid": os.getppid(),
                                   "rlimit_as": resource.getrlimit(resource.RLIMIT_AS)[0],
                                   "memory_cap": cap_bytes()}))

@@ -20,8 +20,7 @@ from sqlalchemy import update
 
 from grants.db import db, utcnow
 from grants.jobs.models import Job
-from grants.jobs.queue import enqueue_after_commit
-from grants.jobs.tasks import handler
+from grants.jobs.tasks import enqueue_job, handler
 from grants.notifications.models import OutboxEmail
 
 logger = logging.getLogger(__name__)
@@ -41,7 +40,7 @@ def queue_email(recipient: str, subject: str, body: str) -> OutboxEmail:
     job = Job(kind="send_email", payload={"outbox_id": email.id})
     db.session.add(job)
     db.session.flush()
-    enqueue_after_commit(db.session(), job.id, queue="default")
+    enqueue_job(job)
     return email
 
 

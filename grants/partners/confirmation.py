@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
 from grants.accounts.models import User
-from grants.admin.models import AuditEvent
-from grants.applications.errors import OperationRefused
+from grants.audit import audit
+from grants.errors import OperationRefused
 from grants.applications.models import Application
-from grants.applications.snapshot import fingerprint
+from grants.applications.snapshot import budget_snapshot, fingerprint, record_part
 from grants.db import db, utcnow
 from grants.forms.definition import FormDef
 from grants.notifications.mail import queue_email
@@ -22,7 +24,6 @@ def partner_fingerprint(application: Application, form: FormDef, answers: dict,
     whole budget with co-financing. Other partners' parts are not included, so their edits do
     not void this partner's confirmation. `budget`: the application's budget snapshot when the
     caller has it (one for all partners), else read now."""
-    from grants.applications.snapshot import budget_snapshot  # noqa: PLC0415
     common = {s.key: answers.get(s.key, {}) for s in form.sections if s.part == "common"}
     own = {s.key: answers.get(f"{s.key}@{partner.id}", {}) for s in form.sections
            if s.part == "partner_part"}
@@ -55,7 +56,6 @@ def confirmation_status(application: Application, form: FormDef, answers: dict,
                         ) -> dict[int, tuple[PartnerConfirmation | None, bool]]:
     """Per partner id: its latest confirmation and whether it still matches the content. The
     same few queries however many partners (the budget is read once for all)."""
-    from grants.applications.snapshot import budget_snapshot  # noqa: PLC0415
     if not partners:
         return {}
     latest = current_confirmations(p.id for p in partners)
@@ -93,11 +93,11 @@ def confirm(*, actor: User, application: Application, roles: set[str], workflow,
         confirmed_by_id=actor.id, signatory_name=signatory_name,
         signatory_title=signatory_title)
     db.session.add(confirmation)
-    db.session.add(AuditEvent(actor_id=actor.id, action="partner.confirm",
-                              object_type="application", object_id=application.id, before=None,
-                              after={"organisation": partner.organisation.name,
-                                     "signatory": signatory_name,
-                                     "fingerprint": confirmation.fingerprint}))
+    audit(actor_id=actor.id, action="partner.confirm",
+          object_type="application", object_id=application.id, before=None,
+          after={"organisation": partner.organisation.name,
+                 "signatory": signatory_name,
+                 "fingerprint": confirmation.fingerprint})
     db.session.commit()
     return confirmation
 
@@ -106,7 +106,6 @@ def void_changed_confirmations(application: Application, form: FormDef, answers:
                                partners: list[ApplicationPartner], actor: User) -> list[str]:
     """Called inside an operation that changed content (before its commit): confirmations whose
     fingerprint no longer matches are voided and the partner is told. Returns their names."""
-    from grants.applications.snapshot import budget_snapshot  # noqa: PLC0415
     voided = []
     latest = current_confirmations(p.id for p in partners)
     budget = budget_snapshot(application.id) if latest else None
@@ -119,10 +118,10 @@ def void_changed_confirmations(application: Application, form: FormDef, answers:
             continue
         confirmation.voided_at = utcnow()
         voided.append(partner.organisation.name)
-        db.session.add(AuditEvent(actor_id=actor.id, action="partner.confirmation_void",
-                                  object_type="application", object_id=application.id,
-                                  before={"fingerprint": confirmation.fingerprint}, after={
-                                      "organisation": partner.organisation.name}))
+        audit(actor_id=actor.id, action="partner.confirmation_void",
+              object_type="application", object_id=application.id,
+              before={"fingerprint": confirmation.fingerprint}, after={
+                  "organisation": partner.organisation.name})
         with force_locale(application.language):
             queue_email(partner.contact_email,
                         _("Confirm “%(title)s” again", title=application.title),
@@ -149,3 +148,17 @@ def unconfirmed_problems(application: Application, form: FormDef, answers: dict,
             problems.append(_("Partner %(org)s must confirm again: the application has changed "
                               "since it confirmed.", org=partner.organisation.name))
     return problems
+
+
+@record_part("confirmations")
+def valid_confirmations(application: Application, partners: list) -> list[dict[str, Any]]:
+    """The partners' confirmations that still hold: part of a submission's copy of record."""
+    partner_ids = [p.id for p in partners]
+    if not partner_ids:
+        return []
+    rows = db.session.scalars(select(PartnerConfirmation).where(
+        PartnerConfirmation.partner_id.in_(partner_ids),
+        PartnerConfirmation.voided_at.is_(None)).order_by(PartnerConfirmation.id))
+    return [{"partner_id": c.partner_id, "signatory_name": c.signatory_name,
+             "signatory_title": c.signatory_title, "confirmed_at": c.confirmed_at.isoformat(),
+             "fingerprint": c.fingerprint} for c in rows]

@@ -10,10 +10,12 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
-from grants.admin.models import AuditEvent
-from grants.applications.errors import OperationRefused
+from grants.audit import audit
+from grants.errors import OperationRefused
 from grants.applications.models import Application
+from grants import events
 from grants.db import db, utcnow
+from grants.processes import form_for
 from grants.notifications.mail import absolute_url, queue_email
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import normalise
@@ -31,14 +33,13 @@ def may_manage_partners(application: Application, roles: set[str], workflow: Wor
 
 
 def _event(actor: User, application: Application, action: str, after: dict) -> None:
-    db.session.add(AuditEvent(actor_id=actor.id, action=action, object_type="application",
-                              object_id=application.id, before=None, after=after))
+    audit(actor_id=actor.id, action=action, object_type="application",
+          object_id=application.id, before=None, after=after)
     # A partner added or removed while the steering group votes changes what they vote on
-    # (and who has jäv): the round restarts.
-    from grants.approvals.operations import restart_round_if_changed  # noqa: PLC0415
-    from grants.processes import form_for  # noqa: PLC0415
+    # (and who has jäv): subscribers restart the round.
     db.session.flush()
-    restart_round_if_changed(application, form_for(application), actor)
+    events.content_changed.send(application=application, actor=actor,
+                                form=form_for(application), what="partners")
 
 
 def _invite(actor: User, application: Application, partner: ApplicationPartner) -> None:

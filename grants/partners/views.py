@@ -9,8 +9,8 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from grants.applications.access import load_application
-from grants.applications.errors import OperationRefused
-from grants.applications.operations import current_partners
+from grants.errors import OperationRefused
+from grants.applications.queries import current_partners
 from grants.db import db
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.partners import operations
@@ -149,7 +149,7 @@ def accept(token: str):
 
 @bp.post("/applications/<int:application_id>/partners/<int:partner_id>/confirm")
 def confirm(application_id: int, partner_id: int):
-    from grants.applications.operations import load_answers  # noqa: PLC0415
+    from grants.applications.queries import load_answers  # noqa: PLC0415
     from grants.partners.confirmation import confirm as do_confirm  # noqa: PLC0415
     from grants.partners.forms import ConfirmForm  # noqa: PLC0415
     from grants.processes import form_for  # noqa: PLC0415

@@ -20,7 +20,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from grants.accounts.models import User
 from grants.applications.models import Application
-from grants.approvals.models import SteeringGroup, SteeringMember
+from grants.steering.models import SteeringGroup, SteeringMember
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.db import db
 from grants.organisations.models import Organisation

@@ -16,6 +16,7 @@ from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 
 from grants.applications.snapshot import canonical_json
+from grants import events
 from grants.db import db
 from grants.documents.models import Attachment, Document
 from grants.documents.pdf import ASSET_BASE, AssetsOnlyFetcher, html_to_pdf
@@ -127,7 +128,7 @@ def document_fingerprint(submission: Submission, kind: str) -> str:
     return hashlib.sha256(f"{submission.sha256}:{kind}:{TEMPLATE_VERSION}".encode()).hexdigest()
 
 
-@handler("render_submission")
+@handler("render_submission", queue="pdf")
 def render_submission_job(job: Job) -> None:
     """Idempotent: a second run finds both documents stored and only links them."""
     submission = db.session.get(Submission, job.payload["submission_id"])
@@ -151,10 +152,8 @@ def render_submission_job(job: Job) -> None:
     submission.final_document_id, submission.reading_document_id = final.id, reading.id
     job.document_id = final.id
     if first_time:
-        # The archival PDF exists: deliver it to the funder (by email, or by the lead in the
-        # funder's portal). Idempotent: one delivery per submission and channel.
-        from grants.delivery.operations import start_delivery  # noqa: PLC0415
-        start_delivery(submission)
+        # The archival PDF exists: subscribers deliver it to the funder.
+        events.submission_archived.send(submission=submission)
 
 
 # --- the dossier -------------------------------------------------------------------------------

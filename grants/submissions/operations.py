@@ -15,16 +15,15 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
-from grants.applications.errors import FieldsRefused, OperationRefused
+from grants.errors import FieldsRefused, OperationRefused
 from grants.applications.models import Application
-from grants.applications.snapshot import build_snapshot, fingerprint
-from grants.approvals.models import DecisionRound
+from grants.applications.operations import fire_transition
+from grants.applications.snapshot import build_snapshot, fingerprint, record_parts
 from grants.db import db, utcnow
 from grants.documents.models import Attachment
 from grants.documents.uploads import KIND_MIME, identify, safe_filename
+from grants.jobs.tasks import enqueue_job
 from grants.jobs.models import Job
-from grants.jobs.queue import enqueue_after_commit
-from grants.partners.models import PartnerConfirmation
 from grants.submissions.models import FunderDecision, Submission
 from grants.workflow.definition import Transition, Workflow
 from grants.workflow.engine import available_transitions
@@ -46,28 +45,6 @@ def submissions_of(application_id: int) -> list[Submission]:
         Submission.application_id == application_id).order_by(Submission.number.desc())))
 
 
-def _approvals(application_id: int) -> list[dict[str, Any]]:
-    """Every decided steering-group round, as its minutes recorded it."""
-    rounds = db.session.scalars(select(DecisionRound).where(
-        DecisionRound.application_id == application_id, DecisionRound.status == "decided")
-        .order_by(DecisionRound.number))
-    return [{"round": r.number, "outcome": r.outcome, "group": r.minutes.get("group"),
-             "decided_at": r.minutes.get("decided_at"), "fingerprint": r.fingerprint,
-             "rule": r.minutes.get("rule"), "tally": r.minutes.get("tally"),
-             "members": r.minutes.get("members")} for r in rounds if r.minutes]
-
-
-def _confirmations(partner_ids: list[int]) -> list[dict[str, Any]]:
-    if not partner_ids:
-        return []
-    rows = db.session.scalars(select(PartnerConfirmation).where(
-        PartnerConfirmation.partner_id.in_(partner_ids),
-        PartnerConfirmation.voided_at.is_(None)).order_by(PartnerConfirmation.id))
-    return [{"partner_id": c.partner_id, "signatory_name": c.signatory_name,
-             "signatory_title": c.signatory_title, "confirmed_at": c.confirmed_at.isoformat(),
-             "fingerprint": c.fingerprint} for c in rows]
-
-
 def submission_snapshot(application: Application, form, answers: dict, partners: list, *,
                         number: int, submitted_at, actor: User) -> dict[str, Any]:
     """Everything the funder receives and the registry keeps, as plain canonical data."""
@@ -77,8 +54,9 @@ def submission_snapshot(application: Application, form, answers: dict, partners:
                               "submitted_at": submitted_at.isoformat(),
                               "submitted_by": {"name": actor.name, "email": actor.email},
                               "reference": f"{application.id}-{number}"}
-    snapshot["approvals"] = _approvals(application.id)
-    snapshot["confirmations"] = _confirmations([p.id for p in partners])
+    # The steering group's decided rounds ("approvals") and the partners' confirmations
+    # ("confirmations"), contributed by those features.
+    snapshot.update(record_parts(application, partners))
     return snapshot
 
 
@@ -108,7 +86,7 @@ def freeze_submission(ctx) -> Submission:
               fingerprint=submission.sha256)
     db.session.add(job)
     db.session.flush()
-    enqueue_after_commit(db.session(), job.id, queue="pdf")
+    enqueue_job(job)
     ctx.notes["final_job"] = job
     ctx.notes["submission"] = submission
     logger.info("application %s: submission %s frozen (%s)", application.id, number,
@@ -164,7 +142,6 @@ def record_decision(*, application: Application, roles: set[str], actor: User, w
                     expected_state_version: int) -> FunderDecision:
     """Record what the funder decided and move the application to granted / rejected, in one
     transaction. The decision letter is checked by its content, like every upload."""
-    from grants.applications.operations import fire_transition  # noqa: PLC0415
     if outcome not in DECISION_GUARDS:
         raise FieldsRefused(_("Nothing was saved: choose the decision."),
                             field_errors={"outcome": [_("Choose granted or rejected.")]})

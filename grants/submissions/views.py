@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from grants.applications.errors import FieldsRefused, OperationRefused
+from grants.errors import FieldsRefused, OperationRefused
 from grants.applications.operations import record_download
 from grants.applications.views import _load, _render_show
 from grants.db import db

@@ -1,3 +1,5 @@
+"""The audit log: an append-only record of every change, written through one helper."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -53,3 +55,14 @@ def _no_bulk_change(state) -> None:
     table = getattr(state.statement, "table", None)
     if table is not None and getattr(table, "name", None) == AuditEvent.__tablename__:
         raise AuditLogIsAppendOnly("the audit log cannot be changed in bulk")
+
+
+def audit(action: str, *, actor=None, actor_id: int | None = None, object_type: str,
+          object_id: int | None, before: dict[str, Any] | None = None,
+          after: dict[str, Any] | None = None) -> AuditEvent:
+    """Add one audit row to the caller's transaction (the caller's operation commits it).
+    `actor` is a user (or None for the system); `actor_id` may be given instead."""
+    row = AuditEvent(actor_id=actor.id if actor is not None else actor_id, action=action,
+                     object_type=object_type, object_id=object_id, before=before, after=after)
+    db.session.add(row)
+    return row

@@ -1,0 +1,21 @@
+"""The budget's guard that workflow files name: the call's rules, with the numbers."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from grants.applications.context import TransitionContext
+from grants.budget.operations import budget_summary, load_budget
+from grants.budget.totals import rule_problems
+from grants.i18n import format_money
+from grants.workflow.registry import guards
+
+
+@guards.register("budget_within_rules")
+def budget_within_rules(ctx: TransitionContext) -> list[str]:
+    call = ctx.application.call
+    return rule_problems(budget_summary(*load_budget(ctx.application.id)),
+                         max_requested=call.max_requested_amount,
+                         min_cofinancing_percent=call.min_cofinancing_percent,
+                         max_indirect_percent=call.max_indirect_percent,
+                         money=format_money, gettext=_)

@@ -1,0 +1,79 @@
+"""The one place that knows every feature of the app (start-up layer).
+
+Each feature lives in its own folder and registers its own parts when its modules are
+imported: guards and effects that workflow files name (`guards.py`, `effects.py`), background
+job handlers and sweepers (`jobs.py`, `reminders.py`, …), subscribers to domain events
+(`subscribers.py`), parts of the copy of record, and its blueprint (`views.py`). Importing this
+module imports them all, in the order below; the app factory, the worker and the definition
+loader rely on that."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+from grants import about, dashboard
+from grants.accounts import views as accounts_views
+from grants.admin import previews as admin_previews
+from grants.admin import views as admin_views
+from grants.applications import guards as applications_guards
+from grants.applications import views as applications_views
+from grants.approvals import effects as approvals_effects
+from grants.approvals import minutes as approvals_minutes
+from grants.approvals import subscribers as approvals_subscribers
+from grants.approvals import views as approvals_views
+from grants.budget import guards as budget_guards
+from grants.budget import views as budget_views
+from grants.deadlines import guards as deadlines_guards
+from grants.deadlines import reminders as deadlines_reminders
+from grants.deadlines import subscribers as deadlines_subscribers
+from grants.deadlines import views as deadlines_views
+from grants.definitions import views as definitions_views
+from grants.delivery import jobs as delivery_jobs
+from grants.delivery import subscribers as delivery_subscribers
+from grants.delivery import views as delivery_views
+from grants.documents import rendering as documents_rendering
+from grants.notifications import mail as notifications_mail
+from grants.notifications import views as notifications_views
+from grants.partners import guards as partners_guards
+from grants.partners import subscribers as partners_subscribers
+from grants.partners import views as partners_views
+from grants.portfolio import views as portfolio_views
+from grants.submissions import archive as submissions_archive
+from grants.submissions import guards as submissions_guards
+from grants.submissions import views as submissions_views
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    # Modules that register guards, effects, job handlers, sweepers or subscribers.
+    registers: tuple[ModuleType, ...] = ()
+    # The module holding the feature's blueprint `bp`, if it has pages.
+    views: ModuleType | None = None
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("about", views=about),
+    Feature("accounts", views=accounts_views),
+    Feature("notifications", (notifications_mail,), notifications_views),
+    Feature("definitions", views=definitions_views),
+    Feature("documents", (documents_rendering,)),
+    Feature("applications", (applications_guards,), applications_views),
+    Feature("budget", (budget_guards,), budget_views),
+    Feature("partners", (partners_guards, partners_subscribers), partners_views),
+    Feature("approvals", (approvals_effects, approvals_minutes, approvals_subscribers),
+            approvals_views),
+    Feature("deadlines", (deadlines_guards, deadlines_reminders, deadlines_subscribers),
+            deadlines_views),
+    Feature("submissions", (submissions_guards, submissions_archive), submissions_views),
+    Feature("delivery", (delivery_jobs, delivery_subscribers), delivery_views),
+    Feature("admin", (admin_previews,), admin_views),
+    Feature("portfolio", views=portfolio_views),
+    Feature("dashboard", views=dashboard),
+)
+
+
+def blueprints() -> list:
+    """Every feature's blueprint, in the order of FEATURES."""
+    return [feature.views.bp for feature in FEATURES if feature.views is not None]
