@@ -95,7 +95,7 @@ def register_cli(app: Flask) -> None:
         """Validate workflow and form files (default: every file in workflows/ and
         workflows/forms/). Exit status 1 when a file is invalid or an application needs a
         coordinator."""
-        from grants.definitions.check import check_against_db, check_files  # noqa: PLC0415
+        from grants.applications.versions import check_against_db, check_files  # noqa: PLC0415
 
         directory = Path(current_app.config["WORKFLOWS_PATH"])
         paths = list(files) or (sorted(directory.glob("*.yaml"))
@@ -135,8 +135,8 @@ def register_cli(app: Flask) -> None:
 
         wf = get_workflow(name)
         if wf is None:
-            raise click.ClickException(f"No workflow '{name}'. Known: "
-                                       f"{', '.join(sorted(current_app.extensions['grants.workflows']))}.")
+            known = ", ".join(sorted(current_app.extensions["grants.workflows"]))
+            raise click.ClickException(f"No workflow '{name}'. Known: {known}.")
         if current is not None and current not in wf.states:
             raise click.ClickException(f"'{name}' has no state '{current}'.")
         if fmt == "mermaid":
@@ -155,6 +155,7 @@ def register_cli(app: Flask) -> None:
         """Re-enqueue unfinished jobs, and schedule again pending deadline reminders, whose RQ
         job is gone (after a Redis restart or flush)."""
         from datetime import timedelta  # noqa: PLC0415
+
         from grants.deadlines.reminders import sweep_reminders  # noqa: PLC0415
         from grants.jobs.sweeper import sweep  # noqa: PLC0415
         app_ = current_app._get_current_object()
@@ -169,6 +170,7 @@ def register_cli(app: Flask) -> None:
         """Bring every application's deadline reminders in line with its milestones (after an
         upgrade that added reminders, or to repair them); safe to run any time."""
         from sqlalchemy import select  # noqa: PLC0415
+
         from grants.applications.models import Application  # noqa: PLC0415
         from grants.deadlines.operations import schedule_reminders  # noqa: PLC0415
         scheduled = 0

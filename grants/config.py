@@ -2,7 +2,8 @@
 
 Everything a deployment changes comes from environment variables:
 
-- ``DATABASE_URL``   SQLAlchemy URL (``postgresql+psycopg://...``); default: SQLite in ``instance/``.
+- ``DATABASE_URL``   SQLAlchemy URL (``postgresql+psycopg://...``); default: SQLite in
+  ``instance/``.
 - ``REDIS_URL``      external Redis; default: an embedded Redis started by the process itself.
 - ``SECRET_KEY``     required when ``GRANTS_ENV=production``.
 - ``GRANTS_ENV``     ``development`` (default), ``production`` or ``testing``.
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,7 +66,7 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         environ = dict(os.environ if environ is None else environ)
         env = environ.get("GRANTS_ENV", "development")
         instance = Path(environ.get("GRANTS_INSTANCE_PATH", PROJECT_ROOT / "instance"))

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from grants.accounts.models import User
 from grants.accounts.operations import create_user
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
-from grants.steering.models import SteeringGroup, SteeringMember
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.db import db, utcnow
 from grants.deadlines.operations import schedule_reminders
@@ -22,6 +21,7 @@ from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
 from grants.partners.models import ApplicationPartner
 from grants.processes import get_form, get_workflow, pin_workflow
+from grants.steering.models import SteeringGroup, SteeringMember
 
 DEMO_DATA = Path(__file__).parent / "demo_data" / "sydost.yaml"
 DEMO_PASSWORD = "demo-password"
@@ -211,9 +211,9 @@ def _seed_decision_in_progress(title: str, call: Call, orgs: dict, users: dict) 
     """An application the steering group is voting on: the chair has approved, one member
     works for a partner organisation (Linnéuniversitetet) and is recused (jäv), the third is
     asked to vote."""
+    from grants.applications.queries import load_answers  # noqa: PLC0415
     from grants.approvals.models import Vote  # noqa: PLC0415
     from grants.approvals.operations import on_state_entered  # noqa: PLC0415
-    from grants.applications.queries import load_answers  # noqa: PLC0415
     from grants.budget.models import BudgetLine, Cofinancing  # noqa: PLC0415
     from grants.partners.confirmation import partner_fingerprint  # noqa: PLC0415
     from grants.partners.models import PartnerConfirmation  # noqa: PLC0415

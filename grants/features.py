@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from grants import about, dashboard
+from grants import about
 from grants.accounts import views as accounts_views
 from grants.admin import previews as admin_previews
 from grants.admin import views as admin_views
@@ -24,6 +24,7 @@ from grants.approvals import subscribers as approvals_subscribers
 from grants.approvals import views as approvals_views
 from grants.budget import guards as budget_guards
 from grants.budget import views as budget_views
+from grants.dashboard import views as dashboard_views
 from grants.deadlines import guards as deadlines_guards
 from grants.deadlines import reminders as deadlines_reminders
 from grants.deadlines import subscribers as deadlines_subscribers
@@ -70,7 +71,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("delivery", (delivery_jobs, delivery_subscribers), delivery_views),
     Feature("admin", (admin_previews,), admin_views),
     Feature("portfolio", views=portfolio_views),
-    Feature("dashboard", views=dashboard),
+    Feature("dashboard", views=dashboard_views),
 )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime as babel_format_datetime, format_date as babel_format_date
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal
 from flask import request
 from flask_babel import get_locale
@@ -41,7 +42,8 @@ def format_money(value: int | None, locale: str | None = None) -> str:
 
 
 def format_datetime_local(value: datetime | str | None, locale: str | None = None) -> str:
-    """An aware datetime in Stockholm time: '24 november 2026 kl. 23.59' / '24 November 2026, 23:59'."""
+    """An aware datetime in Stockholm time: '24 november 2026 kl. 23.59' /
+    '24 November 2026, 23:59'."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -92,7 +94,6 @@ def format_iso_date(value: str | None, locale: str | None = None) -> str:
     """'2027-03-31' → '31 mars 2027' / '31 March 2027'."""
     if not value:
         return ""
-    from datetime import date  # noqa: PLC0415
     locale = locale or current_locale()
     return babel_format_date(date.fromisoformat(value), "d MMMM y",
                              locale="en_GB" if locale.startswith("en") else "sv_SE")

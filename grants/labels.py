@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from grants.i18n import pick_label
+from grants.workflow.definition import Quorum
 
 ROLE_LABELS = {
     "lead": _l("project lead"),
@@ -102,7 +108,6 @@ def audit_value(value, limit: int = 300) -> str:
     if isinstance(value, dict) and "filename" in value:
         return str(value["filename"])
     if isinstance(value, (dict, list)):
-        import json  # noqa: PLC0415
         value = json.dumps(value, ensure_ascii=False)
     text = str(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
@@ -114,7 +119,6 @@ def history_label(record, workflow) -> str:
         return str(HISTORY_LABELS[record.transition])
     transition = workflow.transitions.get(record.transition) if workflow else None
     if transition is not None:
-        from grants.i18n import pick_label  # noqa: PLC0415
         return pick_label(transition.label)
     return record.transition
 
@@ -130,7 +134,6 @@ def quorum_rule_text(quorum) -> str:
 
 def quorum_sentence(quorum, needed: int | None) -> str:
     """The rule in words, e.g. 'More than half of the members without jäv must approve.'"""
-    from flask_babel import gettext as _  # noqa: PLC0415
     if quorum.rule == "at_least":
         text = _("At least %(n)d members without jäv must approve.", n=quorum.n)
     elif quorum.rule == "all" and quorum.of == "members":
@@ -153,6 +156,5 @@ def quorum_sentence(quorum, needed: int | None) -> str:
 
 def minutes_rule(rule: dict) -> str:
     """The quorum rule frozen in a decision's minutes, in words."""
-    from grants.workflow.definition import Quorum  # noqa: PLC0415
     return quorum_sentence(Quorum(rule["rule"], rule.get("n"), rule.get("of", "eligible"),
                                   None, rule.get("tie", "changes")), rule["needed"])

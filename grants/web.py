@@ -6,24 +6,43 @@ import json
 import logging
 
 from flask import Flask, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import func, select
 
 from grants.accounts.models import User
 from grants.db import db
-from sqlalchemy import func, select
-from grants.extensions import login_manager
-from grants.labels import (audit_value, category_label, cofinancing_label, event_label, guard_label,
-                           history_label, minutes_rule, part_label, quorum_rule_text,
-                           quorum_sentence, role_label,
-                           vote_label)
 from grants.documents.pdf import css_string
+from grants.extensions import login_manager
 from grants.forms.richtext import render_markdown
+from grants.i18n import (
+    current_locale,
+    format_date_local,
+    format_datetime_local,
+    format_filesize,
+    format_iso_date,
+    format_money,
+    format_number,
+    option_text,
+    pick_label,
+)
+from grants.labels import (
+    audit_value,
+    category_label,
+    cofinancing_label,
+    event_label,
+    guard_label,
+    history_label,
+    minutes_rule,
+    part_label,
+    quorum_rule_text,
+    quorum_sentence,
+    role_label,
+    vote_label,
+)
 from grants.notifications.models import Notification
-from grants.i18n import (current_locale, format_filesize, format_iso_date, format_number,
-                         option_text)
-from grants.i18n import format_date_local, format_datetime_local, format_money, pick_label
 
 logger = logging.getLogger(__name__)
 

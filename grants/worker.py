@@ -88,6 +88,7 @@ def prepare_for_fork(app: Flask) -> None:
 def run_worker(app: Flask, *, burst: bool = False, with_scheduler: bool = False,
                worker_class: type[Worker] = GrantsWorker) -> bool:
     from datetime import timedelta  # noqa: PLC0415
+
     from grants.jobs.sweeper import schedule_next_sweep, sweep  # noqa: PLC0415
     with app.app_context():  # work lost while no worker ran (e.g. Redis restarted) is picked up
         sweep(app, older_than=timedelta(seconds=0))

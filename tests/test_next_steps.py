@@ -6,7 +6,7 @@ import re
 from grants.applications.models import Application, SectionAnswer
 from grants.db import db
 from grants.delivery.models import Delivery
-from grants.next_steps import forward_transitions
+from grants.dashboard.next_steps import forward_transitions
 from grants.processes import get_workflow
 from grants.submissions.models import Submission
 from tests.test_confirmations import confirm, setup_partners

@@ -1,7 +1,9 @@
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, BooleanField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from grants.accounts.operations import MIN_PASSWORD_LENGTH
 
@@ -45,3 +47,23 @@ class ForgotPasswordForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     new_password, repeat_password = _new_password_fields()
+
+
+class EmailAddress:
+    """A syntactically valid address (no DNS look-up). The `.test` domain of the demo accounts
+    is accepted in demo and test mode only."""
+
+    def __call__(self, form, field):
+        relaxed = bool(current_app.config.get("TESTING") or current_app.config.get("DEMO_MODE"))
+        try:
+            validate_email(field.data or "", check_deliverability=False,
+                           test_environment=relaxed)
+        except EmailNotValidError:
+            raise ValidationError(_l("This is not a valid email address.")) from None
+
+
+class AcceptInvitationForm(FlaskForm):
+    password = StringField(_l("Choose a password"), validators=[
+        DataRequired(message=_l("Fill in this field.")),
+        Length(min=12, max=1024, message=_l("At least %(min)d characters."))],
+        render_kw={"type": "password", "autocomplete": "new-password"})

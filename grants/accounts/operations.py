@@ -8,14 +8,17 @@ import logging
 import secrets
 from datetime import timedelta
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from grants.accounts.models import PasswordReset, User
 from grants.audit import audit
-from grants.errors import FieldsRefused, OperationRefused
 from grants.db import db, utcnow
+from grants.errors import FieldsRefused, OperationRefused
+from grants.notifications.mail import absolute_url, queue_email
+from grants.notifications.models import Invitation
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +110,6 @@ def request_password_reset(email: str) -> None:
     token = secrets.token_urlsafe(32)
     db.session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token),
                                  expires_at=utcnow() + RESET_VALID_FOR))
-    from grants.notifications.mail import absolute_url, queue_email  # noqa: PLC0415
     link = absolute_url("accounts.reset_password", token=token)
     with force_locale(user.locale or "sv"):
         queue_email(user.email, _("Choose a new password for Grants"), _(
@@ -155,4 +157,27 @@ def reset_password(token: str, new: str) -> User:
     _audit(user, "user.password_reset")
     db.session.commit()
     logger.info("user %s reset their password", user.id)
+    return user
+
+
+def accept_invitation(token: str, password: str) -> User:
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
+    if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
+        raise OperationRefused(_("This invitation link is not valid any more. Ask your "
+                                 "coordinator for a new one."))
+    claimed = db.session.execute(
+        Invitation.__table__.update().where(Invitation.id == invitation.id,
+                                            Invitation.used_at.is_(None))
+        .values(used_at=utcnow())).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise OperationRefused(_("This invitation link is not valid any more. Ask your "
+                                 "coordinator for a new one."))
+    user = db.session.get(User, invitation.user_id)
+    user.set_password(password)
+    user.session_generation += 1
+    audit(actor_id=user.id, action="user.accept_invitation",
+          object_type="user", object_id=user.id, before=None, after=None)
+    db.session.commit()
     return user

@@ -1,6 +1,6 @@
 """Failed logins (and failed checks of the current password when it is changed, and
-password-reset requests) are limited per account and per address, counted in Redis so the limit holds across
-every web worker and machine.
+password-reset requests) are limited per account and per address, counted in Redis so the
+limit holds across every web worker and machine.
 
 We use the `limits` library directly – the library Flask-Limiter is built on – rather than
 Flask-Limiter's decorators: the per-account key is the email typed into the form, which a

@@ -7,11 +7,21 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from grants.accounts import operations
-from grants.accounts.forms import (ChangePasswordForm, ForgotPasswordForm, LoginForm,
-                                   ResetPasswordForm)
+from grants.accounts.forms import (
+    AcceptInvitationForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+)
+from grants.accounts.operations import accept_invitation as accept
 from grants.accounts.operations import authenticate, set_user_locale
-from grants.accounts.ratelimit import (login_locked, record_login_failure, record_login_success,
-                                      reset_allowed)
+from grants.accounts.ratelimit import (
+    login_locked,
+    record_login_failure,
+    record_login_success,
+    reset_allowed,
+)
 from grants.errors import FieldsRefused, OperationRefused
 from grants.i18n import LOCALES
 
@@ -129,9 +139,6 @@ def set_language():
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
-    from grants.admin.forms import AcceptInvitationForm  # noqa: PLC0415
-    from grants.admin.operations import accept_invitation as accept  # noqa: PLC0415
-    from grants.errors import OperationRefused  # noqa: PLC0415
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:

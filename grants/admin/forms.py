@@ -1,18 +1,28 @@
 """Forms of the coordinator's administration pages."""
 
+import re
+from urllib.parse import urlsplit
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, EmailField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from grants.accounts.forms import EmailAddress
 from grants.calls.models import DEFAULT_SUBJECT_FORMAT, MILESTONE_DAY_DEFAULTS
-from grants.delivery.subject import MAX_FORMAT_LENGTH
+from grants.delivery.subject import MAX_FORMAT_LENGTH, format_problems
 from grants.forms.fields import KronorField, WholeNumberField
 from grants.organisations.orgnr import is_valid
-
 
 MAX_MILESTONE_DAYS = 365
 
@@ -20,21 +30,6 @@ MAX_MILESTONE_DAYS = 365
 class CheckboxList(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-class EmailAddress:
-    """A syntactically valid address (no DNS look-up). The `.test` domain of the demo accounts
-    is accepted in demo and test mode only."""
-
-    def __call__(self, form, field):
-        from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415
-        from flask import current_app  # noqa: PLC0415
-        relaxed = bool(current_app.config.get("TESTING") or current_app.config.get("DEMO_MODE"))
-        try:
-            validate_email(field.data or "", check_deliverability=False,
-                           test_environment=relaxed)
-        except EmailNotValidError:
-            raise ValidationError(_l("This is not a valid email address.")) from None
 
 
 def _strip(value):
@@ -69,18 +64,15 @@ class FunderForm(FlaskForm):
                                             "https://portal.example.se/"))
 
     def validate_slug(self, field):
-        import re  # noqa: PLC0415
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", field.data or ""):
             raise ValidationError(_l("Use lower-case letters, digits and hyphens."))
 
     def validate_email_subject_format(self, field):
-        from grants.delivery.subject import format_problems  # noqa: PLC0415
         problems = format_problems(field.data or "")
         if problems:
             raise ValidationError(" ".join(problems))
 
     def validate_portal_url(self, field):
-        from urllib.parse import urlsplit  # noqa: PLC0415
         value = field.data or ""
         if not value:
             return
@@ -213,8 +205,3 @@ class SteeringGroupForm(FlaskForm):
             raise ValidationError(_l("The chair must be one of the members."))
 
 
-class AcceptInvitationForm(FlaskForm):
-    password = StringField(_l("Choose a password"), validators=[
-        DataRequired(message=_l("Fill in this field.")),
-        Length(min=12, max=1024, message=_l("At least %(min)d characters."))],
-        render_kw={"type": "password", "autocomplete": "new-password"})

@@ -4,32 +4,38 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from grants import events
 from grants.accounts.models import User
 from grants.audit import audit
-from grants.errors import OperationRefused
-from grants.steering.models import SteeringGroup, SteeringMember
-from grants.calls.models import (DEFAULT_SUBJECT_FORMAT, MILESTONE_DAY_DEFAULTS, STOCKHOLM,
-                                 Call, Funder)
-from grants import events
+from grants.calls.models import (
+    DEFAULT_SUBJECT_FORMAT,
+    MILESTONE_DAY_DEFAULTS,
+    STOCKHOLM,
+    Call,
+    Funder,
+)
 from grants.db import db, utcnow
+from grants.errors import OperationRefused
 from grants.notifications.mail import absolute_url, queue_email
 from grants.notifications.models import Invitation
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import normalise
-from grants.processes import get_form, pin_workflow, get_workflow
+from grants.processes import get_form, get_workflow, pin_workflow
+from grants.steering.models import SteeringGroup, SteeringMember
 
 INVITATION_DAYS = 7
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     if hasattr(value, "value"):  # enums
         return value.value
     return value
@@ -76,7 +82,8 @@ def save_funder(actor: User, funder: Funder | None, data: dict[str, Any]) -> Fun
         setattr(funder, name, data.get(name) or FUNDER_BLANKS.get(name))
     db.session.add(funder)
     db.session.flush()
-    audit("funder.update" if before else "funder.create", actor=actor, object_type="funder", object_id=funder.id,
+    audit("funder.update" if before else "funder.create", actor=actor,
+          object_type="funder", object_id=funder.id,
           before=before, after=snapshot_of(funder, FUNDER_FIELDS))
     db.session.commit()
     return funder
@@ -110,7 +117,8 @@ def save_call(actor: User, call: Call | None, data: dict[str, Any]) -> Call:
     pin_workflow(workflow)
     db.session.flush()
     after = snapshot_of(call, CALL_FIELDS)
-    audit("call.update" if before else "call.create", actor=actor, object_type="call", object_id=call.id,
+    audit("call.update" if before else "call.create", actor=actor,
+          object_type="call", object_id=call.id,
           before=before, after=after)
     if before is not None and any(before[name] != after[name] for name in DEADLINE_FIELDS):
         events.call_deadlines_changed.send(call=call)
@@ -131,7 +139,8 @@ def save_organisation(actor: User, org: Organisation | None, data: dict[str, Any
     org.kind = OrganisationKind(data["kind"])
     db.session.add(org)
     db.session.flush()
-    audit("organisation.update" if before else "organisation.create", actor=actor, object_type="organisation", object_id=org.id,
+    audit("organisation.update" if before else "organisation.create", actor=actor,
+          object_type="organisation", object_id=org.id,
           before=before, after=snapshot_of(org, ORG_FIELDS))
     db.session.commit()
     return org
@@ -171,31 +180,9 @@ def invite_user(actor: User, *, email: str, name: str, organisation_ids: list[in
             "applications are written and approved.\n\nChoose your password here (the link "
             "works once and for %(days)d days):\n%(link)s\n", name=name, inviter=actor.name,
             days=INVITATION_DAYS, link=link))
-    audit("user.invite", actor=actor, object_type="user", object_id=user.id,
+    audit("user.invite", actor=actor,
+          object_type="user", object_id=user.id,
           before=None, after=_user_state(user))
-    db.session.commit()
-    return user
-
-
-def accept_invitation(token: str, password: str) -> User:
-    token_hash = hashlib.sha256(token.encode()).hexdigest()
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
-    if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
-        raise OperationRefused(_("This invitation link is not valid any more. Ask your "
-                                 "coordinator for a new one."))
-    claimed = db.session.execute(
-        Invitation.__table__.update().where(Invitation.id == invitation.id,
-                                            Invitation.used_at.is_(None))
-        .values(used_at=utcnow())).rowcount
-    if not claimed:
-        db.session.rollback()
-        raise OperationRefused(_("This invitation link is not valid any more. Ask your "
-                                 "coordinator for a new one."))
-    user = db.session.get(User, invitation.user_id)
-    user.set_password(password)
-    user.session_generation += 1
-    audit(actor_id=user.id, action="user.accept_invitation",
-          object_type="user", object_id=user.id, before=None, after=None)
     db.session.commit()
     return user
 
@@ -214,7 +201,8 @@ def update_user(actor: User, user: User, *, organisation_ids: list[int], is_coor
         user.session_generation += 1  # logs the user out everywhere
     user.is_active_account = is_active
     after = _user_state(user)
-    audit("user.update", actor=actor, object_type="user", object_id=user.id,
+    audit("user.update", actor=actor,
+          object_type="user", object_id=user.id,
           before=before, after=after)
     db.session.commit()
     return user
@@ -243,7 +231,9 @@ def save_steering_group(actor: User, group: SteeringGroup | None, *, name: str,
     for user_id in sorted(set(member_ids)):
         db.session.add(SteeringMember(group_id=group.id, user_id=user_id,
                                       is_chair=user_id == chair_id))
-    audit("steering_group.update" if before else "steering_group.create", actor=actor, object_type="steering_group", object_id=group.id,
-          before=before, after={"name": name, "members": sorted(set(member_ids)), "chair": chair_id or None})
+    audit("steering_group.update" if before else "steering_group.create", actor=actor,
+          object_type="steering_group", object_id=group.id,
+          before=before, after={"name": name, "members": sorted(set(member_ids)),
+                                "chair": chair_id or None})
     db.session.commit()
     return group

@@ -23,6 +23,7 @@ from grants.documents.rendering import (
 from grants.forms.definition import FormDef
 from grants.jobs.models import Job
 from grants.jobs.tasks import handler
+from grants.processes import get_form
 
 JOB_KIND = "render_form_preview"
 DOCUMENT_KIND = "form_preview"
@@ -55,7 +56,6 @@ def form_preview_html(form_def: FormDef, language: str) -> str:
 
 @handler(JOB_KIND, queue="pdf")
 def render_form_preview_job(job: Job) -> None:
-    from grants.processes import get_form  # noqa: PLC0415
     name = job.payload["form"]
     form_def = get_form(name)
     if form_def is None:

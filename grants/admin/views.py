@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,21 +15,27 @@ from wtforms.fields.choices import SelectChoice
 
 from grants.accounts.models import User
 from grants.admin import operations, previews
-from grants.admin.forms import (CallForm, FunderForm, InviteForm, OrganisationForm,
-                                SteeringGroupForm, UserForm)
+from grants.admin.forms import (
+    CallForm,
+    FunderForm,
+    InviteForm,
+    OrganisationForm,
+    SteeringGroupForm,
+    UserForm,
+)
 from grants.audit import AuditEvent
-from grants.errors import OperationRefused
-from grants.steering.models import SteeringGroup, SteeringMember
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.config import PROJECT_ROOT
 from grants.db import db
 from grants.documents.models import Document
 from grants.documents.uploads import content_disposition
+from grants.errors import OperationRefused
 from grants.forms.builder import section_form_class
 from grants.i18n import current_locale, pick_label
 from grants.jobs.models import Job
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.processes import forms, get_form, workflows
+from grants.steering.models import SteeringGroup, SteeringMember
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -354,5 +360,4 @@ def audit_log():
 
 
 def _json_cell(value) -> str:
-    import json  # noqa: PLC0415
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -7,10 +7,10 @@ from sqlalchemy import exists, or_, select
 
 from grants.accounts.models import User
 from grants.applications.models import Application
-from grants.steering.models import SteeringMember
-from grants.partners.models import ApplicationPartner
 from grants.calls.models import Call
 from grants.db import db
+from grants.partners.models import ApplicationPartner
+from grants.steering.models import SteeringMember
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
 

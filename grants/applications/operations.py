@@ -11,20 +11,19 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from grants import events
 from grants.accounts.models import User
-from grants.audit import audit
-from grants.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
 from grants.applications.context import TransitionContext
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
 from grants.applications.queries import current_partners, load_answers, may_edit_section
 from grants.applications.snapshot import build_snapshot
-from grants.applications.snapshot import fingerprint as content_fingerprint
+from grants.audit import audit
 from grants.calls.models import Call
-from grants import events
 from grants.db import db, utcnow
 from grants.documents.models import Attachment
 from grants.documents.rendering import add_render_job, document_fingerprint
 from grants.documents.uploads import KIND_MIME, identify, safe_filename
+from grants.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
 from grants.forms.definition import FormDef
 from grants.i18n import format_datetime_local, pick_label
 from grants.jobs.models import Job
@@ -355,25 +354,6 @@ def record_render_job(application: Application, form: FormDef, answers: dict[str
               requested_by_id=actor.id if actor else None,
               payload={"kind": kind, "snapshot": snapshot}, fingerprint=doc_fingerprint)
     return add_render_job(job, kind)
-
-
-def request_certificate(*, application: Application, actor: User, form: FormDef,
-                        partner: ApplicationPartner, roles: set[str]) -> Job:
-    """A job that renders the partner's co-financing certificate from the current version."""
-    if not ({"lead", "coordinator"} & roles or partner.contact_user_id == actor.id):
-        raise OperationRefused(_("Only the project lead or the partner's contact can make its "
-                                 "certificate."))
-    snapshot = build_snapshot(application, form, load_answers(application.id),
-                              current_partners(application.id))
-    doc_fingerprint = content_fingerprint({"snapshot": content_fingerprint(snapshot),
-                                           "partner": partner.id, "kind": "certificate"})
-    job = Job(kind="render_certificate", application_id=application.id,
-              requested_by_id=actor.id, fingerprint=doc_fingerprint,
-              payload={"kind": "certificate", "partner_id": partner.id,
-                       "partner_name": partner.organisation.name, "snapshot": snapshot})
-    add_render_job(job, "certificate")
-    db.session.commit()
-    return job
 
 
 def request_preview(*, application: Application, actor: User, form: FormDef) -> Job:

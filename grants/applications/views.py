@@ -4,55 +4,49 @@ from __future__ import annotations
 
 import json
 
-from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for,
-                   Response)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from grants.applications import operations, queries
-from grants.applications.access import load_application
-from grants.errors import FieldsRefused, OperationRefused, StaleEdit
-from grants.audit import AuditEvent
-from grants.partners.forms import ConfirmForm
-from grants.applications.checklist import build_checklist
 from grants.applications.forms import MoveForm, NewApplicationForm, PreviewForm, TransitionForm
-from grants.applications.guards import missing_fields
+from grants.applications.models import SectionAnswer, instance_key
+from grants.applications.page import JOB_DOCUMENTS, load_application_page, render_application_page
 from grants.applications.snapshot import build_snapshot, fingerprint
-from grants.applications.models import SectionAnswer, TransitionRecord, instance_key
-from grants.partners.models import ApplicationPartner
 from grants.calls.models import Call
 from grants.db import db, utcnow
 from grants.documents.models import Attachment, Document
 from grants.documents.uploads import content_disposition
-from grants.forms.definition import field_is_shown, removed_values, section_instances
-from grants.forms.builder import (form_data_from_values, relax_hidden_fields,
-                                  section_form_class, table_row_problems, values_from_form)
+from grants.errors import FieldsRefused, OperationRefused, StaleEdit
+from grants.forms.builder import (
+    form_data_from_values,
+    relax_hidden_fields,
+    section_form_class,
+    table_row_problems,
+    values_from_form,
+)
 from grants.i18n import current_locale, format_time_local, pick_label
 from grants.jobs.models import Job
 from grants.organisations.models import Organisation
-from grants.processes import form_for, get_form, get_workflow, workflow_for
-from grants.definitions.views import workflow_svg
-from grants.workflow import engine
-from grants.workflow.definition import Workflow
+from grants.partners.models import ApplicationPartner
+from grants.processes import get_form, get_workflow
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
 # Documents whose downloads are not audited: drafts anyone involved may make at any time.
 DRAFT_KINDS = {"preview"}
-
-
-def _load(application_id: int):
-    """Load, check access, and resolve the workflow version the application runs on. A version
-    that can no longer be loaded gives an empty stand-in: the page shows a notice, nothing can
-    be changed until a coordinator moves the application to the current version."""
-    application, roles = load_application(application_id, current_user, workflow_for)
-    workflow = workflow_for(application) or Workflow.unavailable(application.workflow_name)
-    form_def = form_for(application)
-    if form_def is None:
-        abort(404)
-    return application, roles, workflow, form_def
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -93,95 +87,8 @@ def new():
 
 @bp.get("/<int:application_id>")
 def show(application_id: int):
-    application, roles, workflow, form_def = _load(application_id)
-    return _render_show(application, roles, workflow, form_def)
-
-
-def _confirmation_states(application, roles, workflow, form_def, answers, partners):
-    """Per partner: its current confirmation, whether it still matches, whether I may confirm."""
-    from grants.partners.confirmation import confirmation_status, may_confirm  # noqa: PLC0415
-    status = confirmation_status(application, form_def, answers, partners)
-    return {partner.id: {
-        "confirmation": status[partner.id][0],
-        "valid": status[partner.id][1],
-        "may_confirm": may_confirm(application, roles, current_user, workflow, partner),
-    } for partner in partners}
-
-
-def _render_show(application, roles, workflow, form_def, *, status=200, comment_errors=None,
-                 vote_form=None, recusal_form=None, decision_form=None):
-    from grants.submissions.views import submissions_panel  # noqa: PLC0415
-    from grants.submissions.operations import decision_transitions  # noqa: PLC0415
-    from grants.approvals.decision import load_decision  # noqa: PLC0415
-    from grants.approvals.forms import RecusalForm, VoteForm  # noqa: PLC0415
-    answers = queries.load_answers(application.id)
-    decision = load_decision(application, workflow) if workflow.states else None
-    if decision is not None and decision.round is not None:
-        vote_form = vote_form or VoteForm()
-        viewer = decision.member(current_user.id)
-        if viewer is not None and viewer.vote is not None and not vote_form.choice.data:
-            vote_form.choice.data, vote_form.comment.data = viewer.vote.choice, viewer.vote.comment
-        vote_form.round_id.data = decision.round.id
-        vote_form.fingerprint.data = decision.round.fingerprint
-    partners = queries.current_partners(application.id)
-    partner_names = {p.id: p.organisation.name for p in partners}
-    state = workflow.state(application.state)
-    missing = missing_fields(form_def, answers, list(partner_names))
-    missing_sections = {key for key, _field in missing}
-    instances = []
-    for section, partner_id, key in section_instances(form_def, list(partner_names)):
-        partner = next((p for p in partners if p.id == partner_id), None)
-        instances.append({
-            "section": section, "key": key, "partner": partner,
-            "values": answers.get(key, {}),
-            "editable": queries.may_edit_section(application, roles, current_user, workflow,
-                                                    section, partner),
-            "hidden": {f.id for f in section.fields
-                       if not field_is_shown(form_def, f, answers, key)},
-        })
-    # Recording the funder's decision has its own form (amount, date, reference, letter).
-    by_form = {t.name for t in decision_transitions(workflow, application.state, roles).values()}
-    transitions = [t for t in engine.available_transitions(workflow, application.state, roles)
-                   if t.name not in by_form]
-    history = db.session.scalars(select(TransitionRecord).where(
-        TransitionRecord.application_id == application.id)
-        .order_by(TransitionRecord.id.desc())).all()
-    events = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.object_type == "application", AuditEvent.object_id == application.id,
-        AuditEvent.action.not_in(["application.transition", "application.workflow_update"]))
-        .order_by(AuditEvent.id.desc()).limit(50)).all()  # transitions: in the history above
-    jobs = db.session.scalars(select(Job).where(Job.application_id == application.id)
-                              .order_by(Job.id.desc()).limit(10)).all()
-    transition_form = TransitionForm(state_version=application.state_version)
-    current = get_workflow(application.workflow_name)
-    move_form = None
-    if "coordinator" in roles and current is not None and (
-            state is None or current.version != application.workflow_version):
-        move_form = MoveForm(state_version=application.state_version,
-                             to_state=application.state if current.state(application.state)
-                             else current.initial)
-        move_form.to_state.choices = [SelectChoice(s.name, pick_label(s.label))
-                                      for s in current.states.values()]
-    return render_template(
-        "applications/show.html", application=application, roles=roles, workflow=workflow,
-        form_def=form_def, answers=answers, state=state, missing=missing,
-        missing_sections=missing_sections, instances=instances, partners=partners,
-        confirmations=_confirmation_states(application, roles, workflow, form_def, answers,
-                                           partners),
-        confirm_form=ConfirmForm(),
-        checklist=build_checklist(application, form_def, answers, partners),
-        transitions=transitions,
-        history=history, jobs=jobs, transition_form=transition_form, preview_form=PreviewForm(),
-        current_workflow=current, move_form=move_form, events=events,
-        removed=removed_values(form_def, answers),
-        attachment_url=lambda attachment_id: url_for(
-            ".attachment", application_id=application.id, attachment_id=attachment_id),
-        workflow_picture=workflow_svg(workflow, current=application.state,
-                                      available=tuple(t.name for t in transitions))
-        if workflow.states else None,
-        comment_errors=comment_errors or {}, decision=decision, vote_form=vote_form,
-        recusal_form=recusal_form or RecusalForm(),
-        submissions=submissions_panel(application, roles, workflow, decision_form)), status
+    application, roles, workflow, form_def = load_application_page(application_id)
+    return render_application_page(application, roles, workflow, form_def)
 
 
 @bp.route("/<int:application_id>/sections/<section_key>", methods=["GET", "POST"],
@@ -189,7 +96,7 @@ def _render_show(application, roles, workflow, form_def, *, status=200, comment_
 @bp.route("/<int:application_id>/partners/<int:partner_id>/sections/<section_key>",
           methods=["GET", "POST"])
 def edit_section(application_id: int, section_key: str, partner_id: int | None):
-    application, roles, workflow, form_def = _load(application_id)
+    application, roles, workflow, form_def = load_application_page(application_id)
     section = form_def.section(section_key)
     if section is None or (section.part == "partner_part") != (partner_id is not None):
         abort(404)
@@ -301,7 +208,7 @@ def _render_section(application, section, form, form_def, workflow, saved, hidde
 
 @bp.post("/<int:application_id>/transitions/<name>")
 def transition(application_id: int, name: str):
-    application, roles, workflow, form_def = _load(application_id)
+    application, roles, workflow, form_def = load_application_page(application_id)
     form = TransitionForm()
     if not form.validate_on_submit():
         flash(_("The form could not be read. Nothing was changed; please try again."), "error")
@@ -329,7 +236,7 @@ def transition(application_id: int, name: str):
 
 @bp.post("/<int:application_id>/workflow-version")
 def move_to_current_workflow(application_id: int):
-    application, roles, workflow, form_def = _load(application_id)
+    application, roles, workflow, form_def = load_application_page(application_id)
     current = get_workflow(application.workflow_name)
     form = MoveForm()
     form.to_state.choices = [SelectChoice(s, s) for s in (current.states if current else {})]
@@ -358,7 +265,7 @@ def move_to_current_workflow(application_id: int):
 
 @bp.post("/<int:application_id>/preview")
 def preview(application_id: int):
-    application, roles, workflow, form_def = _load(application_id)
+    application, roles, workflow, form_def = load_application_page(application_id)
     form = PreviewForm()
     if not form.validate_on_submit():
         abort(400)
@@ -372,7 +279,7 @@ def preview(application_id: int):
 
 @bp.get("/<int:application_id>/jobs/<int:job_id>")
 def job_status(application_id: int, job_id: int):
-    application, *_rest = _load(application_id)
+    application, *_rest = load_application_page(application_id)
     job = db.session.get(Job, job_id)
     if job is None or job.application_id != application.id:
         abort(404)
@@ -382,7 +289,6 @@ def job_status(application_id: int, job_id: int):
 def job_status_data(application, job) -> dict:
     """What the page needs to update a job in place: its status in words and, once done,
     the links to what it made."""
-    from grants.submissions.models import Submission  # noqa: PLC0415
     labels = {"queued": _("Queued"), "running": _("Rendering…"), "done": _("Done"),
               "failed": _("Failed")}
     links = []
@@ -390,11 +296,9 @@ def job_status_data(application, job) -> dict:
         def link(document_id, label):
             return {"url": url_for(".download", application_id=application.id,
                                    document_id=document_id), "label": label}
-        submission = db.session.get(Submission, job.payload.get("submission_id")) \
-            if job.kind == "render_submission" else None
-        if submission is not None and submission.reading_document_id:
-            links = [link(submission.final_document_id, _("Archival PDF (PDF/A)")),
-                     link(submission.reading_document_id, _("Reading copy with attachments"))]
+        documents = JOB_DOCUMENTS[job.kind](job) if job.kind in JOB_DOCUMENTS else None
+        if documents:
+            links = [link(document_id, label) for document_id, label in documents]
         else:
             links = [link(job.document_id, _("Download PDF"))]
     return {"id": job.id, "status": str(job.status),
@@ -406,7 +310,7 @@ def job_status_data(application, job) -> dict:
 @bp.get("/<int:application_id>/export.json")
 def export_json(application_id: int):
     """The application's content as JSON: the same snapshot the PDF is made from."""
-    application, _roles, _workflow, form_def = _load(application_id)
+    application, _roles, _workflow, form_def = load_application_page(application_id)
     snapshot = build_snapshot(application, form_def, queries.load_answers(application.id),
                               queries.current_partners(application.id))
     body = json.dumps({"fingerprint": fingerprint(snapshot), "snapshot": snapshot},
@@ -417,7 +321,7 @@ def export_json(application_id: int):
 
 @bp.get("/<int:application_id>/attachments/<int:attachment_id>")
 def attachment(application_id: int, attachment_id: int):
-    application, *_rest = _load(application_id)
+    application, *_rest = load_application_page(application_id)
     stored = db.session.get(Attachment, attachment_id)
     if stored is None or stored.application_id != application.id:
         abort(404)
@@ -435,7 +339,7 @@ def _download(content: bytes, mime_type: str, filename: str) -> Response:
 
 @bp.get("/<int:application_id>/documents/<int:document_id>")
 def download(application_id: int, document_id: int):
-    application, *_rest = _load(application_id)
+    application, *_rest = load_application_page(application_id)
     document = db.session.get(Document, document_id)
     if document is None or document.application_id != application.id:
         abort(404)

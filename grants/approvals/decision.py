@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.approvals.models import DecisionRound, Recusal, Vote
-from grants.steering.models import SteeringGroup, SteeringMember
 from grants.db import db
 from grants.partners.models import ApplicationPartner
+from grants.steering.models import SteeringGroup, SteeringMember
 from grants.workflow import engine
 from grants.workflow.definition import Quorum, Transition, Workflow
 from grants.workflow.quorum import APPROVE, CHANGES, Tally, outcome, required_approvals

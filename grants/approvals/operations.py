@@ -12,17 +12,17 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from grants.accounts.models import User
-from grants.audit import audit
-from grants.errors import FieldsRefused, OperationRefused, StaleState
 from grants.applications.context import TransitionContext
 from grants.applications.models import Application, TransitionRecord
 from grants.applications.operations import apply_transition
 from grants.applications.queries import current_partners, load_answers
 from grants.applications.snapshot import build_snapshot, fingerprint, record_part
-from grants.approvals.minutes import minutes_data, record_minutes_job
 from grants.approvals.decision import Decision, load_decision, next_round_number, open_round
+from grants.approvals.minutes import minutes_data, record_minutes_job
 from grants.approvals.models import DecisionRound, Recusal, Vote
+from grants.audit import audit
 from grants.db import db, utcnow
+from grants.errors import FieldsRefused, OperationRefused, StaleState
 from grants.forms.definition import FormDef
 from grants.labels import vote_label
 from grants.notifications.notify import notify

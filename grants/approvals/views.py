@@ -3,17 +3,46 @@ check → one operation → back to the application page."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from grants.errors import FieldsRefused, OperationRefused
-from grants.applications.views import _load, _render_show
+from grants.applications.page import load_application_page, page_form, render_application_page
 from grants.approvals import operations
+from grants.approvals.decision import Decision, load_decision
 from grants.approvals.forms import RecusalForm, VoteForm
+from grants.errors import FieldsRefused, OperationRefused
 from grants.workflow.quorum import APPROVE, CHANGES
 
 bp = Blueprint("approvals", __name__, url_prefix="/applications")
+
+
+@dataclass
+class SteeringPanel:
+    decision: Decision
+    vote_form: VoteForm | None
+    recusal_form: RecusalForm
+
+
+@bp.app_template_global("steering_panel")
+def steering_panel(application, roles, workflow) -> SteeringPanel | None:
+    """The steering group's decision on the application page: rule, progress, members, votes,
+    and the forms to vote (showing the viewer's current vote) or to declare jäv – after a
+    refused POST, that form with its errors. None when the workflow decides nothing by vote."""
+    decision = load_decision(application, workflow) if workflow.states else None
+    if decision is None:
+        return None
+    vote_form = None
+    if decision.round is not None:
+        vote_form = page_form("vote_form") or VoteForm()
+        viewer = decision.member(current_user.id)
+        if viewer is not None and viewer.vote is not None and not vote_form.choice.data:
+            vote_form.choice.data, vote_form.comment.data = viewer.vote.choice, viewer.vote.comment
+        vote_form.round_id.data = decision.round.id
+        vote_form.fingerprint.data = decision.round.fingerprint
+    return SteeringPanel(decision, vote_form, page_form("recusal_form") or RecusalForm())
 
 
 def _back(application_id: int):
@@ -27,13 +56,14 @@ def _with_errors(application, roles, workflow, form_def, form, field_errors=None
             form[name].errors = list(errors)
     if message:
         form.form_errors.append(message)
-    kwargs = {"vote_form": form} if isinstance(form, VoteForm) else {"recusal_form": form}
-    return _render_show(application, roles, workflow, form_def, status=422, **kwargs)
+    name = "vote_form" if isinstance(form, VoteForm) else "recusal_form"
+    return render_application_page(application, roles, workflow, form_def, status=422,
+                                   forms={name: form})
 
 
 @bp.post("/<int:application_id>/vote")
 def vote(application_id: int):
-    application, roles, workflow, form_def = _load(application_id)
+    application, roles, workflow, form_def = load_application_page(application_id)
     form = VoteForm()
     if not form.validate_on_submit():
         return _with_errors(application, roles, workflow, form_def, form,
@@ -64,7 +94,7 @@ def vote(application_id: int):
 
 @bp.post("/<int:application_id>/recusal")
 def recusal(application_id: int):
-    application, roles, workflow, form_def = _load(application_id)
+    application, roles, workflow, form_def = load_application_page(application_id)
     form = RecusalForm()
     if not form.validate_on_submit():
         return _with_errors(application, roles, workflow, form_def, form,

@@ -16,7 +16,8 @@ class BudgetLineForm(FlaskForm):
     year = SelectField(_l("Year"), coerce=int)
     description = StringField(_l("Description"), validators=[
         DataRequired(message=_l("Fill in this field.")), Length(max=300)], filters=[_strip])
-    amount = KronorField(_l("Amount"), validators=[InputRequired(message=_l("Fill in this field."))],
+    amount = KronorField(_l("Amount"),
+                         validators=[InputRequired(message=_l("Fill in this field."))],
                          min_value=1)
 
 
@@ -28,7 +29,8 @@ class CofinancingForm(FlaskForm):
     description = StringField(_l("Description"), validators=[
         DataRequired(message=_l("Fill in this field.")), Length(max=300)], filters=[_strip],
         description=_l("E.g. staff time (20 percent), premises, municipal funds."))
-    amount = KronorField(_l("Amount"), validators=[InputRequired(message=_l("Fill in this field."))],
+    amount = KronorField(_l("Amount"),
+                         validators=[InputRequired(message=_l("Fill in this field."))],
                          min_value=1)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.db import db, UTCDateTime, utcnow
+from grants.db import UTCDateTime, db, utcnow
 
 
 class CostCategory(enum.StrEnum):

@@ -7,16 +7,16 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from grants import events
 from grants.accounts.models import User
-from grants.audit import audit
-from grants.errors import OperationRefused
 from grants.applications.models import Application
+from grants.audit import audit
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.budget.totals import BudgetSummary, summarise
-from grants import events
 from grants.db import db, utcnow
-from grants.processes import form_for
+from grants.errors import OperationRefused
 from grants.partners.models import ApplicationPartner
+from grants.processes import form_for
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
 

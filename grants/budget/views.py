@@ -9,25 +9,27 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from grants.applications.access import load_application
-from grants.errors import OperationRefused
+from grants.applications.page import load_application_page
 from grants.applications.queries import current_partners
 from grants.budget import operations
 from grants.budget.forms import BudgetLineForm, CofinancingForm, DeleteForm
-from grants.budget.models import (BudgetLine, Cofinancing, CofinancingKind, CofinancingSource,
-                                  CostCategory)
+from grants.budget.models import (
+    BudgetLine,
+    Cofinancing,
+    CofinancingKind,
+    CofinancingSource,
+    CostCategory,
+)
 from grants.budget.totals import rule_problems
+from grants.errors import OperationRefused
 from grants.i18n import format_money
 from grants.labels import category_label, cofinancing_label
-from grants.processes import workflow_for
-from grants.workflow.definition import Workflow
 
 bp = Blueprint("budget", __name__)
 
 
 def _load(application_id: int):
-    application, roles = load_application(application_id, current_user, workflow_for)
-    workflow = workflow_for(application) or Workflow.unavailable(application.workflow_name)
+    application, roles, workflow, _form = load_application_page(application_id)
     partners = current_partners(application.id)
     allowed = operations.editable_organisations(application, roles, current_user, workflow,
                                                 partners)

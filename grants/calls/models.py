@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.db import db, UTCDateTime, utcnow
+from grants.db import UTCDateTime, db, utcnow
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 # Internal milestones of a call's applications, in days before the deadline, and how many days

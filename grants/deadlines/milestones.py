@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -69,9 +69,9 @@ def wall_clock_days_before(moment: datetime, days: int) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime given to wall_clock_days_before")
     if days == 0:
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     local = moment.astimezone(STOCKHOLM)
-    return (local - timedelta(days=days)).replace(fold=0).astimezone(timezone.utc)
+    return (local - timedelta(days=days)).replace(fold=0).astimezone(UTC)
 
 
 def compute_milestones(deadline: datetime, days_before: Mapping[str, int],
@@ -102,7 +102,7 @@ def from_local(day: date, clock: time, *, strict: bool = True) -> datetime:
     exist (NonexistentLocalTime); an ambiguous one (the repeated hour in autumn) is the first,
     summer-time one."""
     local = datetime.combine(day, clock.replace(tzinfo=None), tzinfo=STOCKHOLM)
-    utc = local.astimezone(timezone.utc)
+    utc = local.astimezone(UTC)
     if strict and utc.astimezone(STOCKHOLM).replace(tzinfo=None) != local.replace(tzinfo=None):
         raise NonexistentLocalTime(f"{day} {clock} does not exist in Europe/Stockholm")
     return utc

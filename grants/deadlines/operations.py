@@ -11,19 +11,28 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from grants.accounts.models import User
-from grants.errors import FieldsRefused, OperationRefused
 from grants.applications.models import Application, TransitionRecord
+from grants.applications.queries import current_partners, load_answers
 from grants.calls.models import MILESTONE_DAY_DEFAULTS, Call
 from grants.db import db, utcnow
-from grants.deadlines.milestones import (DAYS_FIELDS, MILESTONES, Milestone, compute_milestones,
-                                         is_passed, reminder_time)
+from grants.deadlines.milestones import (
+    DAYS_FIELDS,
+    MILESTONES,
+    Milestone,
+    compute_milestones,
+    is_passed,
+    reminder_time,
+)
 from grants.deadlines.models import Reminder, ReminderStatus
+from grants.errors import FieldsRefused, OperationRefused
 from grants.i18n import format_datetime_local
 from grants.jobs.queue import reminder_rq_job_id, schedule_after_commit, unschedule_after_commit
+from grants.partners.confirmation import confirmation_status, current_confirmations
 from grants.processes import form_for, workflow_for
 from grants.workflow.definition import Workflow
 
@@ -156,9 +165,6 @@ def who_owes(application: Application, milestone: str,
 
 
 def _partners_owing(application: Application) -> list[Debtor]:
-    from grants.applications.queries import current_partners, load_answers  # noqa: PLC0415
-    from grants.partners.confirmation import (confirmation_status,  # noqa: PLC0415
-                                              current_confirmations)
     form = form_for(application)
     answers = load_answers(application.id)
     partners = current_partners(application.id)

@@ -17,15 +17,16 @@ from sqlalchemy import select, update
 
 from grants.accounts.models import User
 from grants.applications.models import Application
+from grants.applications.queries import current_partners
 from grants.db import db, utcnow
 from grants.deadlines.milestones import is_passed
 from grants.deadlines.models import Reminder, ReminderStatus
-from grants.deadlines.operations import is_finished, who_owes
-from grants.deadlines.operations import REMINDER_JOB
+from grants.deadlines.operations import REMINDER_JOB, is_finished, who_owes
 from grants.i18n import format_datetime_local, pick_label
 from grants.jobs.queue import ALIVE, reminder_rq_job_id, rq_job_status, schedule_at
 from grants.jobs.sweeper import register_sweeper
 from grants.jobs.tasks import app_context
+from grants.notifications.notify import notify
 from grants.processes import workflow_for
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,6 @@ def send_reminder(reminder_id: int, *, now: datetime | None = None) -> str:
 def _notify(application: Application, workflow, reminder: Reminder,
             users: list[User]) -> list[User]:
     """One notification (and email) per user, written in each user's language."""
-    from grants.notifications.notify import notify  # noqa: PLC0415
     if not users:
         return []
     kind = f"reminder_{reminder.milestone}"
@@ -106,7 +106,6 @@ def _notify(application: Application, workflow, reminder: Reminder,
 
 
 def _partner_organisations(application_id: int) -> dict[int, str]:
-    from grants.applications.queries import current_partners  # noqa: PLC0415
     return {p.contact_user_id: p.organisation.name for p in current_partners(application_id)
             if p.contact_user_id is not None}
 

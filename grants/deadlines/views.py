@@ -6,18 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import Blueprint, flash, g, redirect, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from grants.errors import FieldsRefused, OperationRefused
 from grants.applications.models import Application
+from grants.applications.page import load_application_page, page_form, render_application_page
 from grants.db import db, utcnow
 from grants.deadlines import operations
 from grants.deadlines.forms import ExtensionForm
-from grants.deadlines.milestones import NonexistentLocalTime, STOCKHOLM, from_local, is_passed
+from grants.deadlines.milestones import STOCKHOLM, NonexistentLocalTime, from_local, is_passed
 from grants.deadlines.models import Reminder, ReminderStatus
+from grants.errors import FieldsRefused, OperationRefused
 from grants.i18n import format_datetime_local
 from grants.processes import workflow_for
 
@@ -76,7 +77,7 @@ def deadline_panel(application: Application, roles=frozenset()) -> DeadlinePanel
         rows.append(row)
     form = None
     if "coordinator" in roles and not finished:
-        form = g.get("extension_form")
+        form = page_form("extension_form")
         if form is None:
             local = operations.effective_deadline(application).astimezone(STOCKHOLM)
             form = ExtensionForm(formdata=None, prefix=FORM_PREFIX, new_date=local.date(),
@@ -89,8 +90,7 @@ def deadline_panel(application: Application, roles=frozenset()) -> DeadlinePanel
 
 @bp.post("/applications/<int:application_id>/deadline")
 def extend(application_id: int):
-    from grants.applications.views import _load, _render_show  # noqa: PLC0415
-    application, roles, workflow, form_def = _load(application_id)
+    application, roles, workflow, form_def = load_application_page(application_id)
     if not current_user.is_coordinator:
         flash(_("Only a coordinator can extend an application's deadline."), "error")
         return redirect(url_for("applications.show", application_id=application.id), 303)
@@ -124,5 +124,5 @@ def extend(application_id: int):
         for message in form[name].errors:
             flash(f"{form[name].label.text}: {message}", "error-detail")
     db.session.rollback()  # nothing was changed; start the page from a clean session
-    g.extension_form = form
-    return _render_show(application, roles, workflow, form_def, status=422)
+    return render_application_page(application, roles, workflow, form_def, status=422,
+                                   forms={"extension_form": form})

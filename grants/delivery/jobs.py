@@ -17,14 +17,15 @@ from datetime import timedelta
 
 import redis
 from flask import Flask, current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 from sqlalchemy import func, or_, select, update
 
 from grants.accounts.models import User
-from grants.audit import audit
 from grants.applications.models import Application
+from grants.audit import audit
 from grants.db import db, utcnow
 from grants.delivery import labels as texts
 from grants.delivery import smtp
@@ -32,8 +33,14 @@ from grants.delivery.models import MAX_ATTEMPTS, Delivery, DeliveryAttempt
 from grants.delivery.subject import one_line
 from grants.documents.models import Document
 from grants.jobs.models import Job, JobStatus
-from grants.jobs.queue import (ALIVE, get_queue, redis_connection, rq_job_status,
-                               schedule_after_commit, schedule_at)
+from grants.jobs.queue import (
+    ALIVE,
+    get_queue,
+    redis_connection,
+    rq_job_status,
+    schedule_after_commit,
+    schedule_at,
+)
 from grants.jobs.sweeper import register_sweeper
 from grants.jobs.tasks import app_context, handler, run_job
 from grants.notifications.mail import smtp_settings

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.db import db, UTCDateTime, utcnow
+from grants.db import UTCDateTime, db, utcnow
 
 # Channels: email, portal. Statuses: pending, sending, sent, retry, failed, uncertain, cancelled
 # (email); awaiting_receipt, confirmed (portal).

@@ -12,19 +12,19 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from grants.accounts.models import User
-from grants.errors import FieldsRefused, OperationRefused
 from grants.applications.models import Application
 from grants.db import db, utcnow
 from grants.delivery import labels as texts
-from grants.delivery.jobs import (JOB_KIND, audit_delivery, notify_trouble,
-                                  submission_values)
+from grants.delivery.jobs import JOB_KIND, audit_delivery, notify_trouble, submission_values
 from grants.delivery.models import MAX_ATTEMPTS, Delivery
 from grants.delivery.smtp import is_single_address
 from grants.delivery.subject import DEFAULT_SUBJECT_FORMAT, one_line, render_subject
 from grants.documents.models import Attachment
 from grants.documents.uploads import KIND_MIME, identify, safe_filename
-from grants.jobs.tasks import enqueue_job
+from grants.errors import FieldsRefused, OperationRefused
 from grants.jobs.models import Job
+from grants.jobs.tasks import enqueue_job
+from grants.notifications.notify import notify
 from grants.submissions.models import Submission
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,6 @@ def start_delivery(submission: Submission) -> Delivery:
 
 
 def _notify_portal(application: Application, delivery: Delivery) -> None:
-    from grants.notifications.notify import notify  # noqa: PLC0415
     funder = application.call.funder
 
     def build():

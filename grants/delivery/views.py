@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from grants.errors import FieldsRefused, OperationRefused
 from grants.applications.models import Application
+from grants.applications.page import load_application_page, page_form, render_application_page
 from grants.db import db
 from grants.delivery import labels, operations
 from grants.delivery.forms import ReceiptForm, ResolveForm
 from grants.delivery.models import Delivery, DeliveryAttempt
+from grants.errors import FieldsRefused, OperationRefused
 from grants.submissions.models import Submission
 
 bp = Blueprint("delivery", __name__, url_prefix="/applications")
@@ -59,7 +60,9 @@ def delivery_log(application: Application, roles=frozenset()) -> list[Submission
         return None
     submissions = {s.id: s for s in db.session.scalars(select(Submission).where(
         Submission.id.in_({d.submission_id for d in deliveries})))}
-    refused = g.get("delivery_forms", {})
+    refused = {key: page_form(key) for key in
+               [("receipt", d.id) for d in deliveries] + [("resolve", d.id) for d in deliveries]}
+    refused = {key: form for key, form in refused.items() if form is not None}
     logs: dict[int, SubmissionLog] = {}
     for delivery in deliveries:
         entry = logs.setdefault(delivery.submission_id,
@@ -90,8 +93,8 @@ def _load_delivery():
     """The application (404 for missing and not yours), the user's roles on it, and the
     delivery named in the form (404 unless it belongs to this application and the user may see
     the log)."""
-    from grants.applications.views import _load  # noqa: PLC0415
-    application, roles, workflow, form_def = _load(request.view_args["application_id"])
+    application, roles, workflow, form_def = load_application_page(
+        request.view_args["application_id"])
     if not operations.LOG_ROLES & roles:
         abort(404)
     delivery = operations.delivery_of(application, request.form.get("delivery_id"))
@@ -101,12 +104,11 @@ def _load_delivery():
 
 
 def _show_again(application, roles, workflow, form_def, key, form):
-    from grants.applications.views import _render_show  # noqa: PLC0415
     db.session.rollback()  # nothing was changed; start the page from a clean session
-    g.delivery_forms = {key: form}
     flash(_("Nothing was saved: check the fields marked in “Delivery to the funder”."),
           "error")
-    return _render_show(application, roles, workflow, form_def, status=422)
+    return render_application_page(application, roles, workflow, form_def, status=422,
+                                   forms={key: form})
 
 
 @bp.post("/<int:application_id>/delivery/receipt")

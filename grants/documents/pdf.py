@@ -8,6 +8,7 @@ from pathlib import Path
 
 import weasyprint
 import weasyprint.pdf
+from markupsafe import Markup
 from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -119,7 +120,6 @@ def css_string(value) -> str:
     """Text for inside a double-quoted CSS string in a PDF template (running headers and
     footers): letters, digits, spaces and harmless punctuation as they are, everything else as
     a CSS escape, so user text can neither end the string nor the <style> element."""
-    from markupsafe import Markup  # noqa: PLC0415
     safe = " .,-_:;!?()'–—"
     return Markup("".join(ch if ch.isalnum() or ch in safe else f"\\{ord(ch):06x}"  # noqa: S704
                           for ch in str(value if value is not None else "")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from typing import Any
 
@@ -34,7 +35,6 @@ class RenderInputTooLarge(ValueError):
 
 
 def check_render_input(snapshot: dict[str, Any]) -> None:
-    import json  # noqa: PLC0415
     size = len(json.dumps(snapshot, ensure_ascii=False, default=str))
     if size > MAX_RENDER_INPUT_CHARS:
         raise RenderInputTooLarge(f"the content is {size} characters; at most "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import quote
 
 import filetype
 
@@ -39,7 +40,6 @@ def safe_filename(name: str, kind: str) -> str:
 
 def content_disposition(filename: str) -> str:
     """`attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987)."""
-    from urllib.parse import quote  # noqa: PLC0415
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
     ascii_name = re.sub(r'[^A-Za-z0-9._() -]', "_", ascii_name) or "file"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

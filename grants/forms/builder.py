@@ -6,16 +6,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import Form, FieldList, FormField, HiddenField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from grants.forms.definition import Column, FieldDef, SectionDef
-from grants.forms.fields import (ChoiceField, IsoDateField, KronorField, MultiChoiceField,
-                                 WholeNumberField)
+from grants.forms.fields import (
+    ChoiceField,
+    IsoDateField,
+    KronorField,
+    MultiChoiceField,
+    WholeNumberField,
+)
 from grants.i18n import pick_label
 
 
@@ -180,7 +186,6 @@ def values_from_form(section: SectionDef, form: SectionFormBase) -> dict[str, An
 
 def table_row_problems(defn: FieldDef, rows: list[dict[str, Any]], locale: str) -> list[str]:
     """Messages for rows that miss a required cell, and for too few or too many rows."""
-    from flask_babel import gettext as _  # noqa: PLC0415
     problems = []
     for index, row in enumerate(rows, start=1):
         for column in defn.columns:

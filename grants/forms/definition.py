@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from grants.workflow.definition import LANGUAGES, Label
-from grants.workflow.yamlsource import (
-    LocatedYaml, Problem, SourceInvalid, parse_located_yaml)
+from grants.workflow.yamlsource import LocatedYaml, Problem, SourceInvalid, parse_located_yaml
 
 FIELD_TYPES = ("text", "longtext", "richtext", "integer", "money", "date", "choice",
                "multichoice", "yesno", "table", "file")

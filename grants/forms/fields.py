@@ -10,6 +10,8 @@ from wtforms import Field, RadioField, SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TextInput
 
+from grants.i18n import format_money
+
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
 MAX_WHOLE = 10**12
 
@@ -83,7 +85,6 @@ class KronorField(WholeNumberField):
         return _l("Give the amount as a whole number of kronor, e.g. 450 000.")
 
     def format_limit(self, value: int) -> str:
-        from grants.i18n import format_money  # noqa: PLC0415
         return format_money(value)
 
     def pre_validate(self, form):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from rq.exceptions import NoSuchJobError
@@ -20,8 +20,14 @@ from sqlalchemy import select
 
 from grants.db import db, utcnow
 from grants.jobs.models import Job, JobStatus
-from grants.jobs.queue import (ALIVE, enqueue_now, liveness_key, redis_connection, rq_job_id,
-                               schedule_at)
+from grants.jobs.queue import (
+    ALIVE,
+    enqueue_now,
+    liveness_key,
+    redis_connection,
+    rq_job_id,
+    schedule_at,
+)
 from grants.jobs.tasks import app_context, queue_of
 
 logger = logging.getLogger(__name__)
@@ -116,7 +122,7 @@ def schedule_next_sweep(app: Flask) -> str | None:
     interval however many workers run. Returns the RQ id (None when Redis is unreachable)."""
     interval = app.config.get("SWEEP_INTERVAL_SECONDS", 300)
     slot = int(utcnow().timestamp() // interval) + 1
-    when = datetime.fromtimestamp(slot * interval, timezone.utc)
+    when = datetime.fromtimestamp(slot * interval, UTC)
     rq_id = sweep_rq_id(app, slot)
     return rq_id if schedule_at(when, SWEEP_FUNCTION, rq_id=rq_id, app=app) else None
 

@@ -171,7 +171,7 @@ class heartbeat:  # noqa: N801 - used as a context manager
                 self._touch()
                 next_touch = time.monotonic() + self.every
 
-    def __enter__(self) -> "heartbeat":
+    def __enter__(self) -> heartbeat:
         self._touch()
         self.thread.start()
         return self

@@ -12,7 +12,6 @@ import os
 import smtplib
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
-
 from urllib.parse import urlsplit
 
 from flask import current_app

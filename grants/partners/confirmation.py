@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from grants.accounts.models import User
-from grants.audit import audit
-from grants.errors import OperationRefused
 from grants.applications.models import Application
 from grants.applications.snapshot import budget_snapshot, fingerprint, record_part
+from grants.audit import audit
 from grants.db import db, utcnow
+from grants.errors import OperationRefused
 from grants.forms.definition import FormDef
 from grants.notifications.mail import queue_email
 from grants.partners.models import ApplicationPartner, PartnerConfirmation

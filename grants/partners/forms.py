@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from grants.admin.forms import EmailAddress
+from grants.accounts.forms import EmailAddress
 from grants.organisations.orgnr import is_valid
 
 

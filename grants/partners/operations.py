@@ -6,20 +6,27 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from grants.accounts.models import User
-from grants.audit import audit
-from grants.errors import OperationRefused
-from grants.applications.models import Application
 from grants import events
+from grants.accounts.models import User
+from grants.applications.models import Application
+from grants.applications.queries import current_partners, load_answers
+from grants.applications.snapshot import build_snapshot
+from grants.applications.snapshot import fingerprint as content_fingerprint
+from grants.audit import audit
 from grants.db import db, utcnow
-from grants.processes import form_for
+from grants.documents.rendering import add_render_job
+from grants.errors import OperationRefused
+from grants.forms.definition import FormDef
+from grants.jobs.models import Job
 from grants.notifications.mail import absolute_url, queue_email
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import normalise
 from grants.partners.models import ApplicationPartner, PartnerInvitation
+from grants.processes import form_for
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
 
@@ -183,3 +190,22 @@ def create_account_and_accept(token: str, name: str, password: str) -> User:
     db.session.flush()
     accept_invitation(token, user)
     return user
+
+
+def request_certificate(*, application: Application, actor: User, form: FormDef,
+                        partner: ApplicationPartner, roles: set[str]) -> Job:
+    """A job that renders the partner's co-financing certificate from the current version."""
+    if not ({"lead", "coordinator"} & roles or partner.contact_user_id == actor.id):
+        raise OperationRefused(_("Only the project lead or the partner's contact can make its "
+                                 "certificate."))
+    snapshot = build_snapshot(application, form, load_answers(application.id),
+                              current_partners(application.id))
+    doc_fingerprint = content_fingerprint({"snapshot": content_fingerprint(snapshot),
+                                           "partner": partner.id, "kind": "certificate"})
+    job = Job(kind="render_certificate", application_id=application.id,
+              requested_by_id=actor.id, fingerprint=doc_fingerprint,
+              payload={"kind": "certificate", "partner_id": partner.id,
+                       "partner_name": partner.organisation.name, "snapshot": snapshot})
+    add_render_job(job, "certificate")
+    db.session.commit()
+    return job

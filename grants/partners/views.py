@@ -8,23 +8,28 @@ from flask_login import current_user, login_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from grants.applications.access import load_application
-from grants.errors import OperationRefused
-from grants.applications.queries import current_partners
+from grants.applications.page import load_application_page
+from grants.applications.queries import current_partners, load_answers
 from grants.db import db
+from grants.errors import OperationRefused
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.partners import operations
-from grants.partners.forms import AcceptForm, AddPartnerForm, ContactForm, NewAccountForm
+from grants.partners.confirmation import confirm as do_confirm
+from grants.partners.forms import (
+    AcceptForm,
+    AddPartnerForm,
+    ConfirmForm,
+    ContactForm,
+    NewAccountForm,
+)
 from grants.partners.models import ApplicationPartner
-from grants.processes import workflow_for
-from grants.workflow.definition import Workflow
+from grants.processes import form_for
 
 bp = Blueprint("partners", __name__)
 
 
 def _load(application_id: int):
-    application, roles = load_application(application_id, current_user, workflow_for)
-    workflow = workflow_for(application) or Workflow.unavailable(application.workflow_name)
+    application, roles, workflow, _form = load_application_page(application_id)
     return application, roles, workflow
 
 
@@ -149,10 +154,6 @@ def accept(token: str):
 
 @bp.post("/applications/<int:application_id>/partners/<int:partner_id>/confirm")
 def confirm(application_id: int, partner_id: int):
-    from grants.applications.queries import load_answers  # noqa: PLC0415
-    from grants.partners.confirmation import confirm as do_confirm  # noqa: PLC0415
-    from grants.partners.forms import ConfirmForm  # noqa: PLC0415
-    from grants.processes import form_for  # noqa: PLC0415
     application, roles, workflow = _load(application_id)
     partner = _load_partner(application, partner_id)
     form = ConfirmForm()
@@ -177,14 +178,12 @@ def confirm(application_id: int, partner_id: int):
 
 @bp.post("/applications/<int:application_id>/partners/<int:partner_id>/certificate")
 def certificate(application_id: int, partner_id: int):
-    from grants.applications.operations import request_certificate  # noqa: PLC0415
-    from grants.processes import form_for  # noqa: PLC0415
     application, roles, _workflow = _load(application_id)
     partner = _load_partner(application, partner_id)
     if not AcceptForm().validate_on_submit():
         abort(400)
     try:
-        request_certificate(application=application, actor=current_user,
+        operations.request_certificate(application=application, actor=current_user,
                             form=form_for(application), partner=partner, roles=roles)
     except OperationRefused as refused:
         flash(refused.message, "error")

@@ -121,7 +121,7 @@ def bar_chart(chart_id: str, title: str, summary: str, rows: list[ChartRow],
         out.append(f'<text x="{_num(plot_x - PAD)}" y="{_num(y + row_height / 2)}"'
                    f' text-anchor="end" dominant-baseline="middle" fill="{INK}">'
                    f'{tooltip}{escape(label)}</text>')
-        for index, (bar, item) in enumerate(zip(row.bars, series)):
+        for index, (bar, item) in enumerate(zip(row.bars, series, strict=False)):
             bar_y = y + index * (BAR_HEIGHT + BAR_GAP)
             length = 0.0
             if bar.value and largest:

@@ -3,7 +3,8 @@ of the choices gets a message beside its field and is left out of the figures.""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectField
 from wtforms.validators import ValidationError
 

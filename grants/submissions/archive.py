@@ -14,14 +14,19 @@ from typing import Any
 import weasyprint
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
+from weasyprint.urls import URLFetcherResponse
 
-from grants.applications.snapshot import canonical_json
 from grants import events
+from grants.applications.snapshot import canonical_json
 from grants.db import db
 from grants.documents.models import Attachment, Document
 from grants.documents.pdf import ASSET_BASE, AssetsOnlyFetcher, html_to_pdf
-from grants.documents.rendering import (TEMPLATE_VERSION, application_html, find_document,
-                                        store_document)
+from grants.documents.rendering import (
+    TEMPLATE_VERSION,
+    application_html,
+    find_document,
+    store_document,
+)
 from grants.jobs.models import Job
 from grants.jobs.tasks import handler
 from grants.submissions.models import Submission
@@ -84,7 +89,6 @@ class _AttachmentImageFetcher(AssetsOnlyFetcher):
         self.image = image
 
     def fetch(self, url, headers=None):
-        from weasyprint.urls import URLFetcherResponse  # noqa: PLC0415
         if url == f"{ASSET_BASE}attachment/{self.image.id}":
             return URLFetcherResponse(url, body=self.image.content,
                                       headers={"Content-Type": self.image.mime_type})

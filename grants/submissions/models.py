@@ -5,11 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint, event)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.db import db, UTCDateTime, utcnow
+from grants.db import UTCDateTime, db, utcnow
 
 
 class Submission(db.Model):
@@ -56,7 +67,6 @@ FROZEN = ("snapshot", "sha256", "application_id", "number", "submitted_at", "req
 @event.listens_for(Submission, "before_update")
 def _frozen(_mapper, _connection, target: Submission) -> None:
     """The copy of record cannot be rewritten through the ORM."""
-    from sqlalchemy import inspect  # noqa: PLC0415
     state = inspect(target)
     for name in FROZEN:
         if state.attrs[name].history.has_changes():

@@ -15,15 +15,15 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
-from grants.errors import FieldsRefused, OperationRefused
 from grants.applications.models import Application
 from grants.applications.operations import fire_transition
 from grants.applications.snapshot import build_snapshot, fingerprint, record_parts
 from grants.db import db, utcnow
 from grants.documents.models import Attachment
 from grants.documents.uploads import KIND_MIME, identify, safe_filename
-from grants.jobs.tasks import enqueue_job
+from grants.errors import FieldsRefused, OperationRefused
 from grants.jobs.models import Job
+from grants.jobs.tasks import enqueue_job
 from grants.submissions.models import FunderDecision, Submission
 from grants.workflow.definition import Transition, Workflow
 from grants.workflow.engine import available_transitions

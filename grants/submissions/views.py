@@ -8,11 +8,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from grants.errors import FieldsRefused, OperationRefused
 from grants.applications.operations import record_download
-from grants.applications.views import _load, _render_show
+from grants.applications.page import (
+    job_documents,
+    load_application_page,
+    own_form_transitions,
+    page_form,
+    render_application_page,
+)
 from grants.db import db
 from grants.documents.uploads import content_disposition
+from grants.errors import FieldsRefused, OperationRefused
+from grants.jobs.models import Job
 from grants.submissions import operations
 from grants.submissions.archive import dossier_zip, snapshot_json
 from grants.submissions.forms import DecisionForm
@@ -35,7 +42,7 @@ def _submission(application, roles, number: int) -> Submission:
 
 @bp.get("/<int:application_id>/submissions/<int:number>/dossier.zip")
 def dossier(application_id: int, number: int):
-    application, roles, _workflow, _form = _load(application_id)
+    application, roles, _workflow, _form = load_application_page(application_id)
     submission = _submission(application, roles, number)
     if submission.final_document_id is None:
         flash(_("The archival PDF of this submission is still being made. Try again in a "
@@ -53,7 +60,7 @@ def dossier(application_id: int, number: int):
 
 @bp.get("/<int:application_id>/submissions/<int:number>/snapshot.json")
 def snapshot(application_id: int, number: int):
-    application, roles, _workflow, _form = _load(application_id)
+    application, roles, _workflow, _form = load_application_page(application_id)
     submission = _submission(application, roles, number)
     record_download(application=application, actor=current_user, what="snapshot",
                     details={"submission": number, "sha256": submission.sha256})
@@ -65,11 +72,11 @@ def snapshot(application_id: int, number: int):
 
 @bp.post("/<int:application_id>/decision")
 def decision(application_id: int):
-    application, roles, workflow, form_def = _load(application_id)
+    application, roles, workflow, form_def = load_application_page(application_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        return _render_show(application, roles, workflow, form_def, status=422,
-                            decision_form=form)
+        return render_application_page(application, roles, workflow, form_def, status=422,
+                                       forms={"decision_form": form})
     try:
         expected = int(form.state_version.data or -1)
     except ValueError:
@@ -85,8 +92,8 @@ def decision(application_id: int):
             if name in form:
                 form[name].errors = list(errors)
         form.form_errors.append(refused.message)
-        return _render_show(application, roles, workflow, form_def, status=422,
-                            decision_form=form)
+        return render_application_page(application, roles, workflow, form_def, status=422,
+                                       forms={"decision_form": form})
     except OperationRefused as refused:
         flash(refused.message, "error")
         for detail in refused.details:
@@ -98,8 +105,27 @@ def decision(application_id: int):
                             _anchor="submissions"), 303)
 
 
-def submissions_panel(application, roles, workflow, decision_form=None) -> dict | None:
-    """What the page shows about submissions and the decision (None: nothing to show)."""
+@job_documents("render_submission")
+def _archival_documents(job: Job) -> list[tuple[int, str]]:
+    """The archival job makes two documents: the PDF/A and the reading copy."""
+    submission = db.session.get(Submission, job.payload.get("submission_id"))
+    if submission is None or not submission.reading_document_id:
+        return []
+    return [(submission.final_document_id, _("Archival PDF (PDF/A)")),
+            (submission.reading_document_id, _("Reading copy with attachments"))]
+
+
+@own_form_transitions
+def _decision_transitions(workflow, state: str, roles: set[str]) -> set[str]:
+    """Recording the funder's decision has its own form (amount, date, reference, letter)."""
+    return {t.name for t in operations.decision_transitions(workflow, state, roles).values()}
+
+
+@bp.app_template_global("submissions_panel")
+def submissions_panel(application, roles, workflow) -> dict | None:
+    """What the application page shows about submissions and the funder's decision (None:
+    nothing to show); after a refused decision form, that form with its errors."""
+    decision_form = page_form("decision_form")
     submissions = operations.submissions_of(application.id)
     recorded = db.session.scalar(select(FunderDecision).where(
         FunderDecision.application_id == application.id))
@@ -109,7 +135,6 @@ def submissions_panel(application, roles, workflow, decision_form=None) -> dict 
         return None
     if may_decide and decision_form is None:
         decision_form = DecisionForm(state_version=application.state_version)
-    from grants.jobs.models import Job  # noqa: PLC0415
     jobs = {}
     for job in db.session.scalars(select(Job).where(
             Job.application_id == application.id, Job.kind == "render_submission")):

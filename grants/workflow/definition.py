@@ -87,7 +87,7 @@ class Workflow:
         return [t for t in self.transitions.values() if state in t.sources]
 
     @classmethod
-    def unavailable(cls, name: str) -> "Workflow":
+    def unavailable(cls, name: str) -> Workflow:
         """Stands in for a workflow version that can no longer be loaded: no states, so
         nothing can be edited or fired until a coordinator moves the application."""
         return cls(name=name, title=Label(name, name), version=0, initial="", roles=(),

@@ -40,7 +40,8 @@ def to_dot(workflow: Workflow, locale: str = "sv", *, current: str | None = None
             attrs["peripheries"] = "2"
         if state.name == current:
             attrs.update(fillcolor=BRAND, fontcolor="#ffffff", color=BRAND, penwidth="2")
-        graph.node(state.name, graphviz.escape(_label(state.label, locale)), id=f"state__{state.name}",
+        graph.node(state.name, graphviz.escape(_label(state.label, locale)),
+                   id=f"state__{state.name}",
                    **attrs)
     for transition in workflow.transitions.values():
         for source in transition.sources:

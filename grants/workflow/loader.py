@@ -7,8 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from grants.workflow.definition import (
-    COMMENT_MODES, LANGUAGES, QUORUM_BASES, QUORUM_RULES, TIE_RULES, Label, Quorum, State,
-    Transition, Workflow)
+    COMMENT_MODES,
+    LANGUAGES,
+    QUORUM_BASES,
+    QUORUM_RULES,
+    TIE_RULES,
+    Label,
+    Quorum,
+    State,
+    Transition,
+    Workflow,
+)
 from grants.workflow.yamlsource import LocatedYaml, Problem, SourceInvalid, parse_located_yaml
 
 TOP_KEYS = {"title", "version", "initial", "roles", "states", "transitions", "description"}
@@ -92,7 +101,8 @@ class _Checker:
         if rule == "at_least":
             if not isinstance(n, int) or isinstance(n, bool) or n < 1:
                 self.add(f"'quorum.n' of transition '{tname}' must be a whole number ≥ 1 with "
-                         f"rule at_least (how many must approve).", *path, "n" if "n" in value else None)
+                         f"rule at_least (how many must approve).", *path,
+                         "n" if "n" in value else None)
                 return None
         elif n is not None:
             self.add(f"'quorum.n' of transition '{tname}' is only used with rule at_least; "

@@ -10,10 +10,10 @@ from sqlalchemy import and_, or_, select
 
 from grants.applications.access import visible_applications_filter
 from grants.applications.models import Application
-from grants.calls.models import Call
-from grants.db import db, utcnow
 from grants.approvals.decision import awaiting_my_decision
-from grants.next_steps import next_steps
+from grants.calls.models import Call
+from grants.dashboard.next_steps import next_steps
+from grants.db import db, utcnow
 from grants.processes import form_for, workflow_for, workflows
 
 bp = Blueprint("dashboard", __name__)

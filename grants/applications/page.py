@@ -1,0 +1,150 @@
+"""The application page, for every feature that shows it or acts on it.
+
+`load_application_page` is the one loader of the application views (404 alike for missing and
+not yours); `render_application_page` renders the page, e.g. again after a refused POST. Other
+features contribute their panels to the page through template globals (`steering_panel`,
+`submissions_panel`, `deadline_panel`, `delivery_log`), which read a refused form back with
+`page_form`, and say which transitions their panel offers with a form of its own through
+`own_form_transitions`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, g, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from grants.applications import queries
+from grants.applications.access import load_application
+from grants.applications.checklist import build_checklist
+from grants.applications.forms import MoveForm, PreviewForm, TransitionForm
+from grants.applications.guards import missing_fields
+from grants.applications.models import TransitionRecord
+from grants.audit import AuditEvent
+from grants.db import db
+from grants.definitions.views import workflow_svg
+from grants.forms.definition import field_is_shown, removed_values, section_instances
+from grants.i18n import pick_label
+from grants.jobs.models import Job
+from grants.partners.confirmation import confirmation_status, may_confirm
+from grants.partners.forms import ConfirmForm
+from grants.processes import form_for, get_workflow, workflow_for
+from grants.workflow import engine
+from grants.workflow.definition import Workflow
+
+# Hooks (workflow, state, roles) -> names of the transitions a feature's panel offers with a
+# form of its own; the page's generic transition buttons leave those out.
+OWN_FORM_TRANSITIONS: list[Callable[[Workflow, str, set[str]], set[str]]] = []
+
+
+def own_form_transitions(hook: Callable[[Workflow, str, set[str]], set[str]]):
+    OWN_FORM_TRANSITIONS.append(hook)
+    return hook
+
+
+# Per job kind: (job) -> [(document id, label)] – the documents a finished job of that kind made,
+# when there are several (the archival PDF and its reading copy); else its one document.
+JOB_DOCUMENTS: dict[str, Callable[[Job], list[tuple[int, str]]]] = {}
+
+
+def job_documents(kind: str):
+    def decorator(function: Callable[[Job], list[tuple[int, str]]]):
+        JOB_DOCUMENTS[kind] = function
+        return function
+    return decorator
+
+
+def page_form(name: str):
+    """The form a refused POST handed back to the page (None when there is none)."""
+    return g.get("application_page_forms", {}).get(name)
+
+
+def load_application_page(application_id: int):
+    """Load, check access, and resolve the workflow version the application runs on. A version
+    that can no longer be loaded gives an empty stand-in: the page shows a notice, nothing can
+    be changed until a coordinator moves the application to the current version."""
+    application, roles = load_application(application_id, current_user, workflow_for)
+    workflow = workflow_for(application) or Workflow.unavailable(application.workflow_name)
+    form_def = form_for(application)
+    if form_def is None:
+        abort(404)
+    return application, roles, workflow, form_def
+
+
+def confirmation_states(application, roles, workflow, form_def, answers, partners):
+    """Per partner: its current confirmation, whether it still matches, whether I may confirm."""
+    status = confirmation_status(application, form_def, answers, partners)
+    return {partner.id: {
+        "confirmation": status[partner.id][0],
+        "valid": status[partner.id][1],
+        "may_confirm": may_confirm(application, roles, current_user, workflow, partner),
+    } for partner in partners}
+
+
+def render_application_page(application, roles, workflow, form_def, *, status: int = 200,
+                            comment_errors: dict | None = None, forms: dict | None = None):
+    """The application page. A view whose POST was refused renders it again with its form
+    (errors included) in `forms`, by name; the panel that shows that form picks it up with
+    `page_form(name)`."""
+    g.application_page_forms = dict(forms or {})
+    answers = queries.load_answers(application.id)
+    partners = queries.current_partners(application.id)
+    partner_names = {p.id: p.organisation.name for p in partners}
+    state = workflow.state(application.state)
+    missing = missing_fields(form_def, answers, list(partner_names))
+    missing_sections = {key for key, _field in missing}
+    instances = []
+    for section, partner_id, key in section_instances(form_def, list(partner_names)):
+        partner = next((p for p in partners if p.id == partner_id), None)
+        instances.append({
+            "section": section, "key": key, "partner": partner,
+            "values": answers.get(key, {}),
+            "editable": queries.may_edit_section(application, roles, current_user, workflow,
+                                                    section, partner),
+            "hidden": {f.id for f in section.fields
+                       if not field_is_shown(form_def, f, answers, key)},
+        })
+    # Transitions a feature's panel offers with a form of its own (e.g. the funder's decision).
+    by_form = {name for hook in OWN_FORM_TRANSITIONS
+               for name in hook(workflow, application.state, roles)}
+    transitions = [t for t in engine.available_transitions(workflow, application.state, roles)
+                   if t.name not in by_form]
+    history = db.session.scalars(select(TransitionRecord).where(
+        TransitionRecord.application_id == application.id)
+        .order_by(TransitionRecord.id.desc())).all()
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "application", AuditEvent.object_id == application.id,
+        AuditEvent.action.not_in(["application.transition", "application.workflow_update"]))
+        .order_by(AuditEvent.id.desc()).limit(50)).all()  # transitions: in the history above
+    jobs = db.session.scalars(select(Job).where(Job.application_id == application.id)
+                              .order_by(Job.id.desc()).limit(10)).all()
+    transition_form = TransitionForm(state_version=application.state_version)
+    current = get_workflow(application.workflow_name)
+    move_form = None
+    if "coordinator" in roles and current is not None and (
+            state is None or current.version != application.workflow_version):
+        move_form = MoveForm(state_version=application.state_version,
+                             to_state=application.state if current.state(application.state)
+                             else current.initial)
+        move_form.to_state.choices = [SelectChoice(s.name, pick_label(s.label))
+                                      for s in current.states.values()]
+    return render_template(
+        "applications/show.html", application=application, roles=roles, workflow=workflow,
+        form_def=form_def, answers=answers, state=state, missing=missing,
+        missing_sections=missing_sections, instances=instances, partners=partners,
+        confirmations=confirmation_states(application, roles, workflow, form_def, answers,
+                                           partners),
+        confirm_form=ConfirmForm(),
+        checklist=build_checklist(application, form_def, answers, partners),
+        transitions=transitions,
+        history=history, jobs=jobs, transition_form=transition_form, preview_form=PreviewForm(),
+        current_workflow=current, move_form=move_form, events=events,
+        removed=removed_values(form_def, answers),
+        attachment_url=lambda attachment_id: url_for(
+            ".attachment", application_id=application.id, attachment_id=attachment_id),
+        workflow_picture=workflow_svg(workflow, current=application.state,
+                                      available=tuple(t.name for t in transitions))
+        if workflow.states else None,
+        comment_errors=comment_errors or {}), status

@@ -1,0 +1,1 @@
+"""The overview (Översikt): each person's next steps, and what awaits their decision."""
