@@ -24,9 +24,9 @@ from grants.jobs.queue import redis_url
 from tests import files
 from tests.conftest import Browser
 from tests.factories import FULL_ANSWERS
-from tests.test_access_matrix import ROLES, build, setting  # noqa: F401 - the fixture
-from tests.test_form_fields import post_section
-from tests.test_pdf_jobs import listener  # noqa: F401 - the fixture
+from tests.system.test_access_matrix import ROLES, build, setting  # noqa: F401 - the fixture
+from tests.features.forms.test_form_fields import post_section
+from tests.features.documents.test_pdf_jobs import listener  # noqa: F401 - the fixture
 
 
 # --- headers -----------------------------------------------------------------------------------
@@ -58,7 +58,7 @@ def test_hsts_only_in_production(production_app):
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
-from tests.test_sessions import production_app  # noqa: E402,F401 - the fixture
+from tests.system.test_sessions import production_app  # noqa: E402,F401 - the fixture
 
 
 def test_templates_have_no_inline_script_or_event_handlers():
