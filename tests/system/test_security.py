@@ -468,7 +468,8 @@ def test_user_files_and_exports_are_never_served_inline(app, setting, browsers=N
 
 
 def test_upload_kind_comes_from_the_bytes_not_the_name(app, world, login_as):
-    """(Every kind: tests/test_form_fields.py::test_upload_kind_is_read_from_the_content.)"""
+    """(Every kind:
+    tests/features/forms/test_form_fields.py::test_upload_kind_is_read_from_the_content.)"""
     world.call.form_name = "kulturradet_utveckling"
     db.session.commit()
     application = world.new_application(form="kulturradet_utveckling")

@@ -202,7 +202,7 @@ def test_password_change_needs_the_current_password_and_ends_other_sessions(app,
 
 
 def test_deactivation_ends_sessions(app, world, login_as):
-    """(Also tests/test_admin.py::test_deactivating_a_user_ends_their_sessions.)"""
+    """(Also tests/features/admin/test_admin.py::test_deactivating_a_user_ends_their_sessions.)"""
     lead = login_as("lead@demo.test")
     copied = session_cookie(lead)
     login_as("coordinator@demo.test").post(f"/admin/users/{world.users['lead'].id}", {
