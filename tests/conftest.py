@@ -22,6 +22,21 @@ from tests.factories import World, build_world
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 
+# Tests that ask for these drive the real browser (Playwright): they get the marker `browser`.
+BROWSER_FIXTURES = {"chromium", "visitor"}
+UNIT_TESTS = Path(__file__).parent / "unit"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if "app" in fixtures and item.path.is_relative_to(UNIT_TESTS):
+            raise pytest.UsageError(f"{item.nodeid} builds the app: tests/unit/ holds tests "
+                                    "without the app and the database; move it to features/")
+
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):

@@ -1,15 +1,11 @@
 """Every validation rule of workflow files: the message names the file, the line and the fix."""
 
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from grants.config import PROJECT_ROOT
 from grants.workflow.loader import check_source
 from grants.workflow.yamlsource import SourceInvalid, parse_located_yaml
-from tests.factories import JOINT_VERSION
 
 GUARDS = {"form_complete", "before_deadline"}
 EFFECTS = {"render_final_pdf"}
@@ -143,32 +139,3 @@ def test_every_problem_of_a_file_is_reported_in_one_run():
     assert any("undefined role 'leader'" in p for p in problems)
     assert any("undefined state 'finished'" in p for p in problems)
     assert any("state 'done' has no 'en' label" in p for p in problems)
-
-
-def _run_flask(args, workflows_dir, tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "GRANTS_WORKFLOWS_PATH": str(workflows_dir),
-           "GRANTS_INSTANCE_PATH": str(tmp_path / "instance"), "HOME": str(tmp_path)}
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args],
-                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
-
-
-def test_cli_and_app_start_refuse_an_invalid_file(tmp_path):
-    import shutil
-    directory = tmp_path / "workflows"
-    shutil.copytree(PROJECT_ROOT / "workflows", directory)
-    path = directory / "single_stage.yaml"
-    path.write_text(path.read_text().replace("by: [lead]\n    requires", "by: [leadd]\n    requires"))
-    check = _run_flask(["workflow", "check"], directory, tmp_path)
-    assert check.returncode == 1
-    assert "workflows/single_stage.yaml:" in check.stderr
-    assert "names undefined role 'leadd'" in check.stderr
-    assert f"joint_application v{JOINT_VERSION}" in check.stdout and "Traceback" not in check.stderr
-    start = _run_flask(["routes"], directory, tmp_path)
-    assert start.returncode == 1
-    assert "The app cannot start" in start.stderr and "undefined role 'leadd'" in start.stderr
-    assert "Traceback" not in start.stderr
-    one = _run_flask(["workflow", "check", str(path)], directory, tmp_path)
-    assert one.returncode == 1 and "single_stage.yaml:" in one.stderr
-    good = _run_flask(["workflow", "check"], PROJECT_ROOT / "workflows", tmp_path)
-    assert good.returncode == 0, good.stderr
-    assert good.stdout.count(" – OK") == 7  # 3 workflows, 4 forms

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Browser
-from tests.test_access_matrix import ROLES, ROUTES, build, setting  # noqa: F401 - fixture
+from tests.system.test_access_matrix import ROLES, ROUTES, build, setting  # noqa: F401 - fixture
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 SKIP = {"accounts.logout"}  # ends the fuzzing session itself

@@ -9,7 +9,7 @@ from grants.delivery.models import Delivery
 from grants.dashboard.next_steps import forward_transitions
 from grants.processes import get_workflow
 from grants.submissions.models import Submission
-from tests.test_confirmations import confirm, setup_partners
+from tests.features.partners.test_confirmations import confirm, setup_partners
 
 KULTURRADET_COMMON = {
     "summary": {"summary": "Unga läser mer.", "start_date": "2027-09-01",

@@ -39,7 +39,7 @@ def changed_app(app, tmp_path, redis_url):
 
 
 # The shipped file's version, and the one the edited copy gets.
-OLD = int(re.search(r"^version: (\d+)$", (Path(__file__).parent.parent / "workflows" /
+OLD = int(re.search(r"^version: (\d+)$", (Path(__file__).parents[3] / "workflows" /
                                           "joint_application.yaml").read_text(), re.M).group(1))
 NEW = OLD + 1
 

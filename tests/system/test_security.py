@@ -24,9 +24,9 @@ from grants.jobs.queue import redis_url
 from tests import files
 from tests.conftest import Browser
 from tests.factories import FULL_ANSWERS
-from tests.test_access_matrix import ROLES, build, setting  # noqa: F401 - the fixture
-from tests.test_form_fields import post_section
-from tests.test_pdf_jobs import listener  # noqa: F401 - the fixture
+from tests.system.test_access_matrix import ROLES, build, setting  # noqa: F401 - the fixture
+from tests.features.forms.test_form_fields import post_section
+from tests.features.documents.test_pdf_jobs import listener  # noqa: F401 - the fixture
 
 
 # --- headers -----------------------------------------------------------------------------------
@@ -58,7 +58,7 @@ def test_hsts_only_in_production(production_app):
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
-from tests.test_sessions import production_app  # noqa: E402,F401 - the fixture
+from tests.system.test_sessions import production_app  # noqa: E402,F401 - the fixture
 
 
 def test_templates_have_no_inline_script_or_event_handlers():
@@ -468,7 +468,8 @@ def test_user_files_and_exports_are_never_served_inline(app, setting, browsers=N
 
 
 def test_upload_kind_comes_from_the_bytes_not_the_name(app, world, login_as):
-    """(Every kind: tests/test_form_fields.py::test_upload_kind_is_read_from_the_content.)"""
+    """(Every kind:
+    tests/features/forms/test_form_fields.py::test_upload_kind_is_read_from_the_content.)"""
     world.call.form_name = "kulturradet_utveckling"
     db.session.commit()
     application = world.new_application(form="kulturradet_utveckling")

@@ -47,7 +47,7 @@ def with_cookie(app, name: str, value: str) -> Browser:
 def test_every_post_route_refuses_a_request_without_csrf_token(app, world, login_as):
     """Generated from the URL map: each POST route, without the token, as a coordinator (and
     the public ones anonymously), is turned away before it does anything."""
-    from tests.test_access_matrix import state_of_database
+    from tests.system.test_access_matrix import state_of_database
     application = world.new_application()
     values = {"application_id": application.id, "partner_id": 1, "section_key": "summary",
               "name": "send_to_partners", "item_id": 1, "kind": "lines", "note_id": 1,
@@ -202,7 +202,7 @@ def test_password_change_needs_the_current_password_and_ends_other_sessions(app,
 
 
 def test_deactivation_ends_sessions(app, world, login_as):
-    """(Also tests/test_admin.py::test_deactivating_a_user_ends_their_sessions.)"""
+    """(Also tests/features/admin/test_admin.py::test_deactivating_a_user_ends_their_sessions.)"""
     lead = login_as("lead@demo.test")
     copied = session_cookie(lead)
     login_as("coordinator@demo.test").post(f"/admin/users/{world.users['lead'].id}", {

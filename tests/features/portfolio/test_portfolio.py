@@ -451,7 +451,7 @@ def test_keyset_pages_are_disjoint_and_cover_everything(english, login_as):
     coordinator = login_as("coordinator@demo.test")
     url, pages = "/portfolio", []
     while url:
-        from tests.test_sql_counts import count_statements  # noqa: PLC0415
+        from tests.system.test_sql_counts import count_statements  # noqa: PLC0415
         _count, statements = count_statements(coordinator, url)
         listing = [s for s in statements if "ORDER BY application.id DESC" in s]
         assert len(listing) == 1
