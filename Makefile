@@ -110,6 +110,11 @@ worker: install
 check: install
 	$(BIN)/flask workflow check
 
+# ruff (pyproject.toml) and the layer contracts (import-linter, docs/architecture.md).
+lint: install-dev
+	$(BIN)/ruff check grants tests bench wsgi.py .ci
+	$(BIN)/lint-imports --no-cache
+
 # requirements.txt alone is enough to import every module, build the app and list every flask
 # command: checked in a virtualenv of its own that has nothing else installed (CI runs this).
 RUNTIME_VENV := build/runtime-venv

@@ -164,6 +164,7 @@ def machine_info(postgres_url: str | None = None) -> dict[str, Any]:
 
 def postgres_version(url: str) -> str:
     import sqlalchemy as sa  # noqa: PLC0415
+
     from grants.config import _normalise_database_url  # noqa: PLC0415
     try:
         engine = sa.create_engine(_normalise_database_url(url),
@@ -179,6 +180,7 @@ def postgres_version(url: str) -> str:
 def postgres_reachable(url: str) -> str | None:
     """None when a PostgreSQL server answers at `url`, else why not."""
     import sqlalchemy as sa  # noqa: PLC0415
+
     from grants.config import _normalise_database_url  # noqa: PLC0415
     try:
         engine = sa.create_engine(_normalise_database_url(url),
@@ -304,7 +306,7 @@ class BenchEnv:
         self.app = None
 
     # -- start and stop --
-    def __enter__(self) -> "BenchEnv":
+    def __enter__(self) -> BenchEnv:
         try:
             self._start()
         except BaseException:
@@ -317,6 +319,7 @@ class BenchEnv:
 
     def _start(self) -> None:
         import sqlalchemy as sa  # noqa: PLC0415
+
         from grants import create_app  # noqa: PLC0415
         from grants.config import Settings, _normalise_database_url  # noqa: PLC0415
         from grants.db import db  # noqa: PLC0415
@@ -446,6 +449,7 @@ class BenchEnv:
 
     def worker_count(self) -> int:
         from rq import Worker  # noqa: PLC0415
+
         from grants.jobs.queue import redis_connection  # noqa: PLC0415
         workers = Worker.all(connection=redis_connection(self.app))
         return sum(1 for w in workers if any(q.name.startswith(self.prefix) for q in w.queues)

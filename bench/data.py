@@ -108,8 +108,13 @@ def seed(app) -> Seeded:
     """Everything both applications need; returns their ids and the lead's login."""
     from grants.accounts.models import User  # noqa: PLC0415
     from grants.applications.models import Application, SectionAnswer, TransitionRecord  # noqa: PLC0415
-    from grants.budget.models import (BudgetLine, Cofinancing, CofinancingKind,  # noqa: PLC0415
-                                      CofinancingSource, CostCategory)
+    from grants.budget.models import (  # noqa: PLC0415
+        BudgetLine,
+        Cofinancing,
+        CofinancingKind,
+        CofinancingSource,
+        CostCategory,
+    )
     from grants.calls.models import Call, Funder  # noqa: PLC0415
     from grants.db import db, utcnow  # noqa: PLC0415
     from grants.documents.models import Attachment  # noqa: PLC0415
@@ -316,6 +321,7 @@ def variant(snapshot: dict, tag: str) -> dict:
 def jobs_status(app) -> dict[str, int]:
     """How many job rows are in each status."""
     from sqlalchemy import func  # noqa: PLC0415
+
     from grants.db import db  # noqa: PLC0415
     from grants.jobs.models import Job  # noqa: PLC0415
     with app.app_context():

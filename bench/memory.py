@@ -95,6 +95,7 @@ def _renders(count: int, sample_after: int, snapshot_path: str) -> dict[int, int
     """In this process: render `count` times; RSS after `sample_after` and after `count`."""
     import gc  # noqa: PLC0415
     import os  # noqa: PLC0415
+
     from grants import create_app  # noqa: PLC0415
     from grants.documents.rendering import render_application_pdf  # noqa: PLC0415
     app = create_app()

@@ -69,6 +69,7 @@ def csrf_from(html: str) -> str:
 def change_content(app, application_id: int, tag: str) -> None:
     """One word of the application changes: the next preview is new content."""
     from sqlalchemy import select  # noqa: PLC0415
+
     from grants.applications.models import SectionAnswer  # noqa: PLC0415
     from grants.db import db  # noqa: PLC0415
     with app.app_context():
@@ -82,6 +83,7 @@ def change_content(app, application_id: int, tag: str) -> None:
 
 def latest_job(app, application_id: int):
     from sqlalchemy import select  # noqa: PLC0415
+
     from grants.db import db  # noqa: PLC0415
     from grants.jobs.models import Job  # noqa: PLC0415
     with app.app_context():
@@ -109,6 +111,7 @@ class JobWatcher:
 
     def __init__(self, app):
         import sqlalchemy as sa  # noqa: PLC0415
+
         from grants.db import db  # noqa: PLC0415
         with app.app_context():
             self.connection = db.engine.connect()
@@ -178,6 +181,7 @@ def _run(env: BenchEnv, report: Report, rounds: int, cold_rounds: int,
 def _measure(env: BenchEnv, report: Report, browser: InProcessBrowser, watcher: JobWatcher,
              app_id: int, rounds: int, cold_rounds: int, cached_rounds: int) -> None:
     import pypdf  # noqa: PLC0415
+
     from grants.documents.pdf import html_to_pdf, warm_up  # noqa: PLC0415
 
     app = env.app

@@ -15,8 +15,15 @@ import time
 from pathlib import Path
 
 from bench import data
-from bench.common import (BenchEnv, Report, Result, machine_busy_seconds,
-                          process_cpu_seconds, say, wait_until)
+from bench.common import (
+    BenchEnv,
+    Report,
+    Result,
+    machine_busy_seconds,
+    process_cpu_seconds,
+    say,
+    wait_until,
+)
 
 TARGET_SPEEDUP = 1.8
 

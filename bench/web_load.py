@@ -36,8 +36,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench import data
-from bench.common import (BenchEnv, CpuMeter, Report, Result, lower_priority, ms, say,
-                          wait_until)
+from bench.common import BenchEnv, CpuMeter, Report, Result, lower_priority, ms, say, wait_until
 from bench.load_driver import Client, Response, drive
 
 APPLICATIONS = 10_000
@@ -68,16 +67,17 @@ def free_port() -> int:
 def seed_bulk(app, password_hash: str) -> dict:
     """The large data set, inserted in bulk. Returns the clients' logins and applications."""
     import sqlalchemy as sa  # noqa: PLC0415
+
     from grants.accounts.models import User  # noqa: PLC0415
     from grants.applications.models import Application, SectionAnswer, TransitionRecord  # noqa: PLC0415
-    from grants.approvals.models import DecisionRound  # noqa: PLC0415
-    from grants.steering.models import SteeringGroup, SteeringMember  # noqa: PLC0415
+    from grants.approvals.models import VoteRound  # noqa: PLC0415
     from grants.calls.models import Call, Funder  # noqa: PLC0415
     from grants.db import db, utcnow  # noqa: PLC0415
     from grants.organisations.models import Organisation, OrganisationKind  # noqa: PLC0415
     from grants.organisations.orgnr import make_fictional  # noqa: PLC0415
     from grants.partners.models import ApplicationPartner  # noqa: PLC0415
     from grants.processes import get_workflow  # noqa: PLC0415
+    from grants.steering.models import SteeringGroup, SteeringMember  # noqa: PLC0415
 
     rng = random.Random(20261125)
     now = utcnow()
@@ -155,9 +155,10 @@ def seed_bulk(app, password_hash: str) -> dict:
                  "actor_id": authors[(n + h) % len(authors)], "comment": "Lasttest"}
                 for n, app_id in enumerate(applications[start:start + 2000])
                 for h in range(history_per)])
-        rounds = [(n, app_id) for n, (app_id, row) in enumerate(zip(applications, rows))
+        pairs = enumerate(zip(applications, rows, strict=False))
+        rounds = [(n, app_id) for n, (app_id, row) in pairs
                   if row["state"] == "steering_approval"]
-        db.session.execute(sa.insert(DecisionRound), [
+        db.session.execute(sa.insert(VoteRound), [
             {"application_id": app_id, "number": 1, "group_id": groups[rows[n]["call_id"] % GROUPS],
              "transition": "approve", "state": "steering_approval", "state_version": 1,
              "fingerprint": "0" * 64, "status": "open"} for n, app_id in rounds])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from grants.db import db
 
@@ -18,195 +18,210 @@ def only_checking_definitions(argv: list[str]) -> bool:
     return any(words[i:i + 2] == ["workflow", "check"] for i in range(len(words)))
 
 
+demo = AppGroup("demo", help="Demo data and the all-in-one demo server.")
+applications = AppGroup("applications", help="Work with applications.")
+workflow = AppGroup("workflow", help="Check and show workflow definitions.")
+
+
+@demo.command("seed")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Counties/funders YAML (default: the bundled demo data).")
+def demo_seed(data: Path | None) -> None:
+    """Create demo organisations, funders, calls and accounts (idempotent)."""
+    if not current_app.config["DEMO_MODE"]:
+        raise click.ClickException("Demo data is only seeded in demo mode: set GRANTS_DEMO=1.")
+    from grants.demo import seed  # noqa: PLC0415
+    summary = seed(data)
+    click.echo(summary)
+
+
+@demo.command("run")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def demo_run(host: str, port: int) -> None:
+    """Serve the web app and a worker together until Ctrl-C."""
+    from grants.demo import DEMO_PASSWORD, DEMO_USERS  # noqa: PLC0415
+    from grants.launcher import port_in_use, run_all  # noqa: PLC0415
+    if port_in_use(host, port):
+        raise click.ClickException(
+            f"Port {port} on {host} is already in use (another demo, or another program). "
+            f"Stop it, or choose another port: make demo PORT={port + 55}")
+    lines = [
+        "",
+        f"  grants is running at http://{host}:{port}/",
+        f"  Demo logins (password: {DEMO_PASSWORD}):",
+        *[f"    {email:<24} {name}" for email, name, *_rest in DEMO_USERS],
+        "  Press Ctrl-C to stop the web server, the worker and the embedded Redis.",
+        "",
+    ]
+    sys.exit(run_all(current_app._get_current_object(), host=host, port=port,
+                     banner="\n".join(lines)))
+
+
+@applications.command("render")
+@click.argument("application_id", type=int)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--final", is_flag=True, help="Render without the draft watermark.")
+def render(application_id: int, out: Path, final: bool) -> None:
+    """Render one application to a PDF file, synchronously."""
+    from grants.applications.models import Application  # noqa: PLC0415
+    from grants.applications.queries import current_partners, load_answers  # noqa: PLC0415
+    from grants.applications.snapshot import build_snapshot  # noqa: PLC0415
+    from grants.documents.rendering import render_application_pdf  # noqa: PLC0415
+    from grants.processes import form_for  # noqa: PLC0415
+
+    application = db.session.get(Application, application_id)
+    if application is None:
+        raise click.ClickException(f"No application {application_id}.")
+    snapshot = build_snapshot(application, form_for(application),
+                              load_answers(application.id),
+                              current_partners(application.id))
+    with current_app.test_request_context():
+        pdf = render_application_pdf(snapshot, "final" if final else "preview")
+    out.write_bytes(pdf)
+    click.echo(f"Wrote {out} ({len(pdf)} bytes)")
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--with-scheduler", is_flag=True, help="Also run RQ's scheduler.")
+def worker_command(burst: bool, with_scheduler: bool) -> None:
+    """Run an RQ worker for this app's queues."""
+    from grants.worker import run_worker  # noqa: PLC0415
+    run_worker(current_app._get_current_object(), burst=burst, with_scheduler=with_scheduler)
+
+
+@workflow.command("check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--against-db", is_flag=True,
+              help="Also list applications the current files would strand.")
+def workflow_check(files: tuple[Path, ...], against_db: bool) -> None:
+    """Validate workflow and form files (default: every file in workflows/ and
+    workflows/forms/). Exit status 1 when a file is invalid or an application needs a
+    coordinator."""
+    from grants.applications.versions import check_against_db, check_files  # noqa: PLC0415
+
+    directory = Path(current_app.config["WORKFLOWS_PATH"])
+    paths = list(files) or (sorted(directory.glob("*.yaml"))
+                            + sorted((directory / "forms").glob("*.yaml")))
+    valid, forms, problems = check_files(paths, directory)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    for name, wf in valid.items():
+        click.echo(f"{name} v{wf.version}: {len(wf.states)} states, "
+                   f"{len(wf.transitions)} transitions, initial '{wf.initial}' – OK")
+    for name, form in forms.items():
+        fields = sum(len(s.fields) for s in form.sections)
+        click.echo(f"form {name} v{form.version}: {len(form.sections)} sections, "
+                   f"{fields} fields – OK")
+    failed = bool(problems)
+    if against_db:
+        findings = check_against_db(valid)
+        for finding in findings:
+            click.echo(("ACTION: " if finding.needs_action else "note: ") + finding.message,
+                       err=finding.needs_action)
+        if not findings:
+            click.echo("Every application's state exists in the workflow it follows.")
+        failed = failed or any(f.needs_action for f in findings)
+    if failed:
+        sys.exit(1)
+
+
+@workflow.command("show")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]),
+              default="mermaid", show_default=True)
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+@click.option("--current", default=None, help="Highlight this state.")
+def workflow_show(name: str, fmt: str, lang: str, current: str | None) -> None:
+    """Print a workflow as a Mermaid diagram, Graphviz DOT or SVG."""
+    from grants.processes import get_workflow  # noqa: PLC0415
+    from grants.workflow.diagram import to_dot, to_mermaid, to_svg  # noqa: PLC0415
+
+    wf = get_workflow(name)
+    if wf is None:
+        known = ", ".join(sorted(current_app.extensions["grants.workflows"]))
+        raise click.ClickException(f"No workflow '{name}'. Known: {known}.")
+    if current is not None and current not in wf.states:
+        raise click.ClickException(f"'{name}' has no state '{current}'.")
+    if fmt == "mermaid":
+        click.echo(to_mermaid(wf, lang, current=current), nl=False)
+    elif fmt == "dot":
+        click.echo(to_dot(wf, lang, current=current).source, nl=False)
+    else:
+        click.echo(to_svg(wf, lang, current=current))
+
+
+jobs = AppGroup("jobs", help="Background work.")
+
+
+@jobs.command("sweep")
+@click.option("--older-than", default=30, show_default=True,
+              help="Only rows older than this many seconds.")
+def jobs_sweep(older_than: int) -> None:
+    """Re-enqueue unfinished jobs, and schedule again pending deadline reminders, whose RQ
+    job is gone (after a Redis restart or flush)."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from grants.deadlines.reminders import sweep_reminders  # noqa: PLC0415
+    from grants.jobs.sweeper import sweep  # noqa: PLC0415
+    app_ = current_app._get_current_object()
+    pushed = sweep(app_, older_than=timedelta(seconds=older_than), others=False)
+    click.echo(f"Re-enqueued {len(pushed)} job(s)" + (f": {pushed}" if pushed else "."))
+    reminders = sweep_reminders(app_, older_than=timedelta(seconds=older_than))
+    click.echo(f"Scheduled {len(reminders)} reminder(s) again"
+               + (f": {reminders}" if reminders else "."))
+
+
+@jobs.command("reminders")
+def jobs_reminders() -> None:
+    """Bring every application's deadline reminders in line with its milestones (after an
+    upgrade that added reminders, or to repair them); safe to run any time."""
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from grants.applications.models import Application  # noqa: PLC0415
+    from grants.deadlines.operations import schedule_reminders  # noqa: PLC0415
+    scheduled = 0
+    for application in db.session.scalars(select(Application).order_by(Application.id)):
+        scheduled += len(schedule_reminders(application))
+    db.session.commit()
+    click.echo(f"{scheduled} reminder(s) waiting to be sent.")
+
+
+@click.command("export")
+@with_appcontext
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The backup file to write (a zip).")
+def export_command(out: Path) -> None:
+    """Back up the whole database (every table, every stored file with its SHA-256)."""
+    from grants.backup import BackupError, export_database  # noqa: PLC0415
+    partial = out.with_name(out.name + ".partial")
+    try:
+        summary = export_database(partial)
+    except BackupError as exc:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(str(exc)) from exc
+    partial.replace(out)
+    click.echo(f"Wrote {out}: {summary}.")
+
+
+@click.command("import")
+@with_appcontext
+@click.argument("backup", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(backup: Path) -> None:
+    """Restore a backup made by `export` into this app's empty database (migrated with
+    `flask db upgrade`). Everything or nothing."""
+    from grants.backup import BackupError, import_database  # noqa: PLC0415
+    try:
+        summary = import_database(backup)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Imported {backup}: {summary}.")
+
+
 def register_cli(app: Flask) -> None:
-    demo = AppGroup("demo", help="Demo data and the all-in-one demo server.")
-    applications = AppGroup("applications", help="Work with applications.")
-    workflow = AppGroup("workflow", help="Check and show workflow definitions.")
-
-    @demo.command("seed")
-    @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                  default=None, help="Counties/funders YAML (default: the bundled demo data).")
-    def demo_seed(data: Path | None) -> None:
-        """Create demo organisations, funders, calls and accounts (idempotent)."""
-        if not current_app.config["DEMO_MODE"]:
-            raise click.ClickException("Demo data is only seeded in demo mode: set GRANTS_DEMO=1.")
-        from grants.demo import seed  # noqa: PLC0415
-        summary = seed(data)
-        click.echo(summary)
-
-    @demo.command("run")
-    @click.option("--host", default="127.0.0.1")
-    @click.option("--port", default=5000, type=int)
-    def demo_run(host: str, port: int) -> None:
-        """Serve the web app and a worker together until Ctrl-C."""
-        from grants.demo import DEMO_PASSWORD, DEMO_USERS  # noqa: PLC0415
-        from grants.launcher import port_in_use, run_all  # noqa: PLC0415
-        if port_in_use(host, port):
-            raise click.ClickException(
-                f"Port {port} on {host} is already in use (another demo, or another program). "
-                f"Stop it, or choose another port: make demo PORT={port + 55}")
-        lines = [
-            "",
-            f"  grants is running at http://{host}:{port}/",
-            f"  Demo logins (password: {DEMO_PASSWORD}):",
-            *[f"    {email:<24} {name}" for email, name, *_rest in DEMO_USERS],
-            "  Press Ctrl-C to stop the web server, the worker and the embedded Redis.",
-            "",
-        ]
-        sys.exit(run_all(current_app._get_current_object(), host=host, port=port,
-                         banner="\n".join(lines)))
-
-    @applications.command("render")
-    @click.argument("application_id", type=int)
-    @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-    @click.option("--final", is_flag=True, help="Render without the draft watermark.")
-    def render(application_id: int, out: Path, final: bool) -> None:
-        """Render one application to a PDF file, synchronously."""
-        from grants.applications.models import Application  # noqa: PLC0415
-        from grants.applications.queries import current_partners, load_answers  # noqa: PLC0415
-        from grants.applications.snapshot import build_snapshot  # noqa: PLC0415
-        from grants.documents.rendering import render_application_pdf  # noqa: PLC0415
-        from grants.processes import form_for  # noqa: PLC0415
-
-        application = db.session.get(Application, application_id)
-        if application is None:
-            raise click.ClickException(f"No application {application_id}.")
-        snapshot = build_snapshot(application, form_for(application),
-                                  load_answers(application.id),
-                                  current_partners(application.id))
-        with current_app.test_request_context():
-            pdf = render_application_pdf(snapshot, "final" if final else "preview")
-        out.write_bytes(pdf)
-        click.echo(f"Wrote {out} ({len(pdf)} bytes)")
-
-    @app.cli.command("worker")
-    @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-    @click.option("--with-scheduler", is_flag=True, help="Also run RQ's scheduler.")
-    def worker(burst: bool, with_scheduler: bool) -> None:
-        """Run an RQ worker for this app's queues."""
-        from grants.worker import run_worker  # noqa: PLC0415
-        run_worker(current_app._get_current_object(), burst=burst, with_scheduler=with_scheduler)
-
-    @workflow.command("check")
-    @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-    @click.option("--against-db", is_flag=True,
-                  help="Also list applications the current files would strand.")
-    def workflow_check(files: tuple[Path, ...], against_db: bool) -> None:
-        """Validate workflow and form files (default: every file in workflows/ and
-        workflows/forms/). Exit status 1 when a file is invalid or an application needs a
-        coordinator."""
-        from grants.applications.versions import check_against_db, check_files  # noqa: PLC0415
-
-        directory = Path(current_app.config["WORKFLOWS_PATH"])
-        paths = list(files) or (sorted(directory.glob("*.yaml"))
-                                + sorted((directory / "forms").glob("*.yaml")))
-        valid, forms, problems = check_files(paths, directory)
-        for problem in problems:
-            click.echo(str(problem), err=True)
-        for name, wf in valid.items():
-            click.echo(f"{name} v{wf.version}: {len(wf.states)} states, "
-                       f"{len(wf.transitions)} transitions, initial '{wf.initial}' – OK")
-        for name, form in forms.items():
-            fields = sum(len(s.fields) for s in form.sections)
-            click.echo(f"form {name} v{form.version}: {len(form.sections)} sections, "
-                       f"{fields} fields – OK")
-        failed = bool(problems)
-        if against_db:
-            findings = check_against_db(valid)
-            for finding in findings:
-                click.echo(("ACTION: " if finding.needs_action else "note: ") + finding.message,
-                           err=finding.needs_action)
-            if not findings:
-                click.echo("Every application's state exists in the workflow it follows.")
-            failed = failed or any(f.needs_action for f in findings)
-        if failed:
-            sys.exit(1)
-
-    @workflow.command("show")
-    @click.argument("name")
-    @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]),
-                  default="mermaid", show_default=True)
-    @click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
-    @click.option("--current", default=None, help="Highlight this state.")
-    def workflow_show(name: str, fmt: str, lang: str, current: str | None) -> None:
-        """Print a workflow as a Mermaid diagram, Graphviz DOT or SVG."""
-        from grants.processes import get_workflow  # noqa: PLC0415
-        from grants.workflow.diagram import to_dot, to_mermaid, to_svg  # noqa: PLC0415
-
-        wf = get_workflow(name)
-        if wf is None:
-            known = ", ".join(sorted(current_app.extensions["grants.workflows"]))
-            raise click.ClickException(f"No workflow '{name}'. Known: {known}.")
-        if current is not None and current not in wf.states:
-            raise click.ClickException(f"'{name}' has no state '{current}'.")
-        if fmt == "mermaid":
-            click.echo(to_mermaid(wf, lang, current=current), nl=False)
-        elif fmt == "dot":
-            click.echo(to_dot(wf, lang, current=current).source, nl=False)
-        else:
-            click.echo(to_svg(wf, lang, current=current))
-
-    jobs = AppGroup("jobs", help="Background work.")
-
-    @jobs.command("sweep")
-    @click.option("--older-than", default=30, show_default=True,
-                  help="Only rows older than this many seconds.")
-    def jobs_sweep(older_than: int) -> None:
-        """Re-enqueue unfinished jobs, and schedule again pending deadline reminders, whose RQ
-        job is gone (after a Redis restart or flush)."""
-        from datetime import timedelta  # noqa: PLC0415
-
-        from grants.deadlines.reminders import sweep_reminders  # noqa: PLC0415
-        from grants.jobs.sweeper import sweep  # noqa: PLC0415
-        app_ = current_app._get_current_object()
-        pushed = sweep(app_, older_than=timedelta(seconds=older_than), others=False)
-        click.echo(f"Re-enqueued {len(pushed)} job(s)" + (f": {pushed}" if pushed else "."))
-        reminders = sweep_reminders(app_, older_than=timedelta(seconds=older_than))
-        click.echo(f"Scheduled {len(reminders)} reminder(s) again"
-                   + (f": {reminders}" if reminders else "."))
-
-    @jobs.command("reminders")
-    def jobs_reminders() -> None:
-        """Bring every application's deadline reminders in line with its milestones (after an
-        upgrade that added reminders, or to repair them); safe to run any time."""
-        from sqlalchemy import select  # noqa: PLC0415
-
-        from grants.applications.models import Application  # noqa: PLC0415
-        from grants.deadlines.operations import schedule_reminders  # noqa: PLC0415
-        scheduled = 0
-        for application in db.session.scalars(select(Application).order_by(Application.id)):
-            scheduled += len(schedule_reminders(application))
-        db.session.commit()
-        click.echo(f"{scheduled} reminder(s) waiting to be sent.")
-
-    @app.cli.command("export")
-    @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-                  help="The backup file to write (a zip).")
-    def export_command(out: Path) -> None:
-        """Back up the whole database (every table, every stored file with its SHA-256)."""
-        from grants.backup import BackupError, export_database  # noqa: PLC0415
-        partial = out.with_name(out.name + ".partial")
-        try:
-            summary = export_database(partial)
-        except BackupError as exc:
-            partial.unlink(missing_ok=True)
-            raise click.ClickException(str(exc)) from exc
-        partial.replace(out)
-        click.echo(f"Wrote {out}: {summary}.")
-
-    @app.cli.command("import")
-    @click.argument("backup", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    def import_command(backup: Path) -> None:
-        """Restore a backup made by `export` into this app's empty database (migrated with
-        `flask db upgrade`). Everything or nothing."""
-        from grants.backup import BackupError, import_database  # noqa: PLC0415
-        try:
-            summary = import_database(backup)
-        except BackupError as exc:
-            raise click.ClickException(str(exc)) from exc
-        click.echo(f"Imported {backup}: {summary}.")
-
-    app.cli.add_command(jobs)
-    app.cli.add_command(demo)
-    app.cli.add_command(applications)
-    app.cli.add_command(workflow)
+    """Every command, on the app's `flask` command line."""
+    for command in (demo, applications, workflow, jobs, worker_command, export_command,
+                    import_command):
+        app.cli.add_command(command)

@@ -30,7 +30,7 @@ from grants.deadlines import reminders as deadlines_reminders
 from grants.deadlines import subscribers as deadlines_subscribers
 from grants.deadlines import views as deadlines_views
 from grants.definitions import views as definitions_views
-from grants.delivery import jobs as delivery_jobs
+from grants.delivery import sending as delivery_sending
 from grants.delivery import subscribers as delivery_subscribers
 from grants.delivery import views as delivery_views
 from grants.documents import rendering as documents_rendering
@@ -68,7 +68,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("deadlines", (deadlines_guards, deadlines_reminders, deadlines_subscribers),
             deadlines_views),
     Feature("submissions", (submissions_guards, submissions_archive), submissions_views),
-    Feature("delivery", (delivery_jobs, delivery_subscribers), delivery_views),
+    Feature("delivery", (delivery_sending, delivery_subscribers), delivery_views),
     Feature("admin", (admin_previews,), admin_views),
     Feature("portfolio", views=portfolio_views),
     Feature("dashboard", views=dashboard_views),

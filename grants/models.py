@@ -2,7 +2,7 @@
 
 from grants.accounts.models import PasswordReset, User
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
-from grants.approvals.models import DecisionRound, Recusal, Vote
+from grants.approvals.models import Recusal, Vote, VoteRound
 from grants.audit import AuditEvent
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.calls.models import Call, Funder
@@ -19,7 +19,7 @@ from grants.submissions.models import FunderDecision, Submission
 
 __all__ = [
     "Application", "ApplicationPartner", "Attachment", "AuditEvent", "BudgetLine", "Call",
-    "Cofinancing", "DecisionRound", "DefinitionVersion", "Delivery", "DeliveryAttempt", "Document",
+    "Cofinancing", "VoteRound", "DefinitionVersion", "Delivery", "DeliveryAttempt", "Document",
     "Funder", "FunderDecision", "Invitation", "Job", "JobStatus", "Notification", "Organisation",
     "OrganisationKind", "OutboxEmail", "PartnerConfirmation", "PartnerInvitation", "PasswordReset",
     "Recusal", "Reminder", "SectionAnswer", "SteeringGroup", "SteeringMember", "Submission",

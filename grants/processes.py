@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from grants.db import db
 from grants.definitions.models import DefinitionVersion
-from grants.forms.definition import FormDef, load_forms
+from grants.formengine.definition import FormDef, load_forms
 from grants.workflow.definition import Workflow
 from grants.workflow.loader import load_workflow_text, load_workflows
 from grants.workflow.registry import effects, guards

@@ -16,7 +16,7 @@ from grants.accounts.models import User
 from grants.db import db
 from grants.documents.pdf import css_string
 from grants.extensions import login_manager
-from grants.forms.richtext import render_markdown
+from grants.formengine.richtext import render_markdown
 from grants.i18n import (
     current_locale,
     format_date_local,
@@ -79,12 +79,54 @@ def unread_notifications() -> int:
         Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0
 
 
+# Filters and globals every template may use.
+FILTERS = {
+    "money": format_money,
+    "number": format_number,
+    "option_text": option_text,
+    "isodate": format_iso_date,
+    "filesize": format_filesize,
+    "markdown": render_markdown,
+    "lower_json": lambda v: json.dumps(v),
+    "condition_value": condition_value_label,
+    "datetime": format_datetime_local,
+    "date": format_date_local,
+    "label": pick_label,
+    "vote_label": vote_label,
+    "role_label": role_label,
+    "guard_label": guard_label,
+    "category_label": category_label,
+    "event_label": event_label,
+    "audit_value": audit_value,
+    "css_string": css_string,
+    "cofinancing_label": cofinancing_label,
+}
+GLOBALS = {
+    "pick_label": pick_label,
+    "current_locale": current_locale,
+    "unread_notifications": unread_notifications,
+    "history_label": history_label,
+    "quorum_sentence": quorum_sentence,
+    "minutes_rule": minutes_rule,
+    "quorum_rule_text": quorum_rule_text,
+    "part_label": part_label,
+}
+
+
 def register_web(app: Flask, blueprints: list) -> None:
-    """The features' blueprints (given by the app factory, from grants.features), login,
-    default-deny, security headers, error pages and template helpers."""
+    """The features' blueprints (given by the app factory, from grants.features), login and
+    default-deny, request checks and security headers, error pages and template helpers."""
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    _register_login(app)
+    _register_request_checks(app)
+    _register_error_pages(app)
+    app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals.update(GLOBALS)
+    app.jinja_env.globals["forms_list"] = lambda: sorted(app.extensions["grants.forms"].items())
 
+
+def _register_login(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in to continue.")
     login_manager.login_message_category = "info"
@@ -101,6 +143,8 @@ def register_web(app: Flask, blueprints: list) -> None:
             return login_manager.unauthorized()
         return None
 
+
+def _register_request_checks(app: Flask) -> None:
     @app.before_request
     def refuse_nul_bytes():
         """No NUL character reaches a form or the database (PostgreSQL refuses them in text,
@@ -133,6 +177,8 @@ def register_web(app: Flask, blueprints: list) -> None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+
+def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         flash(_("The form had expired or came from elsewhere, so nothing was saved. "
@@ -174,33 +220,3 @@ def register_web(app: Flask, blueprints: list) -> None:
         return error_page(500, _("Something went wrong"),
                           _("Nothing was saved. Please try again; if it keeps happening, "
                             "contact your coordinator."))
-
-    app.jinja_env.filters["money"] = format_money
-    app.jinja_env.filters["number"] = format_number
-    app.jinja_env.filters["option_text"] = option_text
-    app.jinja_env.filters["isodate"] = format_iso_date
-    app.jinja_env.filters["filesize"] = format_filesize
-    app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["lower_json"] = lambda v: json.dumps(v)
-    app.jinja_env.filters["condition_value"] = condition_value_label
-    app.jinja_env.filters["datetime"] = format_datetime_local
-    app.jinja_env.filters["date"] = format_date_local
-    app.jinja_env.filters["label"] = pick_label
-    app.jinja_env.globals["pick_label"] = pick_label
-    app.jinja_env.globals["current_locale"] = current_locale
-    app.jinja_env.globals["unread_notifications"] = unread_notifications
-    app.jinja_env.globals["history_label"] = history_label
-    app.jinja_env.globals["quorum_sentence"] = quorum_sentence
-    app.jinja_env.globals["minutes_rule"] = minutes_rule
-    app.jinja_env.globals["quorum_rule_text"] = quorum_rule_text
-    app.jinja_env.filters["vote_label"] = vote_label
-    app.jinja_env.globals["part_label"] = part_label
-    app.jinja_env.globals["forms_list"] = lambda: sorted(
-        app.extensions["grants.forms"].items())
-    app.jinja_env.filters["role_label"] = role_label
-    app.jinja_env.filters["guard_label"] = guard_label
-    app.jinja_env.filters["category_label"] = category_label
-    app.jinja_env.filters["event_label"] = event_label
-    app.jinja_env.filters["audit_value"] = audit_value
-    app.jinja_env.filters["css_string"] = css_string
-    app.jinja_env.filters["cofinancing_label"] = cofinancing_label

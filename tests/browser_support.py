@@ -51,7 +51,7 @@ class Visitor:
         self.page.goto(self.base + path)
         return self.page
 
-    def login(self, email: str, password: str = "demo-password") -> "Visitor":
+    def login(self, email: str, password: str = "demo-password") -> Visitor:
         self.goto("/login")
         self.page.fill("#email", email)
         self.page.fill("#password", password)

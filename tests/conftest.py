@@ -201,6 +201,7 @@ def past_deadline():
 def smtp_server(app):
     """A real SMTP server (aiosmtpd) on a free local port; the app sends to it."""
     import socket
+
     from aiosmtpd.controller import Controller
 
     class Inbox:
@@ -227,6 +228,7 @@ def smtp_server(app):
 def chromium():
     """Debian's Chromium, launched once per test session."""
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
     from tests.browser_support import launch_chromium  # noqa: PLC0415
     playwright = sync_playwright().start()
     browser = launch_chromium(playwright)
@@ -249,6 +251,7 @@ def visitor(chromium, live_server, request):
     """visitor(locale="sv") → a Visitor with its own cookies; screenshots go to
     test-artifacts/<test name>/."""
     import shutil  # noqa: PLC0415
+
     from tests.browser_support import ARTIFACTS, Visitor  # noqa: PLC0415
     contexts = []
     shutil.rmtree(ARTIFACTS / request.node.name, ignore_errors=True)

@@ -10,14 +10,14 @@ from werkzeug.security import generate_password_hash
 
 from grants.accounts.models import User
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
-from grants.steering.models import SteeringGroup, SteeringMember
+from grants.approvals.operations import on_state_entered
+from grants.approvals.rounds import open_round
 from grants.calls.models import Call, Funder
 from grants.db import db, utcnow
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
-from grants.approvals.decision import open_round
-from grants.approvals.operations import on_state_entered
 from grants.processes import get_form, get_workflow, pin_workflow
+from grants.steering.models import SteeringGroup, SteeringMember
 
 PASSWORD = "demo-password"
 
@@ -25,6 +25,7 @@ PASSWORD = "demo-password"
 def shipped_version(name: str) -> int:
     """The version a shipped workflow file declares (tests follow the file, not a number)."""
     import re  # noqa: PLC0415
+
     from grants.config import PROJECT_ROOT  # noqa: PLC0415
     text = (PROJECT_ROOT / "workflows" / f"{name}.yaml").read_text(encoding="utf-8")
     return int(re.search(r"^version: (\d+)$", text, re.M).group(1))

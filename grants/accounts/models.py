@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from grants.db import UTCDateTime, db, utcnow
 from grants.organisations.models import organisation_member
+from grants.tokens import SingleUseToken
 
 
 class User(UserMixin, db.Model):
@@ -51,7 +52,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email}>"
 
 
-class PasswordReset(db.Model):
+class PasswordReset(SingleUseToken, db.Model):
     """A password-reset link sent by email: only the SHA-256 of its token is stored; it works
     once and for one hour, and is void once the password changes."""
 
@@ -60,10 +61,6 @@ class PasswordReset(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
                                          index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:
         return f"<PasswordReset {self.id} user={self.user_id}>"

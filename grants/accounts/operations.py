@@ -3,9 +3,7 @@ Each changing function is one transaction."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 from datetime import timedelta
 
 from flask_babel import force_locale
@@ -19,6 +17,7 @@ from grants.db import db, utcnow
 from grants.errors import FieldsRefused, OperationRefused
 from grants.notifications.mail import absolute_url, queue_email
 from grants.notifications.models import Invitation
+from grants.tokens import claim, find_valid, new_token
 
 logger = logging.getLogger(__name__)
 
@@ -81,17 +80,18 @@ def change_password(user: User, *, current: str, new: str) -> User:
         raise FieldsRefused(_("Your password was not changed: check the fields marked below."),
                             field_errors={"new_password": [_("Choose a password other than "
                                                              "your current one.")]})
-    user.set_password(new)
-    user.session_generation += 1
-    _void_reset_links(user)
+    _set_password_ending_sessions(user, new)
     _audit(user, "user.password_change")
     db.session.commit()
     logger.info("user %s changed their password", user.id)
     return user
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _set_password_ending_sessions(user: User, password: str) -> None:
+    """The new password; every session of the account ends, and no reset link works."""
+    user.set_password(password)
+    user.session_generation += 1
+    _void_reset_links(user)
 
 
 def _void_reset_links(user: User) -> None:
@@ -105,10 +105,10 @@ def request_password_reset(email: str) -> None:
     The caller answers the same either way, so nobody learns which addresses have accounts."""
     user = _find_by_email(email)
     if user is None or not user.is_active_account:
-        _token_hash(secrets.token_urlsafe(32))  # about the same work either way
+        new_token()  # about the same work either way
         return
-    token = secrets.token_urlsafe(32)
-    db.session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token),
+    token, digest = new_token()
+    db.session.add(PasswordReset(user_id=user.id, token_hash=digest,
                                  expires_at=utcnow() + RESET_VALID_FOR))
     link = absolute_url("accounts.reset_password", token=token)
     with force_locale(user.locale or "sv"):
@@ -123,9 +123,8 @@ def request_password_reset(email: str) -> None:
 
 def valid_reset(token: str) -> PasswordReset | None:
     """The unused, unexpired reset row of this link, or None."""
-    reset = db.session.scalar(select(PasswordReset).where(
-        PasswordReset.token_hash == _token_hash(token or "")))
-    if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
+    reset = find_valid(PasswordReset, token)
+    if reset is None:
         return None
     user = db.session.get(User, reset.user_id)
     if user is None or not user.is_active_account:
@@ -142,18 +141,11 @@ def reset_password(token: str, new: str) -> User:
     reset = valid_reset(token)
     if reset is None:
         raise OperationRefused(refused)
-    claimed = db.session.execute(
-        update(PasswordReset).where(PasswordReset.id == reset.id,
-                                    PasswordReset.used_at.is_(None),
-                                    PasswordReset.expires_at >= utcnow())
-        .values(used_at=utcnow()).execution_options(synchronize_session=False)).rowcount
-    if not claimed:
+    if not claim(PasswordReset, reset):
         db.session.rollback()
         raise OperationRefused(refused)
     user = db.session.get(User, reset.user_id)
-    user.set_password(new)
-    user.session_generation += 1
-    _void_reset_links(user)
+    _set_password_ending_sessions(user, new)
     _audit(user, "user.password_reset")
     db.session.commit()
     logger.info("user %s reset their password", user.id)
@@ -161,22 +153,14 @@ def reset_password(token: str, new: str) -> User:
 
 
 def accept_invitation(token: str, password: str) -> User:
-    token_hash = hashlib.sha256(token.encode()).hexdigest()
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
-    if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
-        raise OperationRefused(_("This invitation link is not valid any more. Ask your "
-                                 "coordinator for a new one."))
-    claimed = db.session.execute(
-        Invitation.__table__.update().where(Invitation.id == invitation.id,
-                                            Invitation.used_at.is_(None))
-        .values(used_at=utcnow())).rowcount
-    if not claimed:
+    """An invited person chooses their password through the link (once)."""
+    invitation = find_valid(Invitation, token)
+    if invitation is None or not claim(Invitation, invitation):
         db.session.rollback()
         raise OperationRefused(_("This invitation link is not valid any more. Ask your "
                                  "coordinator for a new one."))
     user = db.session.get(User, invitation.user_id)
-    user.set_password(password)
-    user.session_generation += 1
+    _set_password_ending_sessions(user, password)
     audit(actor_id=user.id, action="user.accept_invitation",
           object_type="user", object_id=user.id, before=None, after=None)
     db.session.commit()

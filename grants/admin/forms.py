@@ -21,7 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from grants.accounts.forms import EmailAddress
 from grants.calls.models import DEFAULT_SUBJECT_FORMAT, MILESTONE_DAY_DEFAULTS
 from grants.delivery.subject import MAX_FORMAT_LENGTH, format_problems
-from grants.forms.fields import KronorField, WholeNumberField
+from grants.formengine.fields import KronorField, WholeNumberField
 from grants.organisations.orgnr import is_valid
 
 MAX_MILESTONE_DAYS = 365

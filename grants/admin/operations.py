@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +20,7 @@ from grants.calls.models import (
     Call,
     Funder,
 )
-from grants.db import db, utcnow
+from grants.db import db
 from grants.errors import OperationRefused
 from grants.notifications.mail import absolute_url, queue_email
 from grants.notifications.models import Invitation
@@ -29,6 +28,7 @@ from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import normalise
 from grants.processes import get_form, get_workflow, pin_workflow
 from grants.steering.models import SteeringGroup, SteeringMember
+from grants.tokens import new_token, utcnow
 
 INVITATION_DAYS = 7
 
@@ -152,11 +152,6 @@ def _user_state(user: User) -> dict[str, Any]:
             "organisations": sorted(o.id for o in user.organisations)}
 
 
-def _new_token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(32)
-    return token, hashlib.sha256(token.encode()).hexdigest()
-
-
 def invite_user(actor: User, *, email: str, name: str, organisation_ids: list[int],
                 is_coordinator: bool, locale: str) -> User:
     """Create the account (no password yet) and email a single-use link valid for 7 days."""
@@ -170,7 +165,7 @@ def invite_user(actor: User, *, email: str, name: str, organisation_ids: list[in
         Organisation.id.in_(organisation_ids))))
     db.session.add(user)
     db.session.flush()
-    token, token_hash = _new_token()
+    token, token_hash = new_token()
     db.session.add(Invitation(user_id=user.id, token_hash=token_hash,
                               expires_at=utcnow() + timedelta(days=INVITATION_DAYS)))
     link = absolute_url("accounts.accept_invitation", token=token)

@@ -20,9 +20,9 @@ from grants.documents.rendering import (
     find_document,
     store_document,
 )
-from grants.forms.definition import FormDef
+from grants.formengine.definition import FormDef
 from grants.jobs.models import Job
-from grants.jobs.tasks import handler
+from grants.jobs.runner import handler
 from grants.processes import get_form
 
 JOB_KIND = "render_form_preview"

@@ -30,7 +30,7 @@ from grants.db import db
 from grants.documents.models import Document
 from grants.documents.uploads import content_disposition
 from grants.errors import OperationRefused
-from grants.forms.builder import section_form_class
+from grants.formengine.builder import section_form_class
 from grants.i18n import current_locale, pick_label
 from grants.jobs.models import Job
 from grants.organisations.models import Organisation, OrganisationKind
@@ -56,6 +56,20 @@ def _get(model, object_id):
 def _done(message: str, endpoint: str):
     flash(message, "success")
     return redirect(url_for(endpoint), 303)
+
+
+def _edit_page(form, save, *, saved: str, back: str, title: str):
+    """Every edit page of the administration: on a valid POST, `save()` (one operation); a
+    refusal is shown above the form, success goes back to the list `back` with `saved`."""
+    if form.validate_on_submit():
+        try:
+            save()
+        except OperationRefused as refused:
+            form.form_errors.append(refused.message)
+        else:
+            return _done(saved, back)
+    return render_template("admin/edit.html", form=form, title=title,
+                           back=url_for(back)), _status(form)
 
 
 def _status(form) -> int:
@@ -87,15 +101,10 @@ def edit_funder(funder_id):
     funder = _get(Funder, funder_id)
     form = FunderForm(obj=funder)
     form.pdf_template.choices = _pdf_templates()
-    if form.validate_on_submit():
-        try:
-            operations.save_funder(current_user, funder, form.data)
-        except OperationRefused as refused:
-            form.form_errors.append(refused.message)
-        else:
-            return _done(_("The funder was saved."), "admin.funders")
-    return render_template("admin/edit.html", form=form, title=funder.name if funder else
-                           _("New funder"), back=url_for("admin.funders")), _status(form)
+    return _edit_page(
+        form, lambda: operations.save_funder(current_user, funder, form.data),
+        saved=_("The funder was saved."), back="admin.funders",
+        title=funder.name if funder else _("New funder"))
 
 
 # --- calls ---------------------------------------------------------------------------------
@@ -123,15 +132,10 @@ def edit_call(call_id):
     form.steering_group_id.choices = [SelectChoice(0, _("None"))] + [
         SelectChoice(g.id, g.name) for g in db.session.scalars(
             select(SteeringGroup).order_by(SteeringGroup.name))]
-    if form.validate_on_submit():
-        try:
-            operations.save_call(current_user, call, form.data)
-        except OperationRefused as refused:
-            form.form_errors.append(refused.message)
-        else:
-            return _done(_("The call was saved."), "admin.calls")
-    return render_template("admin/edit.html", form=form, title=call.title if call else
-                           _("New call"), back=url_for("admin.calls")), _status(form)
+    return _edit_page(
+        form, lambda: operations.save_call(current_user, call, form.data),
+        saved=_("The call was saved."), back="admin.calls",
+        title=call.title if call else _("New call"))
 
 
 # --- organisations -------------------------------------------------------------------------
@@ -150,16 +154,10 @@ def edit_organisation(org_id):
     if request.method == "GET" and org is not None:
         form.kind.data = org.kind.value
     form.kind.choices = [SelectChoice(k.value, k.value) for k in OrganisationKind]
-    if form.validate_on_submit():
-        try:
-            operations.save_organisation(current_user, org, form.data)
-        except OperationRefused as refused:
-            form.form_errors.append(refused.message)
-        else:
-            return _done(_("The organisation was saved."), "admin.organisations")
-    return render_template("admin/edit.html", form=form, title=org.name if org else
-                           _("New organisation"), back=url_for("admin.organisations")), \
-        _status(form)
+    return _edit_page(
+        form, lambda: operations.save_organisation(current_user, org, form.data),
+        saved=_("The organisation was saved."), back="admin.organisations",
+        title=org.name if org else _("New organisation"))
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -178,19 +176,14 @@ def users():
 def invite_user():
     form = InviteForm()
     form.organisation_ids.choices = _organisation_choices()
-    if form.validate_on_submit():
-        try:
-            operations.invite_user(current_user, email=form.email.data, name=form.name.data,
-                                   organisation_ids=form.organisation_ids.data or [],
-                                   is_coordinator=form.is_coordinator.data,
-                                   locale=current_locale())
-        except OperationRefused as refused:
-            form.form_errors.append(refused.message)
-        else:
-            return _done(_("The invitation was sent to %(email)s.", email=form.email.data),
-                         "admin.users")
-    return render_template("admin/edit.html", form=form, title=_("Invite a user"),
-                           back=url_for("admin.users")), _status(form)
+    return _edit_page(
+        form, lambda: operations.invite_user(
+            current_user, email=form.email.data, name=form.name.data,
+            organisation_ids=form.organisation_ids.data or [],
+            is_coordinator=form.is_coordinator.data, locale=current_locale()),
+        saved=_("The invitation was sent to %(email)s.", email=form.email.data),
+        back="admin.users",
+        title=_("Invite a user"))
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -200,18 +193,12 @@ def edit_user(user_id):
     form.organisation_ids.choices = _organisation_choices()
     if request.method == "GET":
         form.organisation_ids.data = [o.id for o in user.organisations]
-    if form.validate_on_submit():
-        try:
-            operations.update_user(current_user, user,
-                                   organisation_ids=form.organisation_ids.data or [],
-                                   is_coordinator=form.is_coordinator.data,
-                                   is_active=form.is_active_account.data)
-        except OperationRefused as refused:
-            form.form_errors.append(refused.message)
-        else:
-            return _done(_("The user was saved."), "admin.users")
-    return render_template("admin/edit.html", form=form, title=f"{user.name} ({user.email})",
-                           back=url_for("admin.users")), _status(form)
+    return _edit_page(
+        form, lambda: operations.update_user(
+            current_user, user, organisation_ids=form.organisation_ids.data or [],
+            is_coordinator=form.is_coordinator.data, is_active=form.is_active_account.data),
+        saved=_("The user was saved."), back="admin.users",
+        title=f"{user.name} ({user.email})")
 
 
 # --- steering groups -----------------------------------------------------------------------
@@ -242,18 +229,12 @@ def edit_steering_group(group_id):
             SteeringMember.group_id == group.id)).all()
         form.member_ids.data = [m.user_id for m in current]
         form.chair_id.data = next((m.user_id for m in current if m.is_chair), 0)
-    if form.validate_on_submit():
-        try:
-            operations.save_steering_group(current_user, group, name=form.name.data,
-                                           member_ids=form.member_ids.data or [],
-                                           chair_id=form.chair_id.data or None)
-        except OperationRefused as refused:
-            form.form_errors.append(refused.message)
-        else:
-            return _done(_("The steering group was saved."), "admin.steering_groups")
-    return render_template("admin/edit.html", form=form, title=group.name if group else
-                           _("New steering group"), back=url_for("admin.steering_groups")), \
-        _status(form)
+    return _edit_page(
+        form, lambda: operations.save_steering_group(
+            current_user, group, name=form.name.data, member_ids=form.member_ids.data or [],
+            chair_id=form.chair_id.data or None),
+        saved=_("The steering group was saved."), back="admin.steering_groups",
+        title=group.name if group else _("New steering group"))
 
 
 # --- forms: preview as an applicant sees them, and as PDF ----------------------------------

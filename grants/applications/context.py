@@ -8,7 +8,7 @@ from typing import Any
 
 from grants.accounts.models import User
 from grants.applications.models import Application
-from grants.forms.definition import FormDef
+from grants.formengine.definition import FormDef
 from grants.workflow.definition import Workflow
 
 

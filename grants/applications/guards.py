@@ -10,7 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from grants.applications.context import TransitionContext
-from grants.forms.definition import FormDef, field_is_shown, is_empty, section_instances
+from grants.formengine.definition import FormDef, field_is_shown, is_empty, section_instances
 from grants.i18n import pick_label
 from grants.workflow.registry import guards
 

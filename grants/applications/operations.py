@@ -8,14 +8,19 @@ import logging
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from grants import events
 from grants.accounts.models import User
 from grants.applications.context import TransitionContext
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
-from grants.applications.queries import current_partners, load_answers, may_edit_section
+from grants.applications.queries import (
+    current_partners,
+    load_answers,
+    may_edit_section,
+    section_answer,
+)
 from grants.applications.snapshot import build_snapshot
 from grants.audit import audit
 from grants.calls.models import Call
@@ -24,8 +29,9 @@ from grants.documents.models import Attachment
 from grants.documents.rendering import add_render_job, document_fingerprint
 from grants.documents.uploads import KIND_MIME, identify, safe_filename
 from grants.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
-from grants.forms.definition import FormDef
-from grants.i18n import format_datetime_local, pick_label
+from grants.formengine.builder import table_row_problems
+from grants.formengine.definition import FormDef
+from grants.i18n import current_locale, format_datetime_local, pick_label
 from grants.jobs.models import Job
 from grants.labels import guard_label
 from grants.organisations.models import Organisation
@@ -63,49 +69,27 @@ def create_application(*, actor: User, call: Call, organisation: Organisation, t
 def save_section(*, application: Application, roles: set[str], actor: User, workflow: Workflow,
                  form: FormDef, section_key: str, values: dict[str, Any],
                  expected_version: int, remove_files: frozenset[str] = frozenset(),
-                 partner: ApplicationPartner | None = None) -> SectionAnswer:
-    """Save one section. Refused when this user may not edit it in this state, or when someone
-    else saved it since `expected_version` (StaleEdit carries their text so nothing is lost)."""
+                 partner: ApplicationPartner | None = None,
+                 hidden: frozenset[str] = frozenset()) -> SectionAnswer:
+    """Save one section. Refused when this user may not edit it in this state, when a table's
+    rows break its rules (`hidden`: fields not shown now, whose rows are not checked) or a file
+    is not of an accepted kind (FieldsRefused, naming each field), or when someone else saved
+    it since `expected_version` (StaleEdit carries their text so nothing is lost)."""
     section = form.section(section_key)
     if section is None:
         raise OperationRefused(_("This section does not exist."))
-    state_label = pick_label(workflow.state(application.state).label) if workflow.state(
-        application.state) else application.state
     if not may_edit_section(application, roles, actor, workflow, section, partner):
+        state = workflow.state(application.state)
         raise OperationRefused(_("“%(section)s” cannot be edited by you while the application "
-                                 "is in state “%(state)s”.",
-                                 section=pick_label(section.title), state=state_label))
-    owner_key = str(partner.id) if partner is not None else ""
-    row_before = db.session.scalar(select(SectionAnswer).where(
-        SectionAnswer.application_id == application.id, SectionAnswer.section_key == section_key,
-        SectionAnswer.owner_key == owner_key))
+                                 "is in state “%(state)s”.", section=pick_label(section.title),
+                                 state=pick_label(state.label) if state else application.state))
+    partner_id = partner.id if partner is not None else None
+    row_before = section_answer(application.id, section_key, partner_id)
     previous = dict(row_before.data or {}) if row_before else {}
     clean = {f.id: values.get(f.id) for f in section.fields if f.type != "file"}
-    field_errors: dict[str, list[str]] = {}
-    for f in section.fields:
-        if f.type != "file":
-            continue
-        upload = values.get(f.id)
-        if upload is not None:
-            content = upload.read()
-            kind = identify(content)
-            if kind is None or kind not in f.accept:
-                field_errors[f.id] = [_("The file is not of an accepted kind (%(kinds)s). Its "
-                                        "content was checked, not its name.",
-                                        kinds=", ".join(k.upper() for k in f.accept))]
-                continue
-            attachment = Attachment(application_id=application.id, field_id=f.id,
-                                    filename=safe_filename(upload.filename, kind), kind=kind,
-                                    mime_type=KIND_MIME[kind], size=len(content),
-                                    sha256=hashlib.sha256(content).hexdigest(), content=content,
-                                    uploaded_by_id=actor.id)
-            db.session.add(attachment)
-            db.session.flush()
-            clean[f.id] = attachment.as_value()
-        elif f.id in remove_files:
-            clean[f.id] = None
-        else:
-            clean[f.id] = previous.get(f.id)
+    field_errors = _table_problems(section, values, hidden)
+    field_errors.update(_store_files(application, section, values, remove_files, previous,
+                                     clean, actor))
     if field_errors:
         db.session.rollback()
         raise FieldsRefused(_("Nothing was saved: check the fields marked below."),
@@ -113,8 +97,62 @@ def save_section(*, application: Application, roles: set[str], actor: User, work
     # Values of fields that are no longer part of the form are kept, never dropped.
     known = {f.id for f in section.fields}
     clean.update({k: v for k, v in previous.items() if k not in known})
+    _still_in_state(application)
+    row = _write_section(application, section_key, partner_id, row_before, clean,
+                         expected_version, actor)
+    _audit_section_change(application, actor, section_key, partner, previous, clean)
+    db.session.flush()
+    events.content_changed.send(application=application, actor=actor, form=form, what="section")
+    db.session.commit()
+    return db.session.get(SectionAnswer, row.id)
 
-    # Serialise against transitions: the state must still be the one we checked.
+
+def _table_problems(section, values: dict[str, Any], hidden: frozenset[str]
+                    ) -> dict[str, list[str]]:
+    """Per table field shown now: its rows that miss a required cell, too few or too many."""
+    problems = {}
+    for f in section.fields:
+        if f.type == "table" and f.id not in hidden:
+            found = table_row_problems(f, values.get(f.id) or [], current_locale())
+            if found:
+                problems[f.id] = found
+    return problems
+
+
+def _store_files(application: Application, section, values: dict[str, Any],
+                 remove_files: frozenset[str], previous: dict[str, Any], clean: dict[str, Any],
+                 actor: User) -> dict[str, list[str]]:
+    """Each file field: a new upload is checked by its content and stored, a removal clears
+    it, otherwise the saved file stays. Fills `clean`; returns the refusals per field."""
+    problems = {}
+    for f in section.fields:
+        if f.type != "file":
+            continue
+        upload = values.get(f.id)
+        if upload is None:
+            clean[f.id] = None if f.id in remove_files else previous.get(f.id)
+            continue
+        content = upload.read()
+        kind = identify(content)
+        if kind is None or kind not in f.accept:
+            problems[f.id] = [_("The file is not of an accepted kind (%(kinds)s). Its content "
+                                "was checked, not its name.",
+                                kinds=", ".join(k.upper() for k in f.accept))]
+            continue
+        attachment = Attachment(application_id=application.id, field_id=f.id,
+                                filename=safe_filename(upload.filename, kind), kind=kind,
+                                mime_type=KIND_MIME[kind], size=len(content),
+                                sha256=hashlib.sha256(content).hexdigest(), content=content,
+                                uploaded_by_id=actor.id)
+        db.session.add(attachment)
+        db.session.flush()
+        clean[f.id] = attachment.as_value()
+    return problems
+
+
+def _still_in_state(application: Application) -> None:
+    """Serialise against transitions: the state must still be the one the edit was checked
+    against."""
     still_here = db.session.execute(
         update(Application).where(Application.id == application.id,
                                   Application.state == application.state)
@@ -124,38 +162,36 @@ def save_section(*, application: Application, roles: set[str], actor: User, work
         raise StaleState(_("The application changed state while you were editing. Reload the "
                            "page; your text is still in the form below."))
 
-    row = row_before
+
+def _write_section(application: Application, section_key: str, partner_id: int | None,
+                   row: SectionAnswer | None, data: dict[str, Any], expected_version: int,
+                   actor: User) -> SectionAnswer:
+    """Insert the section's first version, or compare-and-set the next one: someone else's
+    save in between raises StaleEdit with their text."""
     if row is None:
         if expected_version != 0:
             db.session.rollback()
             raise OperationRefused(_("This section was removed. Reload the page."))
-        row = SectionAnswer(application_id=application.id, section_key=section_key, data=clean,
-                            version=1, updated_by_id=actor.id, owner_key=owner_key,
-                            partner_id=partner.id if partner is not None else None)
+        row = SectionAnswer(application_id=application.id, section_key=section_key, data=data,
+                            version=1, updated_by_id=actor.id,
+                            owner_key=str(partner_id) if partner_id is not None else "",
+                            partner_id=partner_id)
         try:
             with db.session.begin_nested():
                 db.session.add(row)
         except IntegrityError:
-            row = db.session.scalar(select(SectionAnswer).where(
-                SectionAnswer.application_id == application.id,
-                SectionAnswer.section_key == section_key,
-                SectionAnswer.owner_key == owner_key))
-            _raise_stale(row)
-    else:
-        changed = db.session.execute(
-            update(SectionAnswer)
-            .where(SectionAnswer.id == row.id, SectionAnswer.version == expected_version)
-            .values(data=clean, version=SectionAnswer.version + 1, updated_at=utcnow(),
-                    updated_by_id=actor.id)
-            .execution_options(synchronize_session=False)).rowcount
-        if not changed:
-            db.session.rollback()
-            _raise_stale(db.session.get(SectionAnswer, row.id))
-    _audit_section_change(application, actor, section_key, partner, previous, clean)
-    db.session.flush()
-    events.content_changed.send(application=application, actor=actor, form=form, what="section")
-    db.session.commit()
-    return db.session.get(SectionAnswer, row.id)
+            _raise_stale(section_answer(application.id, section_key, partner_id))
+        return row
+    changed = db.session.execute(
+        update(SectionAnswer)
+        .where(SectionAnswer.id == row.id, SectionAnswer.version == expected_version)
+        .values(data=data, version=SectionAnswer.version + 1, updated_at=utcnow(),
+                updated_by_id=actor.id)
+        .execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        db.session.rollback()
+        _raise_stale(db.session.get(SectionAnswer, row.id))
+    return row
 
 
 def _audit_section_change(application: Application, actor: User, section_key: str,

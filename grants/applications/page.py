@@ -25,7 +25,7 @@ from grants.applications.models import TransitionRecord
 from grants.audit import AuditEvent
 from grants.db import db
 from grants.definitions.views import workflow_svg
-from grants.forms.definition import field_is_shown, removed_values, section_instances
+from grants.formengine.definition import field_is_shown, removed_values, section_instances
 from grants.i18n import pick_label
 from grants.jobs.models import Job
 from grants.partners.confirmation import confirmation_status, may_confirm
@@ -91,60 +91,87 @@ def render_application_page(application, roles, workflow, form_def, *, status: i
     g.application_page_forms = dict(forms or {})
     answers = queries.load_answers(application.id)
     partners = queries.current_partners(application.id)
-    partner_names = {p.id: p.organisation.name for p in partners}
-    state = workflow.state(application.state)
-    missing = missing_fields(form_def, answers, list(partner_names))
-    missing_sections = {key for key, _field in missing}
-    instances = []
-    for section, partner_id, key in section_instances(form_def, list(partner_names)):
-        partner = next((p for p in partners if p.id == partner_id), None)
-        instances.append({
-            "section": section, "key": key, "partner": partner,
-            "values": answers.get(key, {}),
-            "editable": queries.may_edit_section(application, roles, current_user, workflow,
-                                                    section, partner),
-            "hidden": {f.id for f in section.fields
-                       if not field_is_shown(form_def, f, answers, key)},
-        })
-    # Transitions a feature's panel offers with a form of its own (e.g. the funder's decision).
-    by_form = {name for hook in OWN_FORM_TRANSITIONS
-               for name in hook(workflow, application.state, roles)}
-    transitions = [t for t in engine.available_transitions(workflow, application.state, roles)
-                   if t.name not in by_form]
-    history = db.session.scalars(select(TransitionRecord).where(
-        TransitionRecord.application_id == application.id)
-        .order_by(TransitionRecord.id.desc())).all()
-    events = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.object_type == "application", AuditEvent.object_id == application.id,
-        AuditEvent.action.not_in(["application.transition", "application.workflow_update"]))
-        .order_by(AuditEvent.id.desc()).limit(50)).all()  # transitions: in the history above
-    jobs = db.session.scalars(select(Job).where(Job.application_id == application.id)
-                              .order_by(Job.id.desc()).limit(10)).all()
-    transition_form = TransitionForm(state_version=application.state_version)
+    missing = missing_fields(form_def, answers, [p.id for p in partners])
+    transitions = page_transitions(application, roles, workflow)
+    history, events, jobs = _records(application.id)
     current = get_workflow(application.workflow_name)
-    move_form = None
-    if "coordinator" in roles and current is not None and (
-            state is None or current.version != application.workflow_version):
-        move_form = MoveForm(state_version=application.state_version,
-                             to_state=application.state if current.state(application.state)
-                             else current.initial)
-        move_form.to_state.choices = [SelectChoice(s.name, pick_label(s.label))
-                                      for s in current.states.values()]
     return render_template(
         "applications/show.html", application=application, roles=roles, workflow=workflow,
-        form_def=form_def, answers=answers, state=state, missing=missing,
-        missing_sections=missing_sections, instances=instances, partners=partners,
+        form_def=form_def, answers=answers, state=workflow.state(application.state),
+        missing=missing, missing_sections={key for key, _field in missing},
+        instances=section_views(application, roles, workflow, form_def, answers, partners),
+        partners=partners,
         confirmations=confirmation_states(application, roles, workflow, form_def, answers,
-                                           partners),
+                                          partners),
         confirm_form=ConfirmForm(),
         checklist=build_checklist(application, form_def, answers, partners),
-        transitions=transitions,
-        history=history, jobs=jobs, transition_form=transition_form, preview_form=PreviewForm(),
-        current_workflow=current, move_form=move_form, events=events,
+        transitions=transitions, history=history, jobs=jobs,
+        transition_form=TransitionForm(state_version=application.state_version),
+        preview_form=PreviewForm(), current_workflow=current,
+        move_form=_move_form(application, roles, workflow, current), events=events,
         removed=removed_values(form_def, answers),
         attachment_url=lambda attachment_id: url_for(
-            ".attachment", application_id=application.id, attachment_id=attachment_id),
+            "applications.attachment", application_id=application.id,
+            attachment_id=attachment_id),
         workflow_picture=workflow_svg(workflow, current=application.state,
                                       available=tuple(t.name for t in transitions))
         if workflow.states else None,
         comment_errors=comment_errors or {}), status
+
+
+def section_views(application, roles, workflow, form_def, answers, partners) -> list[dict]:
+    """Each section instance (common sections, and each partner's own part) as the page shows
+    it: its values, whether this user may edit it now, and which of its fields are hidden."""
+    by_id = {p.id: p for p in partners}
+    views = []
+    for section, partner_id, key in section_instances(form_def, list(by_id)):
+        partner = by_id.get(partner_id)
+        views.append({
+            "section": section, "key": key, "partner": partner,
+            "values": answers.get(key, {}),
+            "editable": queries.may_edit_section(application, roles, current_user, workflow,
+                                                 section, partner),
+            "hidden": {f.id for f in section.fields
+                       if not field_is_shown(form_def, f, answers, key)},
+        })
+    return views
+
+
+def page_transitions(application, roles, workflow) -> list:
+    """The transitions this user may fire from the page's buttons: those open to their roles,
+    without those a feature's panel offers with a form of its own (the funder's decision)."""
+    by_form = {name for hook in OWN_FORM_TRANSITIONS
+               for name in hook(workflow, application.state, roles)}
+    return [t for t in engine.available_transitions(workflow, application.state, roles)
+            if t.name not in by_form]
+
+
+def _records(application_id: int) -> tuple[list, list, list]:
+    """The history of transitions, the other audited changes (the latest 50; transitions are
+    in the history) and the latest background jobs."""
+    history = db.session.scalars(select(TransitionRecord).where(
+        TransitionRecord.application_id == application_id)
+        .order_by(TransitionRecord.id.desc())).all()
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "application", AuditEvent.object_id == application_id,
+        AuditEvent.action.not_in(["application.transition", "application.workflow_update"]))
+        .order_by(AuditEvent.id.desc()).limit(50)).all()
+    jobs = db.session.scalars(select(Job).where(Job.application_id == application_id)
+                              .order_by(Job.id.desc()).limit(10)).all()
+    return history, events, jobs
+
+
+def _move_form(application, roles, workflow, current) -> MoveForm | None:
+    """For a coordinator, when the application's workflow version is not the current one (or
+    lost its state): the form that moves it onto the current version."""
+    if "coordinator" not in roles or current is None:
+        return None
+    if workflow.state(application.state) is not None \
+            and current.version == application.workflow_version:
+        return None
+    form = MoveForm(state_version=application.state_version,
+                    to_state=application.state if current.state(application.state)
+                    else current.initial)
+    form.to_state.choices = [SelectChoice(s.name, pick_label(s.label))
+                             for s in current.states.values()]
+    return form

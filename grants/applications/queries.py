@@ -22,6 +22,14 @@ def load_answers(application_id: int) -> dict[str, dict[str, Any]]:
     return {row.instance_key: dict(row.data or {}) for row in rows}
 
 
+def section_answer(application_id: int, section_key: str,
+                   partner_id: int | None = None) -> SectionAnswer | None:
+    """The saved row of one section: a common section, or a partner's own part."""
+    return db.session.scalar(select(SectionAnswer).where(
+        SectionAnswer.application_id == application_id, SectionAnswer.section_key == section_key,
+        SectionAnswer.owner_key == (str(partner_id) if partner_id is not None else "")))
+
+
 def current_partners(application_id: int) -> list[ApplicationPartner]:
     """The application's partners (not removed), in the order they were added."""
     return list(db.session.scalars(select(ApplicationPartner).where(

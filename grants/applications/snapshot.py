@@ -12,7 +12,7 @@ from typing import Any
 from grants.applications.models import Application
 from grants.budget.operations import budget_summary, load_budget
 from grants.canonical import canonical_json, fingerprint  # noqa: F401 - the snapshot's own terms
-from grants.forms.definition import (
+from grants.formengine.definition import (
     FieldDef,
     FormDef,
     field_is_shown,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from grants.applications.models import Application
 from grants.db import db
 from grants.definitions.models import DefinitionVersion
-from grants.forms.definition import FormDef, load_form_file
+from grants.formengine.definition import FormDef, load_form_file
 from grants.processes import sha256_text, stored_workflow
 from grants.workflow.definition import Workflow
 from grants.workflow.loader import load_workflow_file

@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 
 from grants.applications import operations, queries
 from grants.applications.forms import MoveForm, NewApplicationForm, PreviewForm, TransitionForm
-from grants.applications.models import SectionAnswer, instance_key
+from grants.applications.models import instance_key
 from grants.applications.page import JOB_DOCUMENTS, load_application_page, render_application_page
 from grants.applications.snapshot import build_snapshot, fingerprint
 from grants.calls.models import Call
@@ -30,13 +30,13 @@ from grants.db import db, utcnow
 from grants.documents.models import Attachment, Document
 from grants.documents.uploads import content_disposition
 from grants.errors import FieldsRefused, OperationRefused, StaleEdit
-from grants.forms.builder import (
+from grants.formengine.builder import (
     form_data_from_values,
     relax_hidden_fields,
     section_form_class,
-    table_row_problems,
     values_from_form,
 )
+from grants.formengine.fields import hidden_number
 from grants.i18n import current_locale, format_time_local, pick_label
 from grants.jobs.models import Job
 from grants.organisations.models import Organisation
@@ -112,9 +112,7 @@ def edit_section(application_id: int, section_key: str, partner_id: int | None):
                 "“%(state)s”.", section=pick_label(section.title),
                 state=pick_label(state.label) if state else application.state), "error")
         return redirect(url_for(".show", application_id=application.id), 303)
-    row = db.session.scalar(select(SectionAnswer).where(
-        SectionAnswer.application_id == application.id, SectionAnswer.section_key == section.key,
-        SectionAnswer.owner_key == (str(partner.id) if partner else "")))
+    row = queries.section_answer(application.id, section.key, partner.id if partner else None)
     saved = row.data if row else {}
     locale = current_locale()
     FormClass = section_form_class(section, call_limit=application.call.max_chars_per_field,
@@ -139,56 +137,31 @@ def edit_section(application_id: int, section_key: str, partner_id: int | None):
                                None, {}, 200, partner)
     autosave = request.method == "POST" and request.headers.get("X-Autosave") == "1"
     if form.validate_on_submit():
-        values = values_from_form(section, form)
-        for f in section.fields:
-            if f.type == "table" and f.id not in hidden:
-                problems = table_row_problems(f, values[f.id], locale)
-                if problems:
-                    extra_errors[f.id] = problems
         try:
-            expected = int(form.version.data or 0)
-        except ValueError:
-            expected = -1
-        if extra_errors:
-            form.form_errors.append(_("Nothing was saved: check the fields marked below."))
+            saved_row = operations.save_section(
+                application=application, roles=roles, actor=current_user, workflow=workflow,
+                form=form_def, section_key=section.key, values=values_from_form(section, form),
+                expected_version=hidden_number(form.version, 0),
+                remove_files=frozenset(request.form.getlist("remove_file")), partner=partner,
+                hidden=frozenset(hidden))
+        except StaleEdit as stale:
+            if autosave:
+                return jsonify({"saved": False, "conflict": True, "message": stale.message}), 409
+            conflict = stale
+            form.version.data = stale.current_version
+            form.form_errors.append(stale.message)
+        except FieldsRefused as refused:
+            extra_errors = refused.field_errors
+            form.form_errors.append(refused.message)
+        except OperationRefused as refused:
+            form.form_errors.append(refused.message)
         else:
-            try:
-                operations.save_section(
-                    application=application, roles=roles, actor=current_user,
-                    workflow=workflow, form=form_def, section_key=section.key, values=values,
-                    expected_version=expected,
-                    remove_files=frozenset(request.form.getlist("remove_file")),
-                    partner=partner)
-            except StaleEdit as stale:
-                if autosave:
-                    return jsonify({"saved": False, "conflict": True,
-                                    "message": stale.message}), 409
-                conflict = stale
-                form.version.data = stale.current_version
-                form.form_errors.append(stale.message)
-            except FieldsRefused as refused:
-                extra_errors = refused.field_errors
-                form.form_errors.append(refused.message)
-            except OperationRefused as refused:
-                form.form_errors.append(refused.message)
-            else:
-                if autosave:
-                    saved_row = db.session.scalar(select(SectionAnswer).where(
-                        SectionAnswer.application_id == application.id,
-                        SectionAnswer.section_key == section.key,
-                        SectionAnswer.owner_key == (str(partner.id) if partner else "")))
-                    return jsonify({"saved": True, "version": saved_row.version,
-                                    "message": _("Draft saved at %(time)s.",
-                                                 time=format_time_local(utcnow()))})
-                flash(_("“%(section)s” was saved.", section=pick_label(section.title)),
-                      "success")
-                if request.form.get("next_section") and partner is None:
-                    keys = [s.key for s in form_def.sections if s.part != "partner_part"]
-                    index = keys.index(section.key)
-                    if index + 1 < len(keys):
-                        return redirect(url_for(".edit_section", application_id=application.id,
-                                                section_key=keys[index + 1]), 303)
-                return redirect(url_for(".show", application_id=application.id), 303)
+            if autosave:
+                return jsonify({"saved": True, "version": saved_row.version,
+                                "message": _("Draft saved at %(time)s.",
+                                             time=format_time_local(utcnow()))})
+            flash(_("“%(section)s” was saved.", section=pick_label(section.title)), "success")
+            return _after_saving(application, form_def, section, partner)
     status = 409 if conflict else (422 if form.errors or form.form_errors or extra_errors
                                    else 200)
     if autosave:  # not saved: the text stays in the browser; the user sees why on Save
@@ -196,6 +169,17 @@ def edit_section(application_id: int, section_key: str, partner_id: int | None):
                                                      "marked fields, then press Save.")}), 422
     return _render_section(application, section, form, form_def, workflow, saved, hidden,
                            conflict, extra_errors, status, partner)
+
+
+def _after_saving(application, form_def, section, partner):
+    """Back to the application, or on to the next common section ("Save and continue")."""
+    if request.form.get("next_section") and partner is None:
+        keys = [s.key for s in form_def.sections if s.part != "partner_part"]
+        index = keys.index(section.key)
+        if index + 1 < len(keys):
+            return redirect(url_for(".edit_section", application_id=application.id,
+                                    section_key=keys[index + 1]), 303)
+    return redirect(url_for(".show", application_id=application.id), 303)
 
 
 def _render_section(application, section, form, form_def, workflow, saved, hidden, conflict,
@@ -213,10 +197,7 @@ def transition(application_id: int, name: str):
     if not form.validate_on_submit():
         flash(_("The form could not be read. Nothing was changed; please try again."), "error")
         return redirect(url_for(".show", application_id=application.id), 303)
-    try:
-        expected = int(form.state_version.data or -1)
-    except ValueError:
-        expected = -1
+    expected = hidden_number(form.state_version, -1)
     try:
         record = operations.fire_transition(
             application=application, roles=roles, actor=current_user, workflow=workflow,
@@ -245,10 +226,7 @@ def move_to_current_workflow(application_id: int):
             for message in errors:
                 flash(message, "error")
         return redirect(url_for(".show", application_id=application.id), 303)
-    try:
-        expected = int(form.state_version.data or -1)
-    except ValueError:
-        expected = -1
+    expected = hidden_number(form.state_version, -1)
     try:
         operations.move_to_current_workflow(
             application=application, roles=roles, actor=current_user, current=current,

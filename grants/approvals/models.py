@@ -9,13 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from grants.db import UTCDateTime, db, utcnow
 
 
-class DecisionRound(db.Model):
+class VoteRound(db.Model):
     """One round of voting on an application's decision transition. A round opens when the
     application enters a state decided by vote; it ends decided, or voided when the content
     changed under the votes (a new round then opens)."""
 
     __tablename__ = "decision_round"
-    # The overview asks for the open rounds of the user's groups (awaiting_my_decision).
+    # The overview asks for the open rounds of the user's groups (awaiting_my_vote).
     __table_args__ = (UniqueConstraint("application_id", "number"),
                       Index("ix_decision_round_group_status", "group_id", "status"))
 
@@ -43,7 +43,7 @@ class DecisionRound(db.Model):
                          cascade="all, delete-orphan", order_by="Vote.id")
 
     def __repr__(self) -> str:
-        return f"<DecisionRound {self.id} app={self.application_id} #{self.number} {self.status}>"
+        return f"<VoteRound {self.id} app={self.application_id} #{self.number} {self.status}>"
 
 
 class Vote(db.Model):
@@ -63,7 +63,7 @@ class Vote(db.Model):
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     changed_count: Mapped[int] = mapped_column(Integer, default=0)
 
-    round = relationship("DecisionRound", back_populates="votes", lazy="raise")
+    round = relationship("VoteRound", back_populates="votes", lazy="raise")
     user = relationship("User", lazy="joined")
 
     def __repr__(self) -> str:

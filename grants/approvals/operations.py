@@ -17,13 +17,13 @@ from grants.applications.models import Application, TransitionRecord
 from grants.applications.operations import apply_transition
 from grants.applications.queries import current_partners, load_answers
 from grants.applications.snapshot import build_snapshot, fingerprint, record_part
-from grants.approvals.decision import Decision, load_decision, next_round_number, open_round
 from grants.approvals.minutes import minutes_data, record_minutes_job
-from grants.approvals.models import DecisionRound, Recusal, Vote
+from grants.approvals.models import Recusal, Vote, VoteRound
+from grants.approvals.rounds import SteeringVote, load_steering_vote, next_round_number, open_round
 from grants.audit import audit
 from grants.db import db, utcnow
 from grants.errors import FieldsRefused, OperationRefused, StaleState
-from grants.forms.definition import FormDef
+from grants.formengine.definition import FormDef
 from grants.labels import vote_label
 from grants.notifications.notify import notify
 from grants.processes import workflow_for
@@ -44,16 +44,16 @@ def content_fingerprint(application: Application, form: FormDef) -> str:
 
 # --- inside other operations' transactions ----------------------------------------------------
 def on_state_entered(application: Application, workflow: Workflow, form: FormDef | None,
-                     actor: User) -> DecisionRound | None:
+                     actor: User) -> VoteRound | None:
     """The application just changed state: a round still open ends, and a new one opens when
     the new state is decided by the steering group's vote (members are told)."""
-    for stale in db.session.scalars(select(DecisionRound).where(
-            DecisionRound.application_id == application.id, DecisionRound.status == "open")):
+    for stale in db.session.scalars(select(VoteRound).where(
+            VoteRound.application_id == application.id, VoteRound.status == "open")):
         stale.status, stale.closed_at = "closed", utcnow()
     transition = engine.decision_transition(workflow, application.state)
     if transition is None or form is None:
         return None
-    round_ = DecisionRound(application_id=application.id,
+    round_ = VoteRound(application_id=application.id,
                            number=next_round_number(application.id),
                            group_id=application.call.steering_group_id,
                            transition=transition.name, state=application.state,
@@ -61,14 +61,14 @@ def on_state_entered(application: Application, workflow: Workflow, form: FormDef
                            fingerprint=content_fingerprint(application, form))
     db.session.add(round_)
     db.session.flush()
-    decision = load_decision(application, workflow, round_)
-    _notify_awaiting(decision, [m.user for m in decision.eligible])
-    _settle(decision, workflow, form, actor)
+    steering_vote = load_steering_vote(application, workflow, round_)
+    _notify_awaiting(steering_vote, [m.user for m in steering_vote.eligible])
+    _settle(steering_vote, workflow, form, actor)
     return round_
 
 
 def restart_round_if_changed(application: Application, form: FormDef | None,
-                             actor: User) -> DecisionRound | None:
+                             actor: User) -> VoteRound | None:
     """Content changed while a round is open: votes cast on the old version are void, the round
     restarts on the new version (recorded in the history), and the members are told."""
     round_ = open_round(application.id)
@@ -87,7 +87,7 @@ def restart_round_if_changed(application: Application, form: FormDef | None,
         return round_
     round_.status, round_.closed_at = "voided", utcnow()
     db.session.flush()
-    fresh = DecisionRound(application_id=application.id, number=next_round_number(application.id),
+    fresh = VoteRound(application_id=application.id, number=next_round_number(application.id),
                           group_id=round_.group_id, transition=round_.transition,
                           state=round_.state, state_version=round_.state_version,
                           fingerprint=current)
@@ -99,10 +99,11 @@ def restart_round_if_changed(application: Application, form: FormDef | None,
                   "%(number)d are void and voting starts again.", count=len(votes),
                   number=round_.number)))
     db.session.flush()
-    decision = load_decision(application, workflow_for(application), fresh)
-    if decision is not None:
+    steering_vote = load_steering_vote(application, workflow_for(application), fresh)
+    if steering_vote is not None:
         voters = {v.user_id for v in votes}
-        _notify_revote(decision, [m.user for m in decision.eligible if m.user.id in voters])
+        _notify_revote(steering_vote,
+                       [m.user for m in steering_vote.eligible if m.user.id in voters])
     return fresh
 
 
@@ -125,8 +126,8 @@ def cast_vote(*, application: Application, actor: User, workflow: Workflow, form
                             field_errors={"comment": [_("At most %(max)d characters.",
                                                         max=MAX_COMMENT)]})
     round_ = _locked_round(application, round_id)
-    decision = load_decision(application, workflow, round_)
-    _member_who_may_vote(decision, actor)
+    steering_vote = load_steering_vote(application, workflow, round_)
+    _member_who_may_vote(steering_vote, actor)
     if shown_fingerprint != round_.fingerprint:
         db.session.rollback()
         raise StaleState(_("The application changed after you opened it. The page now shows "
@@ -147,7 +148,7 @@ def cast_vote(*, application: Application, actor: User, workflow: Workflow, form
           after={"round": round_.number, "choice": choice,
                  "comment": comment})
     db.session.flush()
-    _settle(load_decision(application, workflow, round_), workflow, form, actor)
+    _settle(load_steering_vote(application, workflow, round_), workflow, form, actor)
     db.session.commit()
     logger.info("application %s round %s: user %s voted %s", application.id, round_.number,
                 actor.id, choice)
@@ -172,8 +173,8 @@ def declare_recusal(*, application: Application, actor: User, workflow: Workflow
         raise OperationRefused(_("The application awaits no decision by the steering group "
                                  "now."))
     round_ = _locked_round(application, round_.id)
-    decision = load_decision(application, workflow, round_)
-    member = decision.member(actor.id) if decision else None
+    steering_vote = load_steering_vote(application, workflow, round_)
+    member = steering_vote.member(actor.id) if steering_vote else None
     if member is None:
         raise OperationRefused(_("You are not a member of the steering group that decides on "
                                  "this application."))
@@ -190,16 +191,16 @@ def declare_recusal(*, application: Application, actor: User, workflow: Workflow
           object_type="application", object_id=application.id, before=None,
           after={"reason": reason})
     db.session.flush()
-    _settle(load_decision(application, workflow, round_), workflow, form, actor)
+    _settle(load_steering_vote(application, workflow, round_), workflow, form, actor)
     db.session.commit()
     return recusal
 
 
-def _locked_round(application: Application, round_id: int) -> DecisionRound:
+def _locked_round(application: Application, round_id: int) -> VoteRound:
     """Serialise everything that decides: touch the application row on the round's state
     version (a row lock on PostgreSQL, the write lock on SQLite), then re-read the round. Two
     last votes arriving together are counted one after the other, so exactly one fires."""
-    round_ = db.session.get(DecisionRound, round_id)
+    round_ = db.session.get(VoteRound, round_id)
     if round_ is None or round_.application_id != application.id:
         raise StaleState(_("This round of voting no longer exists. The page now shows the "
                            "current state."))
@@ -222,8 +223,8 @@ def _locked_round(application: Application, round_id: int) -> DecisionRound:
     return round_
 
 
-def _member_who_may_vote(decision: Decision | None, actor: User):
-    member = decision.member(actor.id) if decision else None
+def _member_who_may_vote(steering_vote: SteeringVote | None, actor: User):
+    member = steering_vote.member(actor.id) if steering_vote else None
     if member is None:
         db.session.rollback()
         raise OperationRefused(_("You are not a member of the steering group that decides on "
@@ -236,27 +237,28 @@ def _member_who_may_vote(decision: Decision | None, actor: User):
 
 
 # --- deciding ----------------------------------------------------------------------------------
-def _settle(decision: Decision | None, workflow: Workflow, form: FormDef, actor: User) -> None:
+def _settle(steering_vote: SteeringVote | None, workflow: Workflow, form: FormDef,
+            actor: User) -> None:
     """Fire the decided transition when the rule is met or approval has become impossible;
     tell the coordinators once when too few members may vote."""
-    if decision is None or decision.round is None or decision.group is None:
+    if steering_vote is None or steering_vote.round is None or steering_vote.group is None:
         return
-    result = decision.outcome
+    result = steering_vote.outcome
     if result == TOO_FEW:
-        if decision.round.too_few_notified_at is None:
-            decision.round.too_few_notified_at = utcnow()
-            _notify_too_few(decision)
+        if steering_vote.round.too_few_notified_at is None:
+            steering_vote.round.too_few_notified_at = utcnow()
+            _notify_too_few(steering_vote)
         return
     if result not in (APPROVED, REJECTED):
         return
-    transition = decision.transition if result == APPROVED else \
-        workflow.transitions[decision.quorum.otherwise]
-    comment = _decision_comment(decision, result)
-    round_ = decision.round
+    transition = steering_vote.transition if result == APPROVED else \
+        workflow.transitions[steering_vote.quorum.otherwise]
+    comment = _decision_comment(steering_vote, result)
+    round_ = steering_vote.round
     round_.status, round_.outcome, round_.closed_at = "decided", result, utcnow()
-    round_.minutes = minutes_data(decision, result, transition)
+    round_.minutes = minutes_data(steering_vote, result, transition)
     db.session.flush()
-    application = decision.application
+    application = steering_vote.application
     engine.check_transition(workflow, application.state, transition.name, set(), comment,
                             by_votes=True)
     ctx = TransitionContext(application=application, actor=actor, workflow=workflow, form=form,
@@ -267,27 +269,27 @@ def _settle(decision: Decision | None, workflow: Workflow, form: FormDef, actor:
                               ctx=ctx)
     round_.decision_record_id = record.id
     record_minutes_job(application, round_)
-    _notify_decided(decision, result, comment)
+    _notify_decided(steering_vote, result, comment)
 
 
-def _decision_comment(decision: Decision, result: str) -> str:
-    tally = decision.tally
+def _decision_comment(steering_vote: SteeringVote, result: str) -> str:
+    tally = steering_vote.tally
     summary = _("Decided by the steering group %(group)s: %(approve)d approved, %(changes)d "
                 "requested changes, %(abstain)d abstained, %(recused)d recused.",
-                group=decision.group.name, approve=tally.approve, changes=tally.changes,
-                abstain=tally.abstain, recused=len(decision.recused))
+                group=steering_vote.group.name, approve=tally.approve, changes=tally.changes,
+                abstain=tally.abstain, recused=len(steering_vote.recused))
     if result == APPROVED:
         comments = [f"– {m.user.name} ({vote_label(m.vote.choice).lower()}): {m.vote.comment}"
-                    for m in decision.eligible if m.vote is not None and m.vote.comment]
+                    for m in steering_vote.eligible if m.vote is not None and m.vote.comment]
         return "\n".join([summary] + comments)
-    comments = [f"– {m.user.name}: {m.vote.comment}" for m in decision.eligible
+    comments = [f"– {m.user.name}: {m.vote.comment}" for m in steering_vote.eligible
                 if m.vote is not None and m.vote.choice == CHANGES and m.vote.comment]
     return "\n".join([summary, _("Changes requested:")] + comments)
 
 
 # --- telling people ----------------------------------------------------------------------------
-def _notify_awaiting(decision: Decision, users: list[User]) -> None:
-    application = decision.application
+def _notify_awaiting(steering_vote: SteeringVote, users: list[User]) -> None:
+    application = steering_vote.application
 
     def build():
         return (_("Your decision is awaited: %(title)s", title=application.title),
@@ -298,8 +300,8 @@ def _notify_awaiting(decision: Decision, users: list[User]) -> None:
            endpoint="applications.show")
 
 
-def _notify_revote(decision: Decision, users: list[User]) -> None:
-    application = decision.application
+def _notify_revote(steering_vote: SteeringVote, users: list[User]) -> None:
+    application = steering_vote.application
 
     def build():
         return (_("Vote again: %(title)s was changed", title=application.title),
@@ -310,8 +312,8 @@ def _notify_revote(decision: Decision, users: list[User]) -> None:
            endpoint="applications.show")
 
 
-def _notify_too_few(decision: Decision) -> None:
-    application = decision.application
+def _notify_too_few(steering_vote: SteeringVote) -> None:
+    application = steering_vote.application
     coordinators = db.session.scalars(select(User).where(User.is_coordinator.is_(True),
                                                          User.is_active_account.is_(True)))
 
@@ -319,24 +321,24 @@ def _notify_too_few(decision: Decision) -> None:
         return (_("Too few members may decide on %(title)s", title=application.title),
                 _("Because of jäv, only %(eligible)d member(s) of %(group)s may vote on "
                   "“%(title)s”, and %(needed)d approval(s) are needed. Add members to the "
-                  "group or return the application.", eligible=len(decision.eligible),
-                  group=decision.group.name, title=application.title,
-                  needed=decision.needed))
+                  "group or return the application.", eligible=len(steering_vote.eligible),
+                  group=steering_vote.group.name, title=application.title,
+                  needed=steering_vote.needed))
     notify(coordinators, "too_few_eligible", build, application_id=application.id,
            endpoint="applications.show")
 
 
-def _notify_decided(decision: Decision, result: str, comment: str) -> None:
-    application = decision.application
+def _notify_decided(steering_vote: SteeringVote, result: str, comment: str) -> None:
+    application = steering_vote.application
 
     def build():
         if result == APPROVED:
             return (_("Approved by the steering group: %(title)s", title=application.title),
                     _("The steering group %(group)s approved “%(title)s”. You can now submit "
-                      "it to the funder.", group=decision.group.name, title=application.title))
+                      "it to the funder.", group=steering_vote.group.name, title=application.title))
         return (_("Changes requested: %(title)s", title=application.title),
                 _("The steering group %(group)s asks for changes to “%(title)s”:\n\n"
-                  "%(comments)s", group=decision.group.name, title=application.title,
+                  "%(comments)s", group=steering_vote.group.name, title=application.title,
                   comments=comment))
     notify([application.lead_user], "decision_" + result, build, application_id=application.id,
            endpoint="applications.show")
@@ -346,9 +348,9 @@ def _notify_decided(decision: Decision, result: str, comment: str) -> None:
 def decided_rounds(application: Application, partners: list) -> list[dict[str, Any]]:
     """Every decided steering-group round, as its minutes recorded it: part of a submission's
     copy of record."""
-    rounds = db.session.scalars(select(DecisionRound).where(
-        DecisionRound.application_id == application.id, DecisionRound.status == "decided")
-        .order_by(DecisionRound.number))
+    rounds = db.session.scalars(select(VoteRound).where(
+        VoteRound.application_id == application.id, VoteRound.status == "decided")
+        .order_by(VoteRound.number))
     return [{"round": r.number, "outcome": r.outcome, "group": r.minutes.get("group"),
              "decided_at": r.minutes.get("decided_at"), "fingerprint": r.fingerprint,
              "rule": r.minutes.get("rule"), "tally": r.minutes.get("tally"),

@@ -11,9 +11,10 @@ from flask_login import current_user
 
 from grants.applications.page import load_application_page, page_form, render_application_page
 from grants.approvals import operations
-from grants.approvals.decision import Decision, load_decision
 from grants.approvals.forms import RecusalForm, VoteForm
+from grants.approvals.rounds import SteeringVote, load_steering_vote
 from grants.errors import FieldsRefused, OperationRefused
+from grants.formengine.fields import hidden_number
 from grants.workflow.quorum import APPROVE, CHANGES
 
 bp = Blueprint("approvals", __name__, url_prefix="/applications")
@@ -21,28 +22,28 @@ bp = Blueprint("approvals", __name__, url_prefix="/applications")
 
 @dataclass
 class SteeringPanel:
-    decision: Decision
+    vote: SteeringVote
     vote_form: VoteForm | None
     recusal_form: RecusalForm
 
 
 @bp.app_template_global("steering_panel")
 def steering_panel(application, roles, workflow) -> SteeringPanel | None:
-    """The steering group's decision on the application page: rule, progress, members, votes,
+    """The steering group's vote on the application page: rule, progress, members, votes,
     and the forms to vote (showing the viewer's current vote) or to declare jäv – after a
     refused POST, that form with its errors. None when the workflow decides nothing by vote."""
-    decision = load_decision(application, workflow) if workflow.states else None
-    if decision is None:
+    steering_vote = load_steering_vote(application, workflow) if workflow.states else None
+    if steering_vote is None:
         return None
     vote_form = None
-    if decision.round is not None:
+    if steering_vote.round is not None:
         vote_form = page_form("vote_form") or VoteForm()
-        viewer = decision.member(current_user.id)
+        viewer = steering_vote.member(current_user.id)
         if viewer is not None and viewer.vote is not None and not vote_form.choice.data:
             vote_form.choice.data, vote_form.comment.data = viewer.vote.choice, viewer.vote.comment
-        vote_form.round_id.data = decision.round.id
-        vote_form.fingerprint.data = decision.round.fingerprint
-    return SteeringPanel(decision, vote_form, page_form("recusal_form") or RecusalForm())
+        vote_form.round_id.data = steering_vote.round.id
+        vote_form.fingerprint.data = steering_vote.round.fingerprint
+    return SteeringPanel(steering_vote, vote_form, page_form("recusal_form") or RecusalForm())
 
 
 def _back(application_id: int):
@@ -68,10 +69,7 @@ def vote(application_id: int):
     if not form.validate_on_submit():
         return _with_errors(application, roles, workflow, form_def, form,
                             message=_("Nothing was recorded: check the fields marked below."))
-    try:
-        round_id = int(form.round_id.data or 0)
-    except ValueError:
-        round_id = 0
+    round_id = hidden_number(form.round_id, 0, invalid=0)
     try:
         operations.cast_vote(application=application, actor=current_user, workflow=workflow,
                              form=form_def, round_id=round_id, choice=form.choice.data,

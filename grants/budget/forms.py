@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from grants.forms.fields import KronorField
+from grants.formengine.fields import KronorField
 
 
 def _strip(value):

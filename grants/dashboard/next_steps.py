@@ -24,7 +24,7 @@ from grants.applications.models import Application, SectionAnswer
 from grants.db import db
 from grants.deadlines.operations import effective_deadline
 from grants.delivery.models import Delivery
-from grants.forms.definition import FormDef
+from grants.formengine.definition import FormDef
 from grants.i18n import pick_label
 from grants.partners.confirmation import current_confirmations
 from grants.partners.models import ApplicationPartner

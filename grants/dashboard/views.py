@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select
 
 from grants.applications.access import visible_applications_filter
 from grants.applications.models import Application
-from grants.approvals.decision import awaiting_my_decision
+from grants.approvals.rounds import awaiting_my_vote
 from grants.calls.models import Call
 from grants.dashboard.next_steps import next_steps
 from grants.db import db, utcnow
@@ -55,5 +55,5 @@ def index():
         .order_by(Call.deadline_at)).all()
     return render_template("dashboard.html", applications=applications, open_calls=open_calls,
                            workflows=workflows(), after=after, next_after=next_after,
-                           awaiting=awaiting_my_decision(current_user, workflow_for),
+                           awaiting=awaiting_my_vote(current_user, workflow_for),
                            steps=next_steps(current_user, workflow_for, form_for, workflows()))

@@ -24,8 +24,8 @@ from grants.deadlines.models import Reminder, ReminderStatus
 from grants.deadlines.operations import REMINDER_JOB, is_finished, who_owes
 from grants.i18n import format_datetime_local, pick_label
 from grants.jobs.queue import ALIVE, reminder_rq_job_id, rq_job_status, schedule_at
+from grants.jobs.runner import app_context
 from grants.jobs.sweeper import register_sweeper
-from grants.jobs.tasks import app_context
 from grants.notifications.notify import notify
 from grants.processes import workflow_for
 

@@ -1,7 +1,7 @@
 """Delivering a submission to the funder: starting it (inside the transaction that stored the
 final PDF), the lead's record of a portal submission (the funder's receipt and reference), and a
 coordinator's decision on a delivery whose outcome is uncertain. Sending itself is the job in
-`grants.delivery.jobs`."""
+`grants.delivery.sending`."""
 
 from __future__ import annotations
 
@@ -15,15 +15,15 @@ from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.db import db, utcnow
 from grants.delivery import labels as texts
-from grants.delivery.jobs import JOB_KIND, audit_delivery, notify_trouble, submission_values
 from grants.delivery.models import MAX_ATTEMPTS, Delivery
+from grants.delivery.sending import JOB_KIND, audit_delivery, notify_trouble, submission_values
 from grants.delivery.smtp import is_single_address
 from grants.delivery.subject import DEFAULT_SUBJECT_FORMAT, one_line, render_subject
 from grants.documents.models import Attachment
 from grants.documents.uploads import KIND_MIME, identify, safe_filename
 from grants.errors import FieldsRefused, OperationRefused
 from grants.jobs.models import Job
-from grants.jobs.tasks import enqueue_job
+from grants.jobs.runner import enqueue_job
 from grants.notifications.notify import notify
 from grants.submissions.models import Submission
 

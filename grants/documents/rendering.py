@@ -17,7 +17,7 @@ from grants.db import db, utcnow
 from grants.documents.models import Document
 from grants.documents.pdf import html_to_pdf
 from grants.jobs.models import Job, JobStatus
-from grants.jobs.tasks import enqueue_job, handler, pause_for_tests
+from grants.jobs.runner import enqueue_job, handler, pause_for_tests
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ library aborting when an allocation fails).
 Two limits, set in each work-horse by `limit_memory` (grants.worker.GrantsWorker):
 
 - a watchdog on resident memory (WORKER_MEMORY_MB): the running job's heartbeat thread
-  (grants.jobs.tasks.heartbeat) looks every 0.2 s and, once the cap is passed, interrupts the
+  (grants.jobs.runner.heartbeat) looks every 0.2 s and, once the cap is passed, interrupts the
   job with MemoryCapExceeded (a MemoryError) through a signal to the main thread. The job
   unwinds as any failing job does: rolled back, its row failed with the reason.
 - a hard cap on address space (RLIMIT_AS, the cap plus HEADROOM_MB), for an allocation too

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 QUEUE_NAMES = ("pdf", "default")
 # A job whose work-horse dies (killed, out of memory) is put back on its queue by RQ this many
-# times; after that the sweeper's attempt limit (grants.jobs.tasks.MAX_ATTEMPTS) ends it.
+# times; after that the sweeper's attempt limit (grants.jobs.runner.MAX_ATTEMPTS) ends it.
 RQ_RETRIES = 2
 _PENDING_KEY = "grants.pending_enqueue"
 _PENDING_SCHEDULE_KEY = "grants.pending_schedule"
@@ -82,7 +82,7 @@ def rq_job_id(app: Flask, job_id: int) -> str:
 
 
 def liveness_key(app: Flask, job_id: int) -> str:
-    """A short-lived Redis key a running job refreshes (grants.jobs.tasks): while it exists
+    """A short-lived Redis key a running job refreshes (grants.jobs.runner): while it exists
     the job's work-horse is alive; when it has expired the job was abandoned."""
     return f"{app.config['RQ_QUEUE_PREFIX']}-alive-{job_id}"
 
@@ -160,7 +160,7 @@ def enqueue_now(job_id: int, queue: str = "default", app: Flask | None = None) -
     app = app or current_app._get_current_object()
     try:
         get_queue(queue, app).enqueue(
-            "grants.jobs.tasks.run_job", job_id,
+            "grants.jobs.runner.run_job", job_id,
             job_id=rq_job_id(app, job_id),
             job_timeout=app.config["JOB_TIMEOUT_SECONDS"],
             result_ttl=3600, failure_ttl=7 * 24 * 3600, retry=Retry(max=RQ_RETRIES),

@@ -28,7 +28,7 @@ from grants.jobs.queue import (
     rq_job_id,
     schedule_at,
 )
-from grants.jobs.tasks import app_context, queue_of
+from grants.jobs.runner import app_context, queue_of
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from grants.db import db, utcnow
 from grants.jobs.models import Job
-from grants.jobs.tasks import enqueue_job, handler
+from grants.jobs.runner import enqueue_job, handler
 from grants.notifications.models import OutboxEmail
 
 logger = logging.getLogger(__name__)

@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grants.db import UTCDateTime, db, utcnow
+from grants.tokens import SingleUseToken
 
 
 class OutboxEmail(db.Model):
@@ -29,7 +30,7 @@ class OutboxEmail(db.Model):
         return f"<OutboxEmail {self.id} {self.status}>"
 
 
-class Invitation(db.Model):
+class Invitation(SingleUseToken, db.Model):
     """A single-use, expiring link that lets an invited person set their password."""
 
     __tablename__ = "invitation"
@@ -37,10 +38,6 @@ class Invitation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
                                          index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:
         return f"<Invitation {self.id} user={self.user_id}>"

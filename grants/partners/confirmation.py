@@ -14,7 +14,7 @@ from grants.applications.snapshot import budget_snapshot, fingerprint, record_pa
 from grants.audit import audit
 from grants.db import db, utcnow
 from grants.errors import OperationRefused
-from grants.forms.definition import FormDef
+from grants.formengine.definition import FormDef
 from grants.notifications.mail import queue_email
 from grants.partners.models import ApplicationPartner, PartnerConfirmation
 

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import UTCDateTime, db, utcnow
+from grants.tokens import SingleUseToken
 
 
 class ApplicationPartner(db.Model):
@@ -36,7 +37,7 @@ class ApplicationPartner(db.Model):
         return f"<ApplicationPartner {self.id} app={self.application_id} {self.status}>"
 
 
-class PartnerInvitation(db.Model):
+class PartnerInvitation(SingleUseToken, db.Model):
     """A single-use link, valid 7 days, that ties the accepting account to a partner role."""
 
     __tablename__ = "partner_invitation"
@@ -45,10 +46,6 @@ class PartnerInvitation(db.Model):
     partner_id: Mapped[int] = mapped_column(ForeignKey("application_partner.id",
                                                        ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:
         return f"<PartnerInvitation {self.id} partner={self.partner_id}>"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from flask_babel import force_locale
@@ -20,13 +18,14 @@ from grants.audit import audit
 from grants.db import db, utcnow
 from grants.documents.rendering import add_render_job
 from grants.errors import OperationRefused
-from grants.forms.definition import FormDef
+from grants.formengine.definition import FormDef
 from grants.jobs.models import Job
 from grants.notifications.mail import absolute_url, queue_email
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import normalise
 from grants.partners.models import ApplicationPartner, PartnerInvitation
 from grants.processes import form_for
+from grants.tokens import claim, find_valid, new_token
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
 
@@ -50,9 +49,9 @@ def _event(actor: User, application: Application, action: str, after: dict) -> N
 
 
 def _invite(actor: User, application: Application, partner: ApplicationPartner) -> None:
-    token = secrets.token_urlsafe(32)
+    token, digest = new_token()
     db.session.add(PartnerInvitation(partner_id=partner.id, email=partner.contact_email,
-                                     token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                                     token_hash=digest,
                                      expires_at=utcnow() + timedelta(days=INVITATION_DAYS)))
     link = absolute_url("partners.accept", token=token)
     with force_locale(application.language):
@@ -141,9 +140,8 @@ def change_contact(*, actor: User, application: Application, roles: set[str],
 
 
 def find_invitation(token: str) -> PartnerInvitation | None:
-    invitation = db.session.scalar(select(PartnerInvitation).where(
-        PartnerInvitation.token_hash == hashlib.sha256(token.encode()).hexdigest()))
-    if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
+    invitation = find_valid(PartnerInvitation, token)
+    if invitation is None:
         return None
     partner = db.session.get(ApplicationPartner, invitation.partner_id)
     if partner is None or partner.status == "removed" or partner.contact_email != invitation.email:
@@ -154,14 +152,7 @@ def find_invitation(token: str) -> PartnerInvitation | None:
 def accept_invitation(token: str, user: User) -> ApplicationPartner:
     """Tie `user` to the partner role the link was sent for (once)."""
     invitation = find_invitation(token)
-    if invitation is None:
-        raise OperationRefused(_("This invitation link is not valid any more. Ask the project "
-                                 "lead for a new one."))
-    claimed = db.session.execute(
-        PartnerInvitation.__table__.update().where(PartnerInvitation.id == invitation.id,
-                                                   PartnerInvitation.used_at.is_(None))
-        .values(used_at=utcnow())).rowcount
-    if not claimed:
+    if invitation is None or not claim(PartnerInvitation, invitation):
         db.session.rollback()
         raise OperationRefused(_("This invitation link is not valid any more. Ask the project "
                                  "lead for a new one."))

@@ -28,7 +28,7 @@ from grants.documents.rendering import (
     store_document,
 )
 from grants.jobs.models import Job
-from grants.jobs.tasks import handler
+from grants.jobs.runner import handler
 from grants.submissions.models import Submission
 from grants.submissions.operations import budget_csv
 

@@ -5,7 +5,7 @@ from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from grants.forms.fields import IsoDateField, KronorField
+from grants.formengine.fields import IsoDateField, KronorField
 
 
 class DecisionForm(FlaskForm):

@@ -23,7 +23,7 @@ from grants.documents.models import Attachment
 from grants.documents.uploads import KIND_MIME, identify, safe_filename
 from grants.errors import FieldsRefused, OperationRefused
 from grants.jobs.models import Job
-from grants.jobs.tasks import enqueue_job
+from grants.jobs.runner import enqueue_job
 from grants.submissions.models import FunderDecision, Submission
 from grants.workflow.definition import Transition, Workflow
 from grants.workflow.engine import available_transitions

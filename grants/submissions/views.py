@@ -19,6 +19,7 @@ from grants.applications.page import (
 from grants.db import db
 from grants.documents.uploads import content_disposition
 from grants.errors import FieldsRefused, OperationRefused
+from grants.formengine.fields import hidden_number
 from grants.jobs.models import Job
 from grants.submissions import operations
 from grants.submissions.archive import dossier_zip, snapshot_json
@@ -77,10 +78,7 @@ def decision(application_id: int):
     if not form.validate_on_submit():
         return render_application_page(application, roles, workflow, form_def, status=422,
                                        forms={"decision_form": form})
-    try:
-        expected = int(form.state_version.data or -1)
-    except ValueError:
-        expected = -1
+    expected = hidden_number(form.state_version, -1)
     try:
         operations.record_decision(
             application=application, roles=roles, actor=current_user, workflow=workflow,

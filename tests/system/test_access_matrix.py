@@ -17,8 +17,7 @@ from sqlalchemy import func, select
 
 from grants.accounts.models import User
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
-from grants.approvals.models import DecisionRound, Recusal, Vote
-from grants.steering.models import SteeringGroup, SteeringMember
+from grants.approvals.models import Recusal, Vote, VoteRound
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.calls.models import Call
 from grants.db import db, utcnow
@@ -26,6 +25,7 @@ from grants.documents.models import Attachment, Document
 from grants.jobs.models import Job
 from grants.notifications.models import Notification
 from grants.partners.models import ApplicationPartner, PartnerConfirmation
+from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import Submission
 from tests.conftest import Browser
 from tests.factories import make_user
@@ -220,7 +220,7 @@ def build(rule, values) -> str:
 def state_of_database() -> dict:
     counts = {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in (
         SectionAnswer, TransitionRecord, BudgetLine, Cofinancing, Document, Attachment, Job,
-        ApplicationPartner, PartnerConfirmation, Vote, Recusal, Submission, DecisionRound,
+        ApplicationPartner, PartnerConfirmation, Vote, Recusal, Submission, VoteRound,
         User, Call)}
     counts["applications"] = sorted((a.id, a.state, a.title, a.lead_user_id, a.call_id,
                                      a.workflow_version, a.state_version)
@@ -418,7 +418,7 @@ def test_forged_fields_of_the_lead_and_the_coordinator_are_ignored(app, setting,
 
 
 def test_a_recused_member_can_neither_vote_nor_declare_again(app, setting, world, browsers):
-    from grants.approvals.decision import open_round
+    from grants.approvals.rounds import open_round
     target = setting["target"]
     round_ = open_round(target)
     response = browsers("recused").post(f"/applications/{target}/vote", {

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from grants.accounts.models import User
 from grants.applications import operations
 from grants.applications.access import roles_for
-from grants.errors import OperationRefused, StaleState
 from grants.applications.models import Application, TransitionRecord
 from grants.db import db
+from grants.errors import OperationRefused, StaleState
 from grants.processes import form_for, workflow_for
 from tests.factories import FULL_ANSWERS
 
@@ -116,9 +116,9 @@ def together(app, count: int, prepare, act) -> list[str]:
 
 
 def test_twenty_parallel_saves_of_one_section_lose_no_update(app, world):
+    from grants.applications.models import SectionAnswer
     from grants.audit import AuditEvent
     from grants.errors import StaleEdit
-    from grants.applications.models import SectionAnswer
     application = world.new_application(answers=FULL_ANSWERS)
     lead_id = world.users["lead"].id
 
@@ -183,17 +183,17 @@ def test_twenty_parallel_saves_of_one_section_lose_no_update(app, world):
         AuditEvent.action == "section.update", AuditEvent.object_id == application.id)
         .order_by(AuditEvent.id)).all()
     assert len(events) == 1 + PARALLEL
-    for earlier, later in zip(events, events[1:]):
+    for earlier, later in zip(events, events[1:], strict=False):
         assert later.before["aims"] == earlier.after["aims"]  # a consistent chain, no gap
 
 
 def test_twenty_parallel_votes_decide_exactly_once(app, world):
     from grants.approvals import operations as approvals
-    from grants.approvals.decision import open_round
-    from grants.approvals.models import DecisionRound, Vote
-    from grants.steering.models import SteeringMember
+    from grants.approvals.models import Vote, VoteRound
+    from grants.approvals.rounds import open_round
     from grants.organisations.models import Organisation, OrganisationKind
     from grants.organisations.orgnr import make_fictional
+    from grants.steering.models import SteeringMember
     from tests.factories import make_user
     region = Organisation(name="Region Kalmar län", county="Kalmar län",
                           kind=OrganisationKind.region, org_number=make_fictional(900),
@@ -231,9 +231,9 @@ def test_twenty_parallel_votes_decide_exactly_once(app, world):
         TransitionRecord.application_id == application.id,
         TransitionRecord.transition == "approve")).all()
     assert len(approvals_fired) == 1
-    assert db.session.scalar(select(func.count(DecisionRound.id)).where(
-        DecisionRound.application_id == application.id,
-        DecisionRound.status == "decided")) == 1
+    assert db.session.scalar(select(func.count(VoteRound.id)).where(
+        VoteRound.application_id == application.id,
+        VoteRound.status == "decided")) == 1
     votes = db.session.scalars(select(Vote).where(Vote.round_id == round_id)).all()
     assert len(votes) == outcomes.count("ok") and len({v.user_id for v in votes}) == len(votes)
     assert len(votes) >= PARALLEL // 2 + 1  # the majority that decided is on record

@@ -5,7 +5,7 @@ periodic sweep from RQ's scheduler; enqueue-after-commit; job status after RQ fo
 The worker processes share this test's database (the SQLite file, or PostgreSQL with
 TEST_DATABASE_URL) and Redis (the embedded one's socket, or TEST_REDIS_URL) under the test's
 own queue prefix. A render is held at a known point with the testing-only hook
-`grants.jobs.tasks.pause_for_tests` (GRANTS_ENV=testing and GRANTS_TEST_HOLD_DIR)."""
+`grants.jobs.runner.pause_for_tests` (GRANTS_ENV=testing and GRANTS_TEST_HOLD_DIR)."""
 
 from __future__ import annotations
 
@@ -241,7 +241,7 @@ def test_sigterm_mid_render_finishes_the_render_and_exits_cleanly(app, world, lo
 
 
 def test_a_job_whose_worker_dies_every_time_ends_failed_not_retried_for_ever(app, world):
-    from grants.jobs.tasks import MAX_ATTEMPTS, run_job
+    from grants.jobs.runner import MAX_ATTEMPTS, run_job
     application = world.new_application(answers=FULL_ANSWERS)
     job = Job(kind="render_application", application_id=application.id,
               status=JobStatus.running, attempts=MAX_ATTEMPTS, payload={})

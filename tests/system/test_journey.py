@@ -8,9 +8,9 @@ import re
 from sqlalchemy import select
 
 from grants.applications.models import Application
-from grants.steering.models import SteeringMember
 from grants.db import db
 from grants.notifications.models import OutboxEmail
+from grants.steering.models import SteeringMember
 from tests.factories import FULL_ANSWERS, make_user
 
 SECTION_TEXT = {key: next(iter(values.values())) for key, values in FULL_ANSWERS.items()}

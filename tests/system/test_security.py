@@ -24,9 +24,9 @@ from grants.jobs.queue import redis_url
 from tests import files
 from tests.conftest import Browser
 from tests.factories import FULL_ANSWERS
-from tests.system.test_access_matrix import ROLES, build, setting  # noqa: F401 - the fixture
-from tests.features.forms.test_form_fields import post_section
 from tests.features.documents.test_pdf_jobs import listener  # noqa: F401 - the fixture
+from tests.features.forms.test_form_fields import post_section
+from tests.system.test_access_matrix import ROLES, build, setting  # noqa: F401 - the fixture
 
 
 # --- headers -----------------------------------------------------------------------------------
@@ -322,9 +322,10 @@ def test_a_five_megabyte_paste_is_refused_by_the_form(app, world, login_as):
 
 
 def test_table_cells_without_their_own_limit_have_one(app, world):
-    from grants.forms.builder import DEFAULT_CELL_LIMIT, _column_field
-    from grants.forms.definition import Column
     import inspect
+
+    from grants.formengine.builder import DEFAULT_CELL_LIMIT, _column_field
+    from grants.formengine.definition import Column
     parameters = inspect.signature(Column).parameters
     column = Column(**{name: (None if p.default is inspect.Parameter.empty else p.default)
                        for name, p in parameters.items()} | {"id": "c", "type": "text",
@@ -378,7 +379,7 @@ def test_a_render_that_outgrows_the_memory_cap_fails_cleanly(app, world, login_a
         "from grants import create_app\n"
         "from grants.jobs.memory import limit_memory\n"
         "from grants.worker import prepare_for_fork\n"
-        "from grants.jobs.tasks import run_job\n"
+        "from grants.jobs.runner import run_job\n"
         "app = create_app()\n"
         "prepare_for_fork(app)\n"
         "from grants.jobs.memory import resident_bytes\n"

@@ -320,6 +320,7 @@ def test_user_loader_refuses_a_session_of_an_earlier_generation(app, world):
 def test_a_production_start_without_settings_says_what_to_set_without_a_traceback(tmp_path):
     import subprocess  # noqa: PLC0415
     import sys  # noqa: PLC0415
+
     from grants.config import PROJECT_ROOT  # noqa: PLC0415
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GRANTS_ENV": "production",
            "GRANTS_INSTANCE_PATH": str(tmp_path / "instance")}

@@ -15,11 +15,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from grants.audit import AuditEvent
 from grants.applications.models import SectionAnswer, TransitionRecord
-from grants.steering.models import SteeringMember
-from grants.budget.models import BudgetLine, Cofinancing, CofinancingKind, CofinancingSource, \
-    CostCategory
+from grants.audit import AuditEvent
+from grants.budget.models import (
+    BudgetLine,
+    Cofinancing,
+    CofinancingKind,
+    CofinancingSource,
+    CostCategory,
+)
 from grants.calls.models import Call, Funder
 from grants.db import db, utcnow
 from grants.documents.models import Document
@@ -28,6 +32,7 @@ from grants.notifications.models import Notification
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
 from grants.partners.models import ApplicationPartner, PartnerConfirmation
+from grants.steering.models import SteeringMember
 from tests.factories import FULL_ANSWERS, make_user
 
 GROWN = 25
@@ -362,7 +367,7 @@ def test_documents_do_not_load_their_content_in_lists(login_as, world):
 def test_dashboard_pages_by_keyset(login_as, world, monkeypatch):
     """The overview lists the most recently changed applications a page at a time; every page
     costs the same statements, and the pages together list each application once."""
-    from grants import dashboard  # noqa: PLC0415
+    from grants.dashboard import views as dashboard
     monkeypatch.setattr(dashboard, "PAGE_SIZE", 3)
     ids = [world.new_application(title=f"Sida {i}").id for i in range(7)]
     coordinator = login_as("coordinator@demo.test")

@@ -20,7 +20,7 @@ SAMPLE_NAMES = {"workflows.show": "joint_application"}
 
 def view_modules() -> list[Path]:
     root = PROJECT_ROOT / "grants"
-    return sorted([*root.glob("*/views.py"), root / "dashboard.py", root / "web.py",
+    return sorted([*root.glob("*/views.py"), root / "applications" / "page.py", root / "web.py",
                    root / "about.py"])
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from grants.forms.definition import check_form_source
+from grants.formengine.definition import check_form_source
 from grants.workflow.yamlsource import SourceInvalid, parse_located_yaml
 
 

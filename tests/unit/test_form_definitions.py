@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from grants.forms.definition import load_form_text
+from grants.formengine.definition import load_form_text
 from grants.workflow.yamlsource import SourceInvalid
 
 BASE = textwrap.dedent("""\

@@ -3,12 +3,20 @@
 import textwrap
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from grants.workflow.definition import Quorum
 from grants.workflow.loader import check_source
-from grants.workflow.quorum import (APPROVED, PENDING, REJECTED, TOO_FEW, Tally, outcome,
-                                    required_approvals)
+from grants.workflow.quorum import (
+    APPROVED,
+    PENDING,
+    REJECTED,
+    TOO_FEW,
+    Tally,
+    outcome,
+    required_approvals,
+)
 from grants.workflow.yamlsource import SourceInvalid, parse_located_yaml
 
 MAJORITY = Quorum("majority", otherwise="back")

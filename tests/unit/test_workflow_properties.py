@@ -1,7 +1,8 @@
 """Property-based tests of the engine over randomly generated valid workflows."""
 
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from grants.workflow import engine
 from grants.workflow.loader import check_source

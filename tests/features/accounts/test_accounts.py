@@ -79,6 +79,7 @@ def test_organisation_number_luhn():
 
 def test_production_refuses_to_start_without_secret_key():
     import pytest
+
     from grants.config import ConfigError, Settings
     with pytest.raises(ConfigError):
         Settings.from_env({"GRANTS_ENV": "production",
@@ -87,6 +88,7 @@ def test_production_refuses_to_start_without_secret_key():
 
 def test_organisation_refuses_an_invalid_number(app):
     import pytest
+
     from grants.organisations.models import Organisation, OrganisationKind
     org = Organisation(name="Test", county="Kalmar län", kind=OrganisationKind.public_library,
                        org_number="2021005448")

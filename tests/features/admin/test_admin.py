@@ -3,19 +3,19 @@
 import email
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pypdf
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
-from grants.audit import AuditEvent
 from grants.applications.models import Application
-from grants.steering.models import SteeringMember
+from grants.audit import AuditEvent
 from grants.calls.models import Call, Funder
 from grants.db import db, utcnow
 from grants.notifications.models import Invitation, OutboxEmail
 from grants.organisations.models import Organisation
+from grants.steering.models import SteeringMember
 
 
 def test_only_coordinators_reach_administration(login_as, world):
@@ -46,7 +46,7 @@ def test_coordinator_creates_a_call_and_a_lead_applies_to_it(login_as, world):
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     call = db.session.scalar(select(Call).where(Call.title == "Kultur i hela Blekinge 2027"))
     # 23:59 Swedish summer time on 31 March 2027 is 21:59 UTC.
-    assert call.deadline_at == datetime(2027, 3, 31, 21, 59, tzinfo=timezone.utc)
+    assert call.deadline_at == datetime(2027, 3, 31, 21, 59, tzinfo=UTC)
     assert call.form_version == 1 and call.allow_resubmission is True
     assert call.max_requested_amount == 300000 and call.min_cofinancing_percent == 20
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "call.create"))

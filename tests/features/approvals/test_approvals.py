@@ -13,15 +13,15 @@ from sqlalchemy.orm import Session
 from grants.accounts.models import User
 from grants.applications.models import Application, TransitionRecord
 from grants.approvals import operations
-from grants.approvals.decision import load_decision, open_round
-from grants.approvals.models import DecisionRound, Vote
-from grants.steering.models import SteeringMember
-from grants.errors import OperationRefused, StaleState
+from grants.approvals.models import Vote, VoteRound
+from grants.approvals.rounds import load_steering_vote, open_round
 from grants.db import db
 from grants.documents.models import Document
+from grants.errors import OperationRefused, StaleState
 from grants.notifications.models import Notification, OutboxEmail
 from grants.partners.models import ApplicationPartner
 from grants.processes import form_for, workflow_for
+from grants.steering.models import SteeringMember
 from tests.factories import FULL_ANSWERS, make_user, vote
 
 
@@ -65,8 +65,8 @@ def test_majority_approves_once_and_the_lead_is_told(login_as, world):
         Notification.user_id == world.users["lead"].id)).all()
     assert [n.kind for n in lead_notes] == ["decision_approved"]
     # The third member comes too late, from a page opened before the decision: refused.
-    decided = db.session.scalar(select(DecisionRound).where(
-        DecisionRound.application_id == application.id))
+    decided = db.session.scalar(select(VoteRound).where(
+        VoteRound.application_id == application.id))
     html = login_as("steering3@demo.test").post(
         f"/applications/{application.id}/vote",
         {"round_id": str(decided.id), "choice": "changes", "comment": "Nej",
@@ -135,7 +135,7 @@ def test_members_of_the_lead_and_partner_organisations_are_recused(login_as, wor
     operations.on_state_entered(application, workflow_for(application), form_for(application),
                                 world.user("coordinator"))
     db.session.commit()
-    decision = load_decision(application, workflow_for(application))
+    decision = load_steering_vote(application, workflow_for(application))
     reasons = {m.user.name: m.recusal_reason for m in decision.recused}
     assert reasons == {"Kim Kalmar": "Arbetar för den sökande organisationen, Kalmar "
                                      "stadsbibliotek.",
@@ -166,15 +166,15 @@ def test_declared_jav_needs_a_reason_and_removes_the_member_from_the_count(login
     assert 'id="reason-error"' in response.get_data(as_text=True)
     s3.post(f"/applications/{application.id}/recusal",
             {"reason": "Jag sitter i styrelsen för en av partnerna."})
-    decision = load_decision(application, workflow_for(application))
+    decision = load_steering_vote(application, workflow_for(application))
     assert [m.user.name for m in decision.recused] == ["Tove Berg"]
     assert decision.tally.approve == 0           # the vote cast before no longer counts
     assert "kan inte rösta" in vote(s3, application, "approve").get_data(as_text=True)
     vote(login_as("steering1@demo.test"), application, "approve")
     vote(login_as("steering2@demo.test"), application, "approve")
     assert state_of(application) == "approved"
-    minutes = db.session.scalar(select(DecisionRound.minutes).where(
-        DecisionRound.application_id == application.id, DecisionRound.status == "decided"))
+    minutes = db.session.scalar(select(VoteRound.minutes).where(
+        VoteRound.application_id == application.id, VoteRound.status == "decided"))
     tove = next(m for m in minutes["members"] if m["name"] == "Tove Berg")
     assert tove["recused"] and tove["recusal_declared"]
     assert tove["recusal_reason"] == "Jag sitter i styrelsen för en av partnerna."
@@ -205,10 +205,10 @@ def test_an_edit_after_voting_began_voids_the_votes(login_as, world):
     assert lead.post(f"/applications/{application.id}/sections/aims",
                      {"aims": "Mål: 600 deltagare.", "version": "1"}).status_code == 303
     db.session.expire_all()
-    assert db.session.get(DecisionRound, first.id).status == "voided"
+    assert db.session.get(VoteRound, first.id).status == "voided"
     second = open_round(application.id)
     assert second.number == 2 and second.fingerprint != old_fingerprint
-    assert load_decision(application, workflow_for(application)).tally.approve == 0
+    assert load_steering_vote(application, workflow_for(application)).tally.approve == 0
     [voided] = records(application, "votes_voided")
     assert "1 röst(er) i omgång 1 gäller inte" in voided.comment
     assert db.session.scalar(select(func.count(Notification.id)).where(
@@ -217,7 +217,7 @@ def test_an_edit_after_voting_began_voids_the_votes(login_as, world):
     # A vote on the old version (a page opened before the edit) is refused.
     html = vote(s1, application, "approve", fingerprint=old_fingerprint).get_data(as_text=True)
     assert "Ansökan ändrades efter att du öppnade den." in html
-    assert load_decision(application, workflow_for(application)).tally.approve == 0
+    assert load_steering_vote(application, workflow_for(application)).tally.approve == 0
 
 
 def test_minutes_are_rendered_as_a_pdf_with_everything_in_them(login_as, world, run_worker):
@@ -357,7 +357,7 @@ def _race_the_last_votes(app, world, login_as):
         assert outcomes.count("ok") >= 2 and set(outcomes) <= {"ok", "stale"}, outcomes
         assert state_of(application) == "approved"
         assert len(records(application, "approve")) == 1
-        decided = db.session.scalars(select(DecisionRound).where(
-            DecisionRound.application_id == application.id,
-            DecisionRound.status == "decided")).all()
+        decided = db.session.scalars(select(VoteRound).where(
+            VoteRound.application_id == application.id,
+            VoteRound.status == "decided")).all()
         assert len(decided) == 1

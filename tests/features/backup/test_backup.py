@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from grants import create_app
-from grants.audit import AuditEvent
 from grants.applications.models import TransitionRecord
+from grants.audit import AuditEvent
 from grants.budget.models import BudgetLine
 from grants.db import db, utcnow
 from grants.documents.models import Attachment, Document

@@ -6,13 +6,13 @@ import pypdf
 import pytest
 from sqlalchemy import func, select
 
-from grants.audit import AuditEvent
 from grants.applications.models import SectionAnswer
+from grants.audit import AuditEvent
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.budget.totals import summarise
 from grants.db import db
-from grants.jobs.models import Job
 from grants.documents.models import Document
+from grants.jobs.models import Job
 from grants.partners.models import ApplicationPartner
 from tests.factories import FULL_ANSWERS
 

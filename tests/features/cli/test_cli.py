@@ -37,11 +37,11 @@ def test_demo_seed_is_idempotent(app):
     assert all(c.is_open() for c in db.session.scalars(select(Call)))
     # The second demo application awaits the steering group: one vote cast, the member from
     # Linnéuniversitetet (a partner) recused.
-    from grants.approvals.decision import load_decision  # noqa: PLC0415
+    from grants.approvals.rounds import load_steering_vote  # noqa: PLC0415
     from grants.processes import workflow_for  # noqa: PLC0415
     voting = db.session.scalar(select(Application).where(
         Application.state == "steering_approval"))
-    decision = load_decision(voting, workflow_for(voting))
+    decision = load_steering_vote(voting, workflow_for(voting))
     assert decision.tally.approve == 1 and [m.user.name for m in decision.recused] == \
         ["Karin Nyberg"]
     # … and it is complete, as it must be to have reached the steering group: every required
@@ -141,8 +141,9 @@ def test_migrations_match_the_models(tmp_path):
     """`flask db upgrade` on an empty database gives exactly the schema the models declare."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-    from tests.conftest import make_settings
+
     from grants import create_app
+    from tests.conftest import make_settings
     database_url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
     app = create_app(settings=make_settings(tmp_path, database_url, "redis://unused"))
     with app.app_context():

@@ -4,9 +4,9 @@ each application they work on, with a link to where it is done, and whom the ste
 import re
 
 from grants.applications.models import Application, SectionAnswer
+from grants.dashboard.next_steps import forward_transitions
 from grants.db import db
 from grants.delivery.models import Delivery
-from grants.dashboard.next_steps import forward_transitions
 from grants.processes import get_workflow
 from grants.submissions.models import Submission
 from tests.features.partners.test_confirmations import confirm, setup_partners

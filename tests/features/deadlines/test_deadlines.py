@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from rq import SimpleWorker
@@ -14,23 +14,32 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
-from grants.errors import OperationRefused
 from grants.applications.models import Application, TransitionRecord
 from grants.calls.models import Call
 from grants.db import db, utcnow
-from grants.deadlines.milestones import (STOCKHOLM, NonexistentLocalTime, compute_milestones,
-                                         from_local, reminder_time)
+from grants.deadlines.milestones import (
+    STOCKHOLM,
+    NonexistentLocalTime,
+    compute_milestones,
+    from_local,
+    reminder_time,
+)
 from grants.deadlines.models import Reminder, ReminderStatus
-from grants.deadlines.operations import (deadline_problems, extend_deadline, schedule_reminders,
-                                         who_owes)
+from grants.deadlines.operations import (
+    deadline_problems,
+    extend_deadline,
+    schedule_reminders,
+    who_owes,
+)
 from grants.deadlines.reminders import send_reminder
+from grants.errors import OperationRefused
 from grants.i18n import format_datetime_local
 from grants.jobs.queue import all_queues, get_queue, redis_connection, reminder_rq_job_id
 from grants.notifications.models import Notification, OutboxEmail
 from grants.partners.models import ApplicationPartner
 from tests.factories import FULL_ANSWERS, make_user
 
-UTC = timezone.utc
+UTC = UTC
 DEFAULT_DAYS = {"partner_input": 21, "steering_meeting": 14, "signatures": 7}
 
 

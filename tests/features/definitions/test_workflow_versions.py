@@ -1,8 +1,8 @@
 """Changing a workflow file never strands an application."""
 
 import re
-from pathlib import Path
 import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select

@@ -19,22 +19,27 @@ from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
-from grants.audit import AuditEvent
 from grants.applications.models import Application
+from grants.audit import AuditEvent
 from grants.calls.models import DEFAULT_SUBJECT_FORMAT, Call, Funder
 from grants.db import db, utcnow
 from grants.delivery import labels
-from grants.delivery.jobs import (RETRY_FUNCTION, attempt_delivery, delivery_rq_id, retry_delay,
-                                  run_delivery)
 from grants.delivery.models import Delivery, DeliveryAttempt
 from grants.delivery.operations import start_delivery
+from grants.delivery.sending import (
+    RETRY_FUNCTION,
+    attempt_delivery,
+    delivery_rq_id,
+    retry_delay,
+    run_delivery,
+)
 from grants.delivery.subject import format_problems, render_subject
 from grants.documents.models import Attachment, Document
 from grants.documents.pdf import html_to_pdf
 from grants.jobs.models import Job, JobStatus
 from grants.jobs.queue import all_queues, get_queue, redis_connection, schedule_at
+from grants.jobs.runner import run_job
 from grants.jobs.sweeper import sweep
-from grants.jobs.tasks import run_job
 from grants.notifications.models import Notification
 from grants.partners.models import ApplicationPartner
 from grants.processes import get_form
@@ -57,8 +62,8 @@ def make_submission(world, *, title: str = "Läsfrämjande i sydost", applicatio
     """A submission as the submit transition and the render job leave it: the frozen snapshot
     with its SHA-256, and the final PDF stored (without depending on the render job)."""
     from grants.applications.queries import load_answers
-    from grants.submissions.operations import submission_snapshot
     from grants.applications.snapshot import fingerprint
+    from grants.submissions.operations import submission_snapshot
     if application is None:
         application = world.new_application(state="submitted", answers=FULL_ANSWERS,
                                             title=title)
@@ -235,7 +240,7 @@ class BreakingServer(threading.Thread):
         while not self.stopping.is_set():
             try:
                 conn, _address = self.sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self.connections += 1
             try:
@@ -385,7 +390,7 @@ def test_the_send_job_run_twice_sends_one_email(app, world, smtp_server, run_wor
     assert len(to_funder(smtp_server)) == 1
 
     # The same job again: through RQ, directly, as a retry, and whatever the sweeper does.
-    get_queue("default", app).enqueue("grants.jobs.tasks.run_job", job_id)
+    get_queue("default", app).enqueue("grants.jobs.runner.run_job", job_id)
     run_worker()
     assert run_job(job_id) == "skipped"  # the job row is done
     assert attempt_delivery(delivery.id) == "skipped"

@@ -87,7 +87,7 @@ def test_running_the_same_job_twice_stores_one_pdf(login_as, world, run_worker, 
     lead = login_as("lead@demo.test")
     preview(lead, application)
     job_id = db.session.scalar(select(Job.id))
-    from grants.jobs.tasks import run_job
+    from grants.jobs.runner import run_job
     run_job(job_id)
     db.session.expire_all()
     assert run_job(job_id) == "skipped"

@@ -5,8 +5,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from grants.audit import AuditEvent
 from grants.applications.models import SectionAnswer
+from grants.audit import AuditEvent
 from grants.db import db
 from grants.notifications.models import OutboxEmail
 from grants.partners.models import ApplicationPartner

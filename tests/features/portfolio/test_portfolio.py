@@ -7,7 +7,7 @@ import csv
 import io
 import re
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -15,7 +15,6 @@ from sqlalchemy import event, insert, literal, select
 
 from grants.accounts.models import User
 from grants.applications.models import Application
-from grants.steering.models import SteeringGroup, SteeringMember
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.db import db, utcnow
 from grants.organisations.models import Organisation, OrganisationKind
@@ -23,6 +22,7 @@ from grants.organisations.orgnr import make_fictional
 from grants.portfolio import charts
 from grants.portfolio.queries import stockholm_year, year_bounds
 from grants.processes import get_workflow
+from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import FunderDecision, Submission
 from tests.factories import make_user
 
@@ -80,7 +80,7 @@ def read_csv(response) -> list[list[str]]:
 
 
 def local(year, month, day, hour=12, minute=0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=STOCKHOLM).astimezone(timezone.utc)
+    return datetime(year, month, day, hour, minute, tzinfo=STOCKHOLM).astimezone(UTC)
 
 
 # --- the data set --------------------------------------------------------------------------

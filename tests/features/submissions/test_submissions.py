@@ -286,6 +286,7 @@ def test_a_funder_with_its_own_template_gets_it_and_others_the_default(app, worl
 def test_the_decision_form_fires_whatever_the_workflow_calls_its_decision_transitions(app):
     """Recording the funder's decision is found by the transitions' guards, not their names."""
     import dataclasses  # noqa: PLC0415
+
     from grants.processes import get_workflow  # noqa: PLC0415
     from grants.submissions.operations import decision_transitions  # noqa: PLC0415
     shipped = get_workflow("joint_application")

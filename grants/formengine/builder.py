@@ -14,8 +14,8 @@ from wtforms import FieldList, Form, FormField, HiddenField, StringField, TextAr
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from grants.forms.definition import Column, FieldDef, SectionDef
-from grants.forms.fields import (
+from grants.formengine.definition import Column, FieldDef, SectionDef
+from grants.formengine.fields import (
     ChoiceField,
     IsoDateField,
     KronorField,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from grants.accounts.models import User
 from grants.applications.models import Application
-from grants.approvals.models import DecisionRound, Recusal, Vote
+from grants.approvals.models import Recusal, Vote, VoteRound
 from grants.db import db
 from grants.partners.models import ApplicationPartner
 from grants.steering.models import SteeringGroup, SteeringMember
@@ -31,13 +31,13 @@ class MemberStatus:
 
 
 @dataclass
-class Decision:
+class SteeringVote:
     """Everything the page, the vote and the minutes need to know about one decision."""
 
     application: Application
     transition: Transition
     group: SteeringGroup | None
-    round: DecisionRound | None
+    round: VoteRound | None
     members: list[MemberStatus] = field(default_factory=list)
 
     @property
@@ -81,15 +81,15 @@ def decision_transition(workflow: Workflow | None, application: Application) -> 
     return engine.decision_transition(workflow, application.state)
 
 
-def open_round(application_id: int) -> DecisionRound | None:
-    return db.session.scalar(select(DecisionRound).where(
-        DecisionRound.application_id == application_id, DecisionRound.status == "open")
-        .order_by(DecisionRound.id.desc()).limit(1))
+def open_round(application_id: int) -> VoteRound | None:
+    return db.session.scalar(select(VoteRound).where(
+        VoteRound.application_id == application_id, VoteRound.status == "open")
+        .order_by(VoteRound.id.desc()).limit(1))
 
 
 def next_round_number(application_id: int) -> int:
-    return (db.session.scalar(select(func.max(DecisionRound.number)).where(
-        DecisionRound.application_id == application_id)) or 0) + 1
+    return (db.session.scalar(select(func.max(VoteRound.number)).where(
+        VoteRound.application_id == application_id)) or 0) + 1
 
 
 def involved_organisations(application: Application) -> dict[int, str]:
@@ -116,8 +116,8 @@ def automatic_recusal(user: User, application: Application,
     return ""
 
 
-def load_decision(application: Application, workflow: Workflow | None,
-                  round_: DecisionRound | None = None) -> Decision | None:
+def load_steering_vote(application: Application, workflow: Workflow | None,
+                  round_: VoteRound | None = None) -> SteeringVote | None:
     """The decision the application awaits in its current state, or None."""
     transition = decision_transition(workflow, application)
     if transition is None:
@@ -126,7 +126,7 @@ def load_decision(application: Application, workflow: Workflow | None,
     group = db.session.get(SteeringGroup, group_id) if group_id else None
     round_ = round_ or open_round(application.id)
     if group is None:
-        return Decision(application=application, transition=transition, group=None,
+        return SteeringVote(application=application, transition=transition, group=None,
                         round=round_)
     involved = involved_organisations(application)
     declared = {r.user_id: r for r in db.session.scalars(select(Recusal).where(
@@ -149,10 +149,10 @@ def _memberships(group_ids) -> list[SteeringMember]:
 
 
 def _decision(application: Application, transition: Transition, group: SteeringGroup,
-              round_: DecisionRound | None, memberships: list[SteeringMember],
+              round_: VoteRound | None, memberships: list[SteeringMember],
               involved: dict[int, str], declared: dict[int, Recusal],
-              votes: dict[int, Vote]) -> Decision:
-    decision = Decision(application=application, transition=transition, group=group,
+              votes: dict[int, Vote]) -> SteeringVote:
+    steering_vote = SteeringVote(application=application, transition=transition, group=group,
                         round=round_)
     for membership in memberships:
         if membership.group_id != group.id:
@@ -167,18 +167,18 @@ def _decision(application: Application, transition: Transition, group: SteeringG
         elif reason:
             status.recused, status.recusal_reason = True, reason
         status.vote = None if status.recused else votes.get(user.id)
-        decision.members.append(status)
-    return decision
+        steering_vote.members.append(status)
+    return steering_vote
 
 
-def awaiting_my_decision(user: User, workflow_for) -> list[Decision]:
+def awaiting_my_vote(user: User, workflow_for) -> list[SteeringVote]:
     """Open rounds where `user` is an eligible member who has not voted yet. The same few
     queries however many rounds are open (each loaded for all rounds at once)."""
     rounds = db.session.scalars(
-        select(DecisionRound).join(SteeringMember,
-                                   SteeringMember.group_id == DecisionRound.group_id)
-        .where(DecisionRound.status == "open", SteeringMember.user_id == user.id)
-        .order_by(DecisionRound.opened_at)).all()
+        select(VoteRound).join(SteeringMember,
+                                   SteeringMember.group_id == VoteRound.group_id)
+        .where(VoteRound.status == "open", SteeringMember.user_id == user.id)
+        .order_by(VoteRound.opened_at)).all()
     if not rounds:
         return []
     application_ids = {r.application_id for r in rounds}
@@ -212,10 +212,10 @@ def awaiting_my_decision(user: User, workflow_for) -> list[Decision]:
         group = groups.get(application.call.steering_group_id)
         if transition is None or group is None:
             continue
-        decision = _decision(application, transition, group, round_, memberships,
+        steering_vote = _decision(application, transition, group, round_, memberships,
                              involved[application.id], declared.get(application.id, {}),
                              votes.get(round_.id, {}))
-        me = decision.member(user.id)
+        me = steering_vote.member(user.id)
         if me is not None and not me.recused and me.vote is None:
-            waiting.append(decision)
+            waiting.append(steering_vote)
     return waiting

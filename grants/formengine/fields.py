@@ -134,3 +134,13 @@ class MultiChoiceField(SelectMultipleField):
         for value in self.data or []:
             if value not in valid:
                 raise ValidationError(_l("Choose among the options."))
+
+
+def hidden_number(field, default: int, invalid: int = -1) -> int:
+    """The whole number a hidden field carries back (a version, a state version, a round id):
+    `default` when it is empty, `invalid` when it is not a number – a value no row has, so the
+    operation refuses it as stale."""
+    try:
+        return int(field.data or default)
+    except (TypeError, ValueError):
+        return invalid

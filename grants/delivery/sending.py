@@ -41,8 +41,8 @@ from grants.jobs.queue import (
     schedule_after_commit,
     schedule_at,
 )
+from grants.jobs.runner import app_context, handler, run_job
 from grants.jobs.sweeper import register_sweeper
-from grants.jobs.tasks import app_context, handler, run_job
 from grants.notifications.mail import smtp_settings
 from grants.notifications.notify import notify
 from grants.submissions.models import Submission
@@ -50,7 +50,7 @@ from grants.submissions.models import Submission
 logger = logging.getLogger(__name__)
 
 JOB_KIND = "deliver_submission"
-RETRY_FUNCTION = "grants.delivery.jobs.run_delivery"
+RETRY_FUNCTION = "grants.delivery.sending.run_delivery"
 # Wait after the 1st, 2nd, … temporary failure of a round.
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15),
                 timedelta(hours=1), timedelta(hours=4))
@@ -86,7 +86,7 @@ def run_delivery(job_id: int) -> str:
 
 def _run_again(job_id: int) -> str:
     """Reopen the finished job row and run it. Its `attempts` (the job runner's count of starts
-    that never finished, grants.jobs.tasks.MAX_ATTEMPTS) starts afresh for the new run; the
+    that never finished, grants.jobs.runner.MAX_ATTEMPTS) starts afresh for the new run; the
     delivery row counts the delivery attempts."""
     db.session.execute(
         update(Job).where(Job.id == job_id, Job.kind == JOB_KIND,
