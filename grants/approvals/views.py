@@ -62,49 +62,47 @@ def _with_errors(application, roles, workflow, form_def, form, field_errors=None
                                    forms={name: form})
 
 
-@bp.post("/<int:application_id>/vote")
-def vote(application_id: int):
+def _act(application_id: int, form, act, done: str):
+    """Voting and declaring jäv alike: load (404 alike for missing and not yours), check the
+    form, one operation; a refused form comes back on the page beside its fields."""
     application, roles, workflow, form_def = load_application_page(application_id)
-    form = VoteForm()
     if not form.validate_on_submit():
         return _with_errors(application, roles, workflow, form_def, form,
                             message=_("Nothing was recorded: check the fields marked below."))
-    round_id = hidden_number(form.round_id, 0, invalid=0)
     try:
-        operations.cast_vote(application=application, actor=current_user, workflow=workflow,
-                             form=form_def, round_id=round_id, choice=form.choice.data,
-                             comment=form.comment.data or "",
-                             shown_fingerprint=form.fingerprint.data or "")
+        act(application, workflow, form_def)
     except FieldsRefused as refused:
         return _with_errors(application, roles, workflow, form_def, form,
                             refused.field_errors, refused.message)
     except OperationRefused as refused:
         flash(refused.message, "error")
         return _back(application.id)
-    if form.choice.data == APPROVE:
-        flash(_("Your vote “approve” is recorded."), "success")
-    elif form.choice.data == CHANGES:
-        flash(_("Your request for changes is recorded."), "success")
-    else:
-        flash(_("Your abstention is recorded."), "success")
+    flash(done, "success")
     return _back(application.id)
+
+
+@bp.post("/<int:application_id>/vote")
+def vote(application_id: int):
+    form = VoteForm()
+    if form.choice.data == APPROVE:
+        done = _("Your vote “approve” is recorded.")
+    elif form.choice.data == CHANGES:
+        done = _("Your request for changes is recorded.")
+    else:
+        done = _("Your abstention is recorded.")
+    return _act(application_id, form, lambda application, workflow, form_def:
+                operations.cast_vote(application=application, actor=current_user,
+                                     workflow=workflow, form=form_def,
+                                     round_id=hidden_number(form.round_id, 0, invalid=0),
+                                     choice=form.choice.data, comment=form.comment.data or "",
+                                     shown_fingerprint=form.fingerprint.data or ""), done)
 
 
 @bp.post("/<int:application_id>/recusal")
 def recusal(application_id: int):
-    application, roles, workflow, form_def = load_application_page(application_id)
     form = RecusalForm()
-    if not form.validate_on_submit():
-        return _with_errors(application, roles, workflow, form_def, form,
-                            message=_("Nothing was recorded: check the fields marked below."))
-    try:
-        operations.declare_recusal(application=application, actor=current_user,
-                                   workflow=workflow, form=form_def, reason=form.reason.data)
-    except FieldsRefused as refused:
-        return _with_errors(application, roles, workflow, form_def, form,
-                            refused.field_errors, refused.message)
-    except OperationRefused as refused:
-        flash(refused.message, "error")
-        return _back(application.id)
-    flash(_("Your jäv is recorded. You take no part in this decision."), "success")
-    return _back(application.id)
+    return _act(application_id, form, lambda application, workflow, form_def:
+                operations.declare_recusal(application=application, actor=current_user,
+                                           workflow=workflow, form=form_def,
+                                           reason=form.reason.data),
+                _("Your jäv is recorded. You take no part in this decision."))

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Enum, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from grants.db import UTCDateTime, db, utcnow
 
@@ -29,49 +29,47 @@ class CofinancingSource(enum.StrEnum):
     private = "private"
 
 
-class BudgetLine(db.Model):
+class BudgetRow:
+    """What a cost line and a co-financing row have alike: whose, which year, what, how much
+    (whole kronor), and who changed it last."""
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"),
+                                                index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(300))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @declared_attr
+    def organisation(cls):  # noqa: N805 - SQLAlchemy's declared_attr takes the class
+        return relationship("Organisation", lazy="joined")
+
+
+class BudgetLine(BudgetRow, db.Model):
     """One cost: category × year × organisation, in whole kronor."""
 
     __tablename__ = "budget_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"),
-                                                index=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     category: Mapped[CostCategory] = mapped_column(
         Enum(CostCategory, native_enum=False, length=30, validate_strings=True))
-    year: Mapped[int] = mapped_column(Integer)
-    description: Mapped[str] = mapped_column(String(300))
-    amount: Mapped[int] = mapped_column(BigInteger)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    organisation = relationship("Organisation", lazy="joined")
 
     def __repr__(self) -> str:
         return f"<BudgetLine {self.id} {self.category} {self.year} {self.amount}>"
 
 
-class Cofinancing(db.Model):
+class Cofinancing(BudgetRow, db.Model):
     """An organisation's contribution (medfinansiering): cash or in kind, public or private."""
 
     __tablename__ = "cofinancing"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"),
-                                                index=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     kind: Mapped[CofinancingKind] = mapped_column(
         Enum(CofinancingKind, native_enum=False, length=20, validate_strings=True))
     source: Mapped[CofinancingSource] = mapped_column(
         Enum(CofinancingSource, native_enum=False, length=20, validate_strings=True))
-    year: Mapped[int] = mapped_column(Integer)
-    description: Mapped[str] = mapped_column(String(300))
-    amount: Mapped[int] = mapped_column(BigInteger)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    organisation = relationship("Organisation", lazy="joined")
 
     def __repr__(self) -> str:
         return f"<Cofinancing {self.id} {self.kind} {self.year} {self.amount}>"

@@ -62,34 +62,35 @@ def _event(actor, application, action, after) -> None:
 
 def add_line(*, actor: User, application: Application, allowed: set[int],
              data: dict[str, Any]) -> BudgetLine:
-    _check(application, data["organisation_id"], allowed)
-    line = BudgetLine(application_id=application.id, organisation_id=data["organisation_id"],
-                      category=data["category"], year=data["year"],
-                      description=data["description"], amount=data["amount"],
-                      updated_by_id=actor.id)
-    db.session.add(line)
-    _touch(application, actor)
-    db.session.flush()
-    _event(actor, application, "budget.add", {"line": line.id, "category": str(line.category),
-                                              "year": line.year, "amount": line.amount,
-                                              "organisation": data["organisation_id"]})
-    db.session.commit()
-    return line
+    line = BudgetLine(category=data["category"], **_row(application, data, actor))
+    return _add(actor, application, allowed, line, "budget.add",
+                lambda: {"line": line.id, "category": str(line.category)})
 
 
 def add_cofinancing(*, actor: User, application: Application, allowed: set[int],
                     data: dict[str, Any]) -> Cofinancing:
-    _check(application, data["organisation_id"], allowed)
-    item = Cofinancing(application_id=application.id, organisation_id=data["organisation_id"],
-                       kind=data["kind"], source=data["source"], year=data["year"],
-                       description=data["description"], amount=data["amount"],
-                       updated_by_id=actor.id)
+    item = Cofinancing(kind=data["kind"], source=data["source"],
+                       **_row(application, data, actor))
+    return _add(actor, application, allowed, item, "cofinancing.add",
+                lambda: {"item": item.id, "kind": str(item.kind)})
+
+
+def _row(application: Application, data: dict[str, Any], actor: User) -> dict[str, Any]:
+    return {"application_id": application.id, "organisation_id": data["organisation_id"],
+            "year": data["year"], "description": data["description"],
+            "amount": data["amount"], "updated_by_id": actor.id}
+
+
+def _add(actor: User, application: Application, allowed: set[int], item, action: str,
+         describe) -> Any:
+    """Add a cost line or a co-financing row of an organisation this user may budget for,
+    in one transaction with its audit row."""
+    _check(application, item.organisation_id, allowed)
     db.session.add(item)
     _touch(application, actor)
     db.session.flush()
-    _event(actor, application, "cofinancing.add", {"item": item.id, "kind": str(item.kind),
-                                                   "year": item.year, "amount": item.amount,
-                                                   "organisation": data["organisation_id"]})
+    _event(actor, application, action, {**describe(), "year": item.year, "amount": item.amount,
+                                        "organisation": item.organisation_id})
     db.session.commit()
     return item
 

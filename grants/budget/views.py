@@ -81,42 +81,38 @@ def index(application_id: int):
 
 @bp.post("/applications/<int:application_id>/budget/lines")
 def add_line(application_id: int):
-    application, _roles, _workflow, partners, allowed = _load(application_id)
-    if not allowed:
-        abort(403)
-    form, other = BudgetLineForm(prefix="line"), CofinancingForm(prefix="cofin", formdata=None)
-    _prepare([form, other], application, partners, allowed)
-    if form.validate_on_submit():
-        try:
-            operations.add_line(actor=current_user, application=application, allowed=allowed,
-                                data=form.data)
-        except OperationRefused as refused:
-            form.form_errors.append(refused.message)
-        else:
-            flash(_("The cost was added."), "success")
-            return redirect(url_for(".index", application_id=application.id, _anchor="costs"),
-                            303)
-    return _page(application, partners, allowed, form, other, 422)
+    return _add_item(application_id, cofinancing=False)
 
 
 @bp.post("/applications/<int:application_id>/budget/cofinancing")
 def add_cofinancing(application_id: int):
+    return _add_item(application_id, cofinancing=True)
+
+
+def _add_item(application_id: int, *, cofinancing: bool):
+    """A cost line or a co-financing row: the form posted, the other one shown empty."""
     application, _roles, _workflow, partners, allowed = _load(application_id)
     if not allowed:
         abort(403)
-    form, other = CofinancingForm(prefix="cofin"), BudgetLineForm(prefix="line", formdata=None)
-    _prepare([other, form], application, partners, allowed)
+    if cofinancing:
+        lines, cofin = BudgetLineForm(prefix="line", formdata=None), CofinancingForm(prefix="cofin")
+        form, add, anchor = cofin, operations.add_cofinancing, "cofinancing"
+        done = _("The co-financing was added.")
+    else:
+        lines, cofin = BudgetLineForm(prefix="line"), CofinancingForm(prefix="cofin", formdata=None)
+        form, add, anchor = lines, operations.add_line, "costs"
+        done = _("The cost was added.")
+    _prepare([lines, cofin], application, partners, allowed)
     if form.validate_on_submit():
         try:
-            operations.add_cofinancing(actor=current_user, application=application,
-                                       allowed=allowed, data=form.data)
+            add(actor=current_user, application=application, allowed=allowed, data=form.data)
         except OperationRefused as refused:
             form.form_errors.append(refused.message)
         else:
-            flash(_("The co-financing was added."), "success")
-            return redirect(url_for(".index", application_id=application.id,
-                                    _anchor="cofinancing"), 303)
-    return _page(application, partners, allowed, other, form, 422)
+            flash(done, "success")
+            return redirect(url_for(".index", application_id=application.id, _anchor=anchor),
+                            303)
+    return _page(application, partners, allowed, lines, cofin, 422)
 
 
 @bp.post("/applications/<int:application_id>/budget/<kind>/<int:item_id>/delete")

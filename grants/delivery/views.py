@@ -111,16 +111,13 @@ def _show_again(application, roles, workflow, form_def, key, form):
                                    forms={key: form})
 
 
-@bp.post("/<int:application_id>/delivery/receipt")
-def portal_receipt(application_id: int):
-    application, roles, workflow, form_def, delivery = _load_delivery()
-    form = ReceiptForm(prefix=receipt_prefix(delivery.id))
+def _submit(loaded: tuple, key: tuple[str, int], form, act, done):
+    """The receipt and the settling of a delivery alike: check the form, one operation; on
+    success `done(result)` says what happened; a refused form comes back beside its fields."""
+    application, roles, workflow, form_def, delivery = loaded
     if form.validate_on_submit():
         try:
-            operations.record_portal_receipt(
-                application=application, roles=roles, actor=current_user, delivery=delivery,
-                funder_reference=form.funder_reference.data or "",
-                receipt=form.receipt.data)
+            result = act(application, roles, delivery)
         except FieldsRefused as refused:
             for name, messages in refused.field_errors.items():
                 form[name].errors = list(messages)
@@ -128,33 +125,38 @@ def portal_receipt(application_id: int):
             flash(refused.message, "error")
             return _back(application.id)
         else:
-            flash(_("The funder's receipt and reference number are recorded."), "success")
+            flash(done(result), "success")
             return _back(application.id)
-    return _show_again(application, roles, workflow, form_def, ("receipt", delivery.id), form)
+    return _show_again(application, roles, workflow, form_def, key, form)
+
+
+@bp.post("/<int:application_id>/delivery/receipt")
+def portal_receipt(application_id: int):
+    loaded = _load_delivery()
+    delivery = loaded[-1]
+    form = ReceiptForm(prefix=receipt_prefix(delivery.id))
+    return _submit(loaded, ("receipt", delivery.id), form, lambda application, roles, delivery:
+                   operations.record_portal_receipt(
+                       application=application, roles=roles, actor=current_user,
+                       delivery=delivery, funder_reference=form.funder_reference.data or "",
+                       receipt=form.receipt.data),
+                   lambda _result: _("The funder's receipt and reference number are "
+                                     "recorded."))
 
 
 @bp.post("/<int:application_id>/delivery/resolve")
 def resolve(application_id: int):
-    application, roles, workflow, form_def, delivery = _load_delivery()
+    loaded = _load_delivery()
+    application, roles, delivery = loaded[0], loaded[1], loaded[-1]
     if "coordinator" not in roles:
         flash(_("Only a coordinator can settle a delivery."), "error")
         return _back(application.id)
     form = ResolveForm(prefix=resolve_prefix(delivery.id))
-    if form.validate_on_submit():
-        try:
-            delivery = operations.mark_uncertain_resolved(
-                application=application, roles=roles, actor=current_user, delivery=delivery,
-                decision=form.decision.data or "", note=form.note.data or "")
-        except FieldsRefused as refused:
-            for name, messages in refused.field_errors.items():
-                form[name].errors = list(messages)
-        except OperationRefused as refused:
-            flash(refused.message, "error")
-            return _back(application.id)
-        else:
-            if delivery.status == "sent":
-                flash(_("Recorded: the funder has received the application."), "success")
-            else:
-                flash(_("The application will be sent to the funder again."), "success")
-            return _back(application.id)
-    return _show_again(application, roles, workflow, form_def, ("resolve", delivery.id), form)
+    return _submit(loaded, ("resolve", delivery.id), form, lambda application, roles, delivery:
+                   operations.mark_uncertain_resolved(
+                       application=application, roles=roles, actor=current_user,
+                       delivery=delivery, decision=form.decision.data or "",
+                       note=form.note.data or ""),
+                   lambda settled: _("Recorded: the funder has received the application.")
+                   if settled.status == "sent"
+                   else _("The application will be sent to the funder again."))
