@@ -22,13 +22,19 @@ from grants.applications.checklist import build_checklist
 from grants.applications.forms import MoveForm, PreviewForm, TransitionForm
 from grants.applications.guards import missing_fields
 from grants.applications.models import TransitionRecord
+from grants.applications.snapshot import budget_snapshot
 from grants.audit import AuditEvent
 from grants.db import db
 from grants.definitions.views import workflow_svg
 from grants.formengine.definition import field_is_shown, removed_values, section_instances
 from grants.i18n import pick_label
 from grants.jobs.models import Job
-from grants.partners.confirmation import confirmation_status, may_confirm
+from grants.partners.confirmation import (
+    confirmation_status,
+    may_confirm,
+    shown_version,
+    vouched_content,
+)
 from grants.partners.forms import ConfirmForm
 from grants.processes import form_for, get_workflow, workflow_for
 from grants.workflow import engine
@@ -74,13 +80,38 @@ def load_application_page(application_id: int):
 
 
 def confirmation_states(application, roles, workflow, form_def, answers, partners):
-    """Per partner: its current confirmation, whether it still matches, whether I may confirm."""
+    """Per partner: its current confirmation, whether it still matches, whether I may confirm;
+    for the one who may, the version the form carries (fingerprint and parts) and a summary
+    of what the signatory vouches for."""
     status = confirmation_status(application, form_def, answers, partners)
-    return {partner.id: {
-        "confirmation": status[partner.id][0],
-        "valid": status[partner.id][1],
-        "may_confirm": may_confirm(application, roles, current_user, workflow, partner),
-    } for partner in partners}
+    states = {}
+    budget = None
+    for partner in partners:
+        state = {"confirmation": status[partner.id][0], "valid": status[partner.id][1],
+                 "may_confirm": may_confirm(application, roles, current_user, workflow,
+                                            partner)}
+        if state["may_confirm"]:
+            budget = budget if budget is not None else budget_snapshot(application.id)
+            content = vouched_content(application, form_def, answers, partner, budget)
+            state["fingerprint"], state["parts"] = shown_version(content)
+            state["vouches"] = _vouches(form_def, partner, budget)
+        states[partner.id] = state
+    return states
+
+
+def _vouches(form_def, partner, budget: dict) -> dict:
+    """What a signatory vouches for, in words and numbers: the common sections, the
+    organisation's own part, its costs and co-financing, and the whole budget."""
+    name = partner.organisation.name
+    return {
+        "common": [s.title for s in form_def.sections if s.part == "common"],
+        "own": [s.title for s in form_def.sections if s.part == "partner_part"],
+        "own_cost": sum(line["amount"] for line in budget["lines"]
+                        if line["organisation"] == name),
+        "own_cofinancing": sum(item["amount"] for item in budget["cofinancing"]
+                               if item["organisation"] == name),
+        "total_cost": budget["total_cost"], "cofinancing_total": budget["cofinancing_total"],
+    }
 
 
 def render_application_page(application, roles, workflow, form_def, *, status: int = 200,

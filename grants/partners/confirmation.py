@@ -18,20 +18,49 @@ from grants.formengine.definition import FormDef
 from grants.notifications.mail import queue_email
 from grants.partners.models import ApplicationPartner, PartnerConfirmation
 
+# The parts of what a partner vouches for, in the order the confirmation page names them.
+PARTS = ("common", "own", "budget")
 
-def partner_fingerprint(application: Application, form: FormDef, answers: dict,
-                        partner: ApplicationPartner, budget: dict | None = None) -> str:
-    """SHA-256 of what this partner vouches for: the common sections, its own part and the
-    whole budget with co-financing. Other partners' parts are not included, so their edits do
-    not void this partner's confirmation. `budget`: the application's budget snapshot when the
-    caller has it (one for all partners), else read now."""
+
+def vouched_content(application: Application, form: FormDef, answers: dict,
+                    partner: ApplicationPartner, budget: dict | None = None) -> dict:
+    """What this partner vouches for: the common sections, its own part and the whole budget
+    with co-financing. Other partners' parts are not included, so their edits do not void
+    this partner's confirmation. `budget`: the application's budget snapshot when the caller
+    has it (one for all partners), else read now."""
     common = {s.key: answers.get(s.key, {}) for s in form.sections if s.part == "common"}
     own = {s.key: answers.get(f"{s.key}@{partner.id}", {}) for s in form.sections
            if s.part == "partner_part"}
-    return fingerprint({"title": application.title, "common": common, "own": own,
-                        "organisation": partner.organisation_id,
-                        "budget": budget if budget is not None
-                        else budget_snapshot(application.id)})
+    return {"title": application.title, "common": common, "own": own,
+            "organisation": partner.organisation_id,
+            "budget": budget if budget is not None else budget_snapshot(application.id)}
+
+
+def partner_fingerprint(application: Application, form: FormDef, answers: dict,
+                        partner: ApplicationPartner, budget: dict | None = None) -> str:
+    """SHA-256 of what this partner vouches for (`vouched_content`)."""
+    return fingerprint(vouched_content(application, form, answers, partner, budget))
+
+
+def part_fingerprints(content: dict) -> dict[str, str]:
+    """A SHA-256 of each part of the vouched content, to tell which part changed."""
+    return {"common": fingerprint({"title": content["title"], "common": content["common"]}),
+            "own": fingerprint({"own": content["own"], "organisation": content["organisation"]}),
+            "budget": fingerprint(content["budget"])}
+
+
+def shown_version(content: dict) -> tuple[str, str]:
+    """(fingerprint, parts) that the confirmation form carries back: the version the
+    signatory was shown, and its parts' fingerprints as "common:…,own:…,budget:…"."""
+    parts = part_fingerprints(content)
+    return fingerprint(content), ",".join(f"{name}:{parts[name]}" for name in PARTS)
+
+
+def changed_parts(shown_parts: str, content: dict) -> list[str]:
+    """The parts whose fingerprint differs from the one shown (all, when unknown)."""
+    shown = dict(item.partition(":")[::2] for item in (shown_parts or "").split(",") if item)
+    current = part_fingerprints(content)
+    return [name for name in PARTS if shown.get(name) != current[name]]
 
 
 def current_confirmation(partner_id: int) -> PartnerConfirmation | None:
@@ -81,16 +110,31 @@ def may_confirm(application, roles, actor, workflow, partner) -> bool:
 
 def confirm(*, actor: User, application: Application, roles: set[str], workflow, form: FormDef,
             answers: dict, partner: ApplicationPartner, signatory_name: str,
-            signatory_title: str) -> PartnerConfirmation:
+            signatory_title: str, shown_fingerprint: str,
+            shown_parts: str = "") -> PartnerConfirmation:
+    """The signatory confirms the version they were shown (`shown_fingerprint`, from the
+    form). When the content changed since the page was opened, nothing is confirmed: the
+    refusal names the parts that changed, so the signatory reads them before confirming."""
     if not may_confirm(application, roles, actor, workflow, partner):
         raise OperationRefused(_("Only the partner's own contact can confirm, while the "
                                  "application is open for the partners."))
+    content = vouched_content(application, form, answers, partner)
+    current = fingerprint(content)
+    if shown_fingerprint != current:
+        labels = {"common": _("the common sections (or the title)"),
+                  "own": _("the own part of %(organisation)s",
+                           organisation=partner.organisation.name),
+                  "budget": _("the budget or the co-financing")}
+        raise OperationRefused(
+            _("Nothing was confirmed: the application changed after you opened the page. Read "
+              "the current version below and confirm it if you still vouch for it."),
+            details=[_("Changed: %(part)s", part=labels[name])
+                     for name in changed_parts(shown_parts, content)])
     previous = current_confirmation(partner.id)
     if previous is not None and previous.voided_at is None:
         previous.voided_at = utcnow()
     confirmation = PartnerConfirmation(
-        partner_id=partner.id, fingerprint=partner_fingerprint(application, form, answers,
-                                                               partner),
+        partner_id=partner.id, fingerprint=current,
         confirmed_by_id=actor.id, signatory_name=signatory_name,
         signatory_title=signatory_title)
     db.session.add(confirmation)

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from grants.accounts.forms import EmailAddress
@@ -60,6 +60,10 @@ class AcceptForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
+    # The version the signatory was shown, and its parts' fingerprints (see
+    # grants.partners.confirmation.shown_version).
+    fingerprint = HiddenField()
+    parts = HiddenField()
     signatory_name = StringField(_l("Name of the authorised signatory"), validators=[
         DataRequired(message=_l("Fill in this field.")), Length(max=200)], filters=[_strip])
     signatory_title = StringField(_l("Title"), validators=[

@@ -167,9 +167,15 @@ def confirm(application_id: int, partner_id: int):
         do_confirm(actor=current_user, application=application, roles=roles, workflow=workflow,
                    form=form_for(application), answers=load_answers(application.id),
                    partner=partner, signatory_name=form.signatory_name.data,
-                   signatory_title=form.signatory_title.data)
+                   signatory_title=form.signatory_title.data,
+                   shown_fingerprint=form.fingerprint.data or "",
+                   shown_parts=form.parts.data or "")
     except OperationRefused as refused:
         flash(refused.message, "error")
+        for detail in refused.details:
+            flash(detail, "error-detail")
+        return redirect(url_for("applications.show", application_id=application.id,
+                                _anchor=f"confirm-{partner.id}"), 303)
     else:
         flash(_("%(org)s has confirmed this version of the application.",
                 org=partner.organisation.name), "success")

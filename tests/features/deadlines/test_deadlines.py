@@ -103,12 +103,13 @@ def add_partner(application, org, user: User, *, status="active") -> Application
 
 def confirm_partner(application, partner, user) -> None:
     from grants.applications.queries import load_answers
-    from grants.partners.confirmation import confirm
+    from grants.partners.confirmation import confirm, partner_fingerprint
     from grants.processes import get_form, workflow_for
+    form, answers = get_form(application.form_name), load_answers(application.id)
     confirm(actor=user, application=application, roles={"partner"},
-            workflow=workflow_for(application), form=get_form(application.form_name),
-            answers=load_answers(application.id), partner=partner,
-            signatory_name=user.name, signatory_title="Bibliotekschef")
+            workflow=workflow_for(application), form=form, answers=answers, partner=partner,
+            signatory_name=user.name, signatory_title="Bibliotekschef",
+            shown_fingerprint=partner_fingerprint(application, form, answers, partner))
 
 
 def english(world, *keys) -> None:

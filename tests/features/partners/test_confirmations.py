@@ -1,5 +1,7 @@
 """Sign-off pinned to a version: any later change to what a partner vouches for voids it."""
 
+import re
+
 from sqlalchemy import select
 
 from grants.db import db
@@ -29,8 +31,20 @@ def setup_partners(world):
     return application, partners
 
 
-def confirm(browser, application, partner, tick=True):
-    data = {"signatory_name": "Eva Firmatecknare", "signatory_title": "Bibliotekschef"}
+def shown_version(browser, application, partner) -> dict[str, str]:
+    """The version the confirmation form on the application page carries, as a browser
+    would send it (empty when this user is offered no form for that partner)."""
+    page = browser.get(f"/applications/{application.id}").get_data(as_text=True)
+    form = re.search(rf'<form[^>]*id="confirm-{partner.id}"[\s\S]*?</form>', page)
+    if form is None:
+        return {}
+    return dict(re.findall(r'<input type="hidden" name="(fingerprint|parts)" value="([^"]*)"',
+                           form.group(0)))
+
+
+def confirm(browser, application, partner, tick=True, shown=None):
+    data = {"signatory_name": "Eva Firmatecknare", "signatory_title": "Bibliotekschef",
+            **(shown if shown is not None else shown_version(browser, application, partner))}
     if tick:
         data["authorised"] = "y"
     return browser.post(f"/applications/{application.id}/partners/{partner.id}/confirm", data,
@@ -119,3 +133,46 @@ def test_checklist_says_what_is_missing_and_whose_turn(login_as, world):
     assert "vaxjo (Växjö stadsbibliotek)" in checklist
     assert "Tacka ja till inbjudan att delta." in checklist and "lnu (Linnéuniversitetet)" in checklist
     assert "Bekräfta deltagande och medfinansiering." in checklist
+
+
+def test_the_signatory_confirms_the_version_shown_not_a_later_one(login_as, world):
+    application, partners = setup_partners(world)
+    vaxjo, lead = login_as("other@demo.test"), login_as("lead@demo.test")
+    page = vaxjo.get(f"/applications/{application.id}").get_data(as_text=True)
+    shown = shown_version(vaxjo, application, partners["vaxjo"])
+    assert len(shown["fingerprint"]) == 64 and shown["parts"].startswith("common:")
+    assert f"version {shown['fingerprint'][:12]}" in page  # the version is named on the page
+    assert "hela budgeten" in page.lower() or "the whole budget" in page.lower()
+
+    # While Växjö's signatory reads, the lead edits a common section; then they confirm.
+    assert lead.post(f"/applications/{application.id}/sections/background",
+                     {"background": "Ändrad bakgrund", "version": "0"}).status_code == 303
+    refused = confirm(vaxjo, application, partners["vaxjo"], shown=shown).get_data(as_text=True)
+    assert valid_confirmation(partners["vaxjo"]) is None  # nothing confirmed unseen
+    assert "Inget bekräftades: ansökan ändrades efter att du öppnade sidan." in refused
+    assert "Ändrat: de gemensamma avsnitten (eller titeln)" in refused
+    assert "Ändrat: budgeten eller medfinansieringen" not in refused
+
+    # A budget change in between is named as such.
+    shown = shown_version(vaxjo, application, partners["vaxjo"])
+    assert lead.post(f"/applications/{application.id}/budget/lines", {
+        "line-organisation_id": world.orgs["kalmar"].id, "line-category": "personnel",
+        "line-year": str(application.call.deadline_at.year), "line-description": "Lön",
+        "line-amount": "1000"}).status_code == 303
+    refused = confirm(vaxjo, application, partners["vaxjo"], shown=shown).get_data(as_text=True)
+    assert "Ändrat: budgeten eller medfinansieringen" in refused
+    assert valid_confirmation(partners["vaxjo"]) is None
+
+    # Reading the page again shows the current version, which can be confirmed.
+    shown = shown_version(vaxjo, application, partners["vaxjo"])
+    assert "har bekräftat den här versionen" in confirm(
+        vaxjo, application, partners["vaxjo"], shown=shown).get_data(as_text=True)
+    assert valid_confirmation(partners["vaxjo"]).fingerprint == shown["fingerprint"]
+
+
+def test_a_confirmation_without_the_version_shown_is_refused(login_as, world):
+    application, partners = setup_partners(world)
+    vaxjo = login_as("other@demo.test")
+    refused = confirm(vaxjo, application, partners["vaxjo"], shown={}).get_data(as_text=True)
+    assert "Inget bekräftades" in refused
+    assert valid_confirmation(partners["vaxjo"]) is None
