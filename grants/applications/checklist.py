@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from flask import url_for
 from flask_babel import gettext as _
 
-from grants.applications.guards import missing_fields
+from grants.applications.guards import fact_problems, missing_fields
+from grants.budget.facts import facts_of
 from grants.budget.operations import budget_summary, load_budget
 from grants.budget.totals import rule_problems
 from grants.i18n import format_money, pick_label
@@ -41,7 +42,12 @@ def build_checklist(application, form, answers, partners) -> list[ChecklistItem]
                                      section=pick_label(section.title),
                                      field=pick_label(form_field.label)), who, link))
     call = application.call
-    for problem in rule_problems(budget_summary(*load_budget(application.id)),
+    lines, budget_items = load_budget(application.id)
+    names = {p.id: p.organisation.name for p in partners}
+    for problem in fact_problems(form, answers, facts_of(lines, budget_items, partners), names):
+        items.append(ChecklistItem(problem, lead, url_for("budget.index",
+                                                          application_id=application.id)))
+    for problem in rule_problems(budget_summary(lines, budget_items),
                                  max_requested=call.max_requested_amount,
                                  min_cofinancing_percent=call.min_cofinancing_percent,
                                  max_indirect_percent=call.max_indirect_percent,

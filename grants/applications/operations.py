@@ -86,7 +86,9 @@ def save_section(*, application: Application, roles: set[str], actor: User, work
     partner_id = partner.id if partner is not None else None
     row_before = section_answer(application.id, section_key, partner_id)
     previous = dict(row_before.data or {}) if row_before else {}
-    clean = {f.id: values.get(f.id) for f in section.fields if f.type != "file"}
+    # A figure filled in from the budget (`mirrors:`) is the budget's: never stored here.
+    clean = {f.id: values.get(f.id) for f in section.fields
+             if f.type != "file" and not f.is_filled_in}
     field_errors = _table_problems(section, values, hidden)
     field_errors.update(_store_files(application, section, values, remove_files, previous,
                                      clean, actor))

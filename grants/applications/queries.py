@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from grants.accounts.models import User
 from grants.applications.models import Application, SectionAnswer
+from grants.budget.facts import budget_facts
 from grants.db import db
+from grants.formengine.definition import FormDef, apply_mirrors
 from grants.partners.models import ApplicationPartner
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
@@ -20,6 +22,14 @@ def load_answers(application_id: int) -> dict[str, dict[str, Any]]:
     rows = db.session.scalars(select(SectionAnswer).where(
         SectionAnswer.application_id == application_id))
     return {row.instance_key: dict(row.data or {}) for row in rows}
+
+
+def stated_answers(application_id: int, form: FormDef, answers: dict[str, dict[str, Any]],
+                   partners: list) -> dict[str, dict[str, Any]]:
+    """The answers as the application states them: figures a field mirrors from the budget
+    read the budget's (`mirrors:`, docs/forms.md)."""
+    return apply_mirrors(form, answers, budget_facts(application_id, partners),
+                         [p.id for p in partners])
 
 
 def section_answer(application_id: int, section_key: str,

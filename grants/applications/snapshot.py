@@ -10,11 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from grants.applications.models import Application
+from grants.budget.facts import facts_of
+from grants.budget.models import BudgetLine, Cofinancing
 from grants.budget.operations import budget_summary, load_budget
 from grants.canonical import canonical_json, fingerprint  # noqa: F401 - the snapshot's own terms
 from grants.formengine.definition import (
     FieldDef,
     FormDef,
+    apply_mirrors,
     field_is_shown,
     removed_values,
     section_instances,
@@ -61,7 +64,10 @@ def field_snapshot(form_field: FieldDef, value: Any, shown: bool) -> dict[str, A
 
 
 def budget_snapshot(application_id: int) -> dict[str, Any]:
-    lines, items = load_budget(application_id)
+    return budget_snapshot_of(*load_budget(application_id))
+
+
+def budget_snapshot_of(lines: list[BudgetLine], items: list[Cofinancing]) -> dict[str, Any]:
     summary = budget_summary(lines, items)
     return {
         "lines": [{"organisation": l.organisation.name, "category": str(l.category),
@@ -86,6 +92,9 @@ def build_snapshot(application: Application, form: FormDef,
     call = application.call
     partners = partners or []
     by_id = {p.id: p for p in partners}
+    lines, items = load_budget(application.id)
+    # A field that mirrors a figure of the budget states the budget's figure (docs/forms.md).
+    answers = apply_mirrors(form, answers, facts_of(lines, items, partners), list(by_id))
     sections, attachments = [], []
     for section, partner_id, key in section_instances(form, [p.id for p in partners]):
         values = answers.get(key, {})
@@ -103,10 +112,13 @@ def build_snapshot(application: Application, form: FormDef,
             entry["partner"] = {"id": partner_id,
                                 "name": by_id[partner_id].organisation.name}
         sections.append(entry)
-    budget = budget_snapshot(application.id)
-    # With a budget, what is asked of the funder is total cost minus co-financing.
+    budget = budget_snapshot_of(lines, items)
+    # With a budget, what is asked of the funder is total cost minus co-financing; without
+    # one, what the field that states it (`mirrors: budget.requested`) says.
     requested = budget["requested"] if budget["lines"] else next(
-        (f["value"] for s in sections for f in s["fields"] if f["id"] == "requested_amount"), None)
+        (answers.get(key, {}).get(f.id) for section, _pid, key in
+         section_instances(form, list(by_id)) for f in section.fields
+         if f.mirrors is not None and f.mirrors.fact == "budget.requested"), None)
     return {
         "schema": SNAPSHOT_SCHEMA,
         "application": {

@@ -184,9 +184,12 @@ def _after_saving(application, form_def, section, partner):
 
 def _render_section(application, section, form, form_def, workflow, saved, hidden, conflict,
                     extra_errors, status, partner=None):
+    key = instance_key(section.key, partner.id if partner else None)
+    stated = queries.stated_answers(application.id, form_def, {key: saved},
+                                    [partner] if partner else [])[key]
     return render_template("applications/section.html", application=application,
                            section=section, form=form, form_def=form_def, conflict=conflict,
-                           workflow=workflow, saved=saved, hidden=hidden, partner=partner,
+                           workflow=workflow, saved=stated, hidden=hidden, partner=partner,
                            extra_errors=extra_errors), status
 
 

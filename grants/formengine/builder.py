@@ -76,6 +76,8 @@ def _field(defn: FieldDef, call_limit: int | None, max_amount: int | None, local
     label = pick_label(defn.label, locale)
     description = pick_label(defn.help, locale) if defn.help else ""
     kind = defn.type
+    if defn.is_filled_in:  # shown from the budget; what is posted is never stored
+        return KronorField(label, validators=[Optional()], description=description)
     if kind == "money":
         limits = [x for x in (defn.max_value, max_amount) if x]
         return KronorField(label, validators=[_required(defn.required)], description=description,
@@ -162,7 +164,9 @@ def values_from_form(section: SectionDef, form: SectionFormBase) -> dict[str, An
     values: dict[str, Any] = {}
     for f in section.fields:
         data = form[f.id].data
-        if f.type == "date":
+        if f.is_filled_in:
+            values[f.id] = None
+        elif f.type == "date":
             values[f.id] = data.isoformat() if data else None
         elif f.type == "yesno":
             values[f.id] = None if data in (None, "") else data == "yes"

@@ -20,10 +20,24 @@ PARTS = ("common", "partner_part")
 TOP_KEYS = {"title", "version", "sections", "description"}
 SECTION_KEYS = {"key", "title", "fields", "part", "description", "help"}
 FIELD_KEYS = {"id", "type", "label", "help", "required", "max_chars", "min_value", "max_value",
-              "options", "columns", "min_rows", "max_rows", "show_when", "accept"}
+              "options", "columns", "min_rows", "max_rows", "show_when", "accept", "mirrors"}
 COLUMN_KEYS = {"id", "type", "label", "required", "options", "max_chars"}
 OPTION_KEYS = {"value", "label"}
 CONDITION_KEYS = {"field", "equals", "in"}
+MIRROR_KEYS = {"value", "mode"}
+MIRROR_MODES = ("filled", "checked")
+# Facts the budget computes that a form field may state too (`mirrors:`), by name: what kind
+# of value each is, and in which part of the form it belongs ("common", "partner_part" or
+# None: either). "money" facts are amounts; "year" facts bound a date field's year.
+MIRROR_FACTS: dict[str, tuple[str, str | None]] = {
+    "budget.requested": ("money", "common"),
+    "budget.total_cost": ("money", "common"),
+    "budget.cofinancing": ("money", "common"),
+    "budget.own_cost": ("money", "partner_part"),
+    "budget.own_cofinancing": ("money", "partner_part"),
+    "budget.first_year": ("year", None),
+    "budget.last_year": ("year", None),
+}
 FILE_KINDS = ("pdf", "docx", "xlsx", "odt", "png", "jpg")
 DEFAULT_TEXT_LIMIT = {"text": 200, "longtext": 4000, "richtext": 8000}
 
@@ -57,6 +71,19 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Mirror:
+    """The field states a fact the budget computes. "filled": shown filled in from the budget
+    and read-only (what is typed is never stored); "checked": typed, and refused by
+    `form_complete`, with both numbers, while it disagrees with the budget."""
+    fact: str
+    mode: str = "filled"
+
+    @property
+    def kind(self) -> str:
+        return MIRROR_FACTS[self.fact][0]
+
+
+@dataclass(frozen=True)
 class FieldDef:
     id: str
     type: str
@@ -72,6 +99,12 @@ class FieldDef:
     max_rows: int = 50
     show_when: Condition | None = None
     accept: tuple[str, ...] = FILE_KINDS
+    mirrors: Mirror | None = None
+
+    @property
+    def is_filled_in(self) -> bool:
+        """Shown filled in from the budget, not typed."""
+        return self.mirrors is not None and self.mirrors.mode == "filled"
 
     @property
     def is_text(self) -> bool:
@@ -158,6 +191,64 @@ def removed_values(form: FormDef, answers: dict[str, dict[str, Any]]) -> list[di
             if field_id not in known.get(section_key, set()) and not is_empty(value):
                 removed.append({"section": key, "id": field_id, "value": value})
     return removed
+
+
+Facts = dict[Any, dict[str, int]]  # partner id (None: the common part) → fact → value
+
+
+def _fact(facts: Facts, partner_id: int | None, name: str) -> int | None:
+    own = facts.get(partner_id, {}) if partner_id is not None else {}
+    return own.get(name, facts.get(None, {}).get(name))
+
+
+def apply_mirrors(form: FormDef, answers: dict[str, dict[str, Any]], facts: Facts,
+                  partner_ids: list[int]) -> dict[str, dict[str, Any]]:
+    """The answers as the application states them: a field that mirrors an amount reads the
+    budget's figure (always when filled in; when checked, once the budget has it), so a
+    page, a snapshot or a PDF never shows two different values for one fact."""
+    stated = {key: dict(values) for key, values in answers.items()}
+    for section, partner_id, key in section_instances(form, partner_ids):
+        for form_field in section.fields:
+            mirror = form_field.mirrors
+            if mirror is None or mirror.kind != "money":
+                continue
+            computed = _fact(facts, partner_id, mirror.fact)
+            if computed is not None or mirror.mode == "filled":
+                stated.setdefault(key, {})[form_field.id] = computed
+    return stated
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    key: str             # the section instance
+    field: FieldDef
+    stated: Any          # what the form says
+    computed: int        # what the budget says
+
+
+def mirror_disagreements(form: FormDef, answers: dict[str, dict[str, Any]], facts: Facts,
+                         partner_ids: list[int]) -> list[Disagreement]:
+    """Checked fields whose typed value disagrees with the budget: another amount, or a
+    project period the budget's years fall outside."""
+    found = []
+    for section, partner_id, key in section_instances(form, partner_ids):
+        for form_field in section.fields:
+            mirror = form_field.mirrors
+            if mirror is None or mirror.mode != "checked" or \
+                    not field_is_shown(form, form_field, answers, key):
+                continue
+            computed = _fact(facts, partner_id, mirror.fact)
+            stated = answers.get(key, {}).get(form_field.id)
+            if computed is None or is_empty(stated):
+                continue
+            if mirror.kind == "money":
+                wrong = int(stated) != computed
+            else:
+                year = int(str(stated)[:4])
+                wrong = computed < year if mirror.fact == "budget.first_year" else computed > year
+            if wrong:
+                found.append(Disagreement(key, form_field, stated, computed))
+    return found
 
 
 class _Checker:
@@ -302,9 +393,48 @@ def _check_field(c: _Checker, fdata: dict, fpath: tuple, fallback_id: str) -> Fi
             values = raw_condition.get("in", [raw_condition.get("equals")])
             condition = Condition(str(raw_condition["field"]),
                                   tuple(values if isinstance(values, list) else [values]))
+    mirror = _check_mirror(c, fdata.get("mirrors"), str(ftype), what, fpath)
     return FieldDef(fid, str(ftype), label, help_, bool(fdata.get("required")), max_chars,
                     min_value, max_value, options, tuple(columns), min_rows, max_rows, condition,
-                    accept)
+                    accept, mirror)
+
+
+def _check_mirror(c: _Checker, raw: Any, ftype: str, what: str, fpath: tuple
+                  ) -> Mirror | None:
+    """`mirrors: budget.requested` (filled in) or `mirrors: {value: …, mode: checked}`."""
+    if raw is None:
+        return None
+    path = fpath + ("mirrors",)
+    if isinstance(raw, str):
+        raw = {"value": raw}
+    if not isinstance(raw, dict):
+        c.add(f"'mirrors' of {what} must name a fact, e.g. mirrors: budget.requested, or "
+              f"{{value: budget.requested, mode: checked}}.", *path)
+        return None
+    c.keys(raw, MIRROR_KEYS, f"'mirrors' of {what}", *path)
+    fact, mode = raw.get("value"), raw.get("mode", "filled")
+    if fact not in MIRROR_FACTS:
+        c.add(f"'mirrors' of {what} names '{fact}', which the budget does not compute. Facts: "
+              f"{', '.join(MIRROR_FACTS)}.", *path)
+        return None
+    if mode not in MIRROR_MODES:
+        c.add(f"'mode' of 'mirrors' of {what} must be one of {', '.join(MIRROR_MODES)}.",
+              *path, "mode")
+        return None
+    kind = MIRROR_FACTS[fact][0]
+    if kind == "money" and ftype not in ("money", "integer"):
+        c.add(f"{what} mirrors the amount '{fact}' and must be of type money.", *path)
+        return None
+    if kind == "year":
+        if ftype != "date":
+            c.add(f"{what} mirrors '{fact}' (a year of the budget) and must be of type date.",
+                  *path)
+            return None
+        if mode != "checked":
+            c.add(f"{what} cannot be filled in from '{fact}' (a year, not a date): use "
+                  f"{{value: {fact}, mode: checked}}.", *path)
+            return None
+    return Mirror(str(fact), str(mode))
 
 
 def check_form_source(src: LocatedYaml, name: str, text: str = "") -> FormDef:
@@ -367,6 +497,13 @@ def check_form_source(src: LocatedYaml, name: str, text: str = "") -> FormDef:
     all_fields = {f.id: f for s in sections for f in s.fields}
     for section in sections:
         for form_field in section.fields:
+            mirror = form_field.mirrors
+            wanted = MIRROR_FACTS[mirror.fact][1] if mirror else None
+            if wanted is not None and wanted != section.part:
+                where = "a partner_part section" if wanted == "partner_part" else \
+                    "a common section"
+                c.add(f"field '{form_field.id}' mirrors '{mirror.fact}', which belongs in "
+                      f"{where}.", *field_paths.get(form_field.id, ()), "mirrors")
             condition = form_field.show_when
             if condition is None:
                 continue

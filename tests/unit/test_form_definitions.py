@@ -82,7 +82,38 @@ CASES = [
     ("table without columns", lambda t: t.replace(
         "        columns:\n          - {id: name, type: text, label: {sv: Namn, en: Name}}\n",
         ""), "field 'rows' is a table and needs 'columns'", "- id: rows"),
+    ("mirror of a fact the budget does not compute", lambda t: t.replace(
+        "        type: longtext\n", "        type: money\n        mirrors: budget.wishes\n"),
+     "names 'budget.wishes', which the budget does not compute", "mirrors: budget.wishes"),
+    ("mirror of an amount on a text field", lambda t: t.replace(
+        "        type: longtext\n", "        type: longtext\n        mirrors: budget.requested\n"),
+     "mirrors the amount 'budget.requested' and must be of type money",
+     "mirrors: budget.requested"),
+    ("a year cannot be filled in", lambda t: t.replace(
+        "        type: longtext\n", "        type: date\n        mirrors: budget.first_year\n"),
+     "cannot be filled in from 'budget.first_year'", "mirrors: budget.first_year"),
+    ("an unknown mirror mode", lambda t: t.replace(
+        "        type: longtext\n",
+        "        type: money\n        mirrors: {value: budget.requested, mode: guessed}\n"),
+     "'mode' of 'mirrors' of field 'details' must be one of filled, checked",
+     "mirrors: {value: budget.requested, mode: guessed}"),
+    ("a partner's own figure in a common section", lambda t: t.replace(
+        "        type: longtext\n", "        type: money\n        mirrors: budget.own_cost\n"),
+     "mirrors 'budget.own_cost', which belongs in a partner_part section",
+     "mirrors: budget.own_cost"),
 ]
+
+
+def test_a_mirror_is_read_with_its_mode():
+    form = load_form_text(BASE.replace("        type: longtext\n", "        type: money\n"
+                                       "        mirrors: budget.requested\n"), "test", "x")
+    details = form.field("details")
+    assert details.mirrors.fact == "budget.requested" and details.is_filled_in
+    checked = load_form_text(BASE.replace(
+        "        type: longtext\n",
+        "        type: date\n        mirrors: {value: budget.last_year, mode: checked}\n"),
+        "test", "x").field("details")
+    assert checked.mirrors.mode == "checked" and not checked.is_filled_in
 
 
 @pytest.mark.parametrize("mutate, message, where", [c[1:] for c in CASES],

@@ -4,6 +4,7 @@ each application they work on, with a link to where it is done, and whom the ste
 import re
 
 from grants.applications.models import Application, SectionAnswer
+from grants.budget.models import BudgetLine
 from grants.dashboard.next_steps import forward_transitions
 from grants.db import db
 from grants.delivery.models import Delivery
@@ -59,16 +60,16 @@ def test_each_person_sees_their_own_next_step_through_a_joint_application(login_
 
     # A fresh draft: the lead fills in the common sections, each partner its own part.
     steps = next_steps_of(lead)
-    assert len(steps) == 1 and steps[0].startswith("Fyll i 11 obligatoriska fält.")
+    assert len(steps) == 1 and steps[0].startswith("Fyll i 10 obligatoriska fält.")
     assert "Gemensam läsning" in steps[0]
     assert f'href="/applications/{application.id}#checklist"' in lead.get("/").get_data(
         as_text=True)
     steps = next_steps_of(vaxjo)
     assert len(steps) == 1 and steps[0].startswith(
-        "Fyll i 2 obligatoriska fält i delen för Växjö stadsbibliotek.")
+        "Fyll i 1 obligatoriskt fält i delen för Växjö stadsbibliotek.")
     steps = next_steps_of(lnu)
     assert len(steps) == 1 and steps[0].startswith(
-        "Fyll i 2 obligatoriska fält i delen för Linnéuniversitetet.")
+        "Fyll i 1 obligatoriskt fält i delen för Linnéuniversitetet.")
     assert next_steps_of(coordinator) == []   # nothing of the coordinator's in a draft
 
     # The lead's part done (tables and all, as the section forms would save them): the step
@@ -76,6 +77,11 @@ def test_each_person_sees_their_own_next_step_through_a_joint_application(login_
     for section, data in KULTURRADET_COMMON.items():
         db.session.add(SectionAnswer(application_id=application.id, section_key=section,
                                      data=data, updated_by_id=world.users["lead"].id))
+    # The requested amount is filled in from the budget, which needs its first cost line.
+    db.session.add(BudgetLine(application_id=application.id,
+                              organisation_id=application.lead_organisation_id,
+                              category="personnel", year=2028, description="Projektledning",
+                              amount=100_000))
     db.session.commit()
     steps = next_steps_of(lead)
     assert len(steps) == 1, steps

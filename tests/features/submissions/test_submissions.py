@@ -42,7 +42,9 @@ def text_of(content: bytes) -> str:
 
 @pytest.fixture
 def budgeted(world):
-    application = world.new_application(state="approved", answers=FULL_ANSWERS)
+    # The requested amount the form states agrees with the budget: 300 000 − 120 000.
+    answers = {**FULL_ANSWERS, "funding": {"requested_amount": 180_000}}
+    application = world.new_application(state="approved", answers=answers)
     db.session.add_all([
         BudgetLine(application_id=application.id, organisation_id=world.orgs["kalmar"].id,
                    category="personnel", year=2027, description="Projektledare 50 %",
