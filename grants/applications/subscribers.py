@@ -10,4 +10,4 @@ from grants.applications.turns import tell_whose_turn
 def tell_whose_turn_it_is(*, application, workflow, form, actor, from_state) -> None:
     """After the state's own subscribers (a vote round tells its voters first, order 100):
     the people who can act next, the partners whose confirmation is due, and the lead."""
-    tell_whose_turn(application, workflow, form, actor)
+    tell_whose_turn(application, workflow, form, actor, from_state)

@@ -1,6 +1,6 @@
 """Whose turn it is after a transition, read from the workflow: the people who may fire one of
-the transitions now open (their roles, resolved to this application's people), the partners
-whose confirmation a transition now open requires, and the lead. No state is named here.
+the transitions the move opened (their roles, resolved to this application's people), the
+partners whose confirmation such a transition requires, and the lead. No state is named here.
 
 Transitions decided by a steering group's vote are left out: the round that opens tells its
 voters (approvals). Whoever made the transition is not told, nor anyone the same transaction has
@@ -35,9 +35,20 @@ class Turn:
     transitions: list[Transition] = field(default_factory=list)
 
 
-def whose_turn(application: Application, workflow: Workflow, form: FormDef) -> dict[int, Turn]:
+def opened(workflow: Workflow, state: str, from_state: str) -> list[Transition]:
+    """The transitions entering `state` opened: those leaving it that did not already leave
+    `from_state` (so "withdraw", open nearly everywhere, is nobody's new turn), without those
+    a steering group's vote decides."""
+    before = {t.name for t in workflow.transitions_from(from_state)} if from_state != state \
+        else {t.name for t in workflow.transitions_from(state)}
+    return [t for t in workflow.transitions_from(state)
+            if t.quorum is None and t.name not in before]
+
+
+def whose_turn(application: Application, workflow: Workflow, form: FormDef,
+               from_state: str) -> dict[int, Turn]:
     """Per user id: what is now theirs to do on the application, in its current state."""
-    open_now = [t for t in workflow.transitions_from(application.state) if t.quorum is None]
+    open_now = opened(workflow, application.state, from_state)
     turns: dict[int, Turn] = {}
     for transition in open_now:
         for role in transition.by:
@@ -60,10 +71,10 @@ def whose_turn(application: Application, workflow: Workflow, form: FormDef) -> d
 
 
 def tell_whose_turn(application: Application, workflow: Workflow, form: FormDef,
-                    actor: User) -> None:
+                    actor: User, from_state: str) -> None:
     """Notify everyone `whose_turn` names, each in their own language."""
     record = last_record(application.id)
-    for turn in whose_turn(application, workflow, form).values():
+    for turn in whose_turn(application, workflow, form, from_state).values():
         if turn.user.id == actor.id or already_told(turn.user.id, application.id):
             continue
         notify([turn.user], turn.kind, _builder(application, workflow, actor, record, turn),
