@@ -290,3 +290,102 @@ def test_confirm_again_respects_in_app_only_and_is_in_the_app(login_as, world):
     assert note.subject == "Confirm “Läslyftet i sydost – åäö” again"
     assert "Lena Lindqvist" in note.body
     assert emails_to("other@demo.test") == []
+
+
+# --- the daily digest ---------------------------------------------------------------------------
+def run_digest_job(app, run_worker, day) -> None:
+    """The digest job as RQ's scheduler hands it to a worker: on the queue, run by a real RQ
+    worker, its emails sent by the mail job to the real SMTP server."""
+    get_queue("default", app).enqueue(DIGEST_FUNCTION, day.isoformat())
+    run_worker()
+
+
+def received(smtp_server) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(m.content, policy=email.policy.default)
+            for m in smtp_server.messages]
+
+
+def test_the_digest_goes_once_per_person_in_their_language(app, login_as, world, smtp_server,
+                                                           run_worker):
+    lead, coordinator = world.user("lead"), world.user("coordinator")
+    lead.locale = "sv"
+    db.session.commit()
+    choose(coordinator, action="digest")
+    first = world.new_application(state="partner_confirmation", answers=FULL_ANSWERS,
+                                  title="Första")
+    second = world.new_application(state="internal_review", answers=FULL_ANSWERS,
+                                   title="Andra")
+    fire(login_as("lead@demo.test"), first, "send_to_review")          # coordinator: turn
+    fire(login_as("coordinator@demo.test"), second, "send_to_steering")  # lead: state changed
+    run_worker()
+    # Only the members' vote requests went at once; the rest waits for the summary.
+    assert sorted(m["To"] for m in received(smtp_server)) == ["steering1@demo.test",
+                                                             "steering2@demo.test"]
+    before = len(smtp_server.messages)
+    day = last_digest_day(app)
+    run_digest_job(app, run_worker, day)
+    digests = {m["To"]: m for m in received(smtp_server)[before:]}
+    assert sorted(digests) == ["coordinator@demo.test", "lead@demo.test"]
+    lead_text = digests["lead@demo.test"].get_content()
+    coordinator_text = digests["coordinator@demo.test"].get_content()
+    # Each in the person's language: the notices were written in it.
+    assert "Andra" in lead_text and "Styrgruppsbeslut" in lead_text
+    assert "Första" in coordinator_text and "Internal review" in coordinator_text
+    assert "Hello Cecilia Holm," in coordinator_text
+    assert f"https://bidrag.test/applications/{first.id}" in coordinator_text
+    assert "Första" not in lead_text and "Andra" not in coordinator_text
+    assert db.session.scalar(select(func.count()).select_from(NotificationDigest)) == 2
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.delivery == "digest", Notification.digest_id.is_(None))) == 0
+
+    # Run again the same day (twice, as two workers would): nothing is sent twice, and what
+    # arrives meanwhile waits for the next day's summary.
+    third = world.new_application(state="partner_confirmation", answers=FULL_ANSWERS,
+                                  title="Tredje")
+    fire(login_as("lead@demo.test"), third, "send_to_review")          # coordinator: turn
+    count = len(smtp_server.messages)
+    run_digest_job(app, run_worker, day)
+    run_digest_job(app, run_worker, day)
+    assert len(smtp_server.messages) == count
+    assert db.session.scalar(select(func.count()).select_from(NotificationDigest)) == 2
+    run_digest_job(app, run_worker, day + timedelta(days=1))
+    [later] = received(smtp_server)[count:]
+    assert later["To"] == "coordinator@demo.test"
+    assert "Tredje" in later.get_content() and "Första" not in later.get_content()
+
+
+def test_the_digest_carries_only_what_was_chosen_for_it(app, login_as, world, smtp_server,
+                                                        run_worker):
+    choose(world.user("lead"), state="app")
+    application = world.new_application(state="internal_review", answers=FULL_ANSWERS)
+    fire(login_as("coordinator@demo.test"), application, "send_to_steering")
+    [note] = notes_of("lead@demo.test")
+    assert note.delivery == "app"
+    run_worker()
+    before = len(smtp_server.messages)
+    run_digest_job(app, run_worker, last_digest_day(app))
+    assert len(smtp_server.messages) == before
+    assert db.session.scalar(select(func.count()).select_from(NotificationDigest)) == 0
+
+
+def test_the_sweeper_schedules_the_digest_again_and_runs_a_missed_day(app, world):
+    next_day = last_digest_day(app) + timedelta(days=1)
+    _delete_queue_keys(app)  # Redis lost everything
+    assert rq_job_status(digest_rq_id(app, next_day), app) is None
+    sweep_digest(app)
+    assert rq_job_status(digest_rq_id(app, next_day), app) is not None
+    # A notification from before the last digest moment is still waiting: that day's digest
+    # had not run (Redis lost it), so the sweeper runs it now.
+    application = world.new_application()
+    lead = world.user("lead")
+    note = Notification(user_id=lead.id, application_id=application.id, kind="state_changed",
+                        subject="x", delivery="digest",
+                        created_at=utcnow() - timedelta(days=2))
+    db.session.add(note)
+    db.session.commit()
+    missed = last_digest_day(app)
+    assert rq_job_status(digest_rq_id(app, missed), app) is None
+    sweep_digest(app)
+    assert rq_job_status(digest_rq_id(app, missed), app) is not None
+    assert missed == utcnow().astimezone(STOCKHOLM).date() or \
+        missed == utcnow().astimezone(STOCKHOLM).date() - timedelta(days=1)
