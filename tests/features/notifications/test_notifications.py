@@ -3,8 +3,8 @@ transition, preferences per category (email at once, daily summary, app only), t
 digest (once per person and day, in the person's language) and confirm-again."""
 
 import email
-import re
 import email.policy
+import re
 import shutil
 from datetime import timedelta
 
@@ -33,7 +33,7 @@ from grants.notifications.models import (
 )
 from grants.partners.models import ApplicationPartner
 from tests.conftest import _delete_queue_keys, make_settings
-from tests.factories import FULL_ANSWERS, build_world, make_user
+from tests.factories import FULL_ANSWERS, build_world
 
 # A copy of the joint workflow in which the steering group, not the coordinator, moves an
 # application on from internal review: the notices must follow the file.
