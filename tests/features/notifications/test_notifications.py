@@ -17,6 +17,8 @@ from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.config import PROJECT_ROOT
 from grants.db import db, utcnow
+from grants.deadlines.operations import schedule_reminders
+from grants.deadlines.reminders import send_reminder
 from grants.i18n import STOCKHOLM
 from grants.jobs.queue import get_queue, rq_job_status
 from grants.notifications.digest import (
@@ -31,9 +33,9 @@ from grants.notifications.models import (
     NotificationPreference,
     OutboxEmail,
 )
-from grants.partners.models import ApplicationPartner
+from grants.partners.models import ApplicationPartner, PartnerConfirmation
 from tests.conftest import _delete_queue_keys, make_settings
-from tests.factories import FULL_ANSWERS, build_world
+from tests.factories import FULL_ANSWERS, build_world, vote
 
 # A copy of the joint workflow in which the steering group, not the coordinator, moves an
 # application on from internal review: the notices must follow the file.
@@ -212,7 +214,6 @@ def test_the_lead_hears_of_every_new_state_and_voters_are_told_once(login_as, wo
 
 
 def test_a_decision_by_votes_tells_the_lead_once(login_as, world):
-    from tests.factories import vote
     application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
     vote(login_as("steering1@demo.test"), application, "approve")
     vote(login_as("steering2@demo.test"), application, "approve")
@@ -275,7 +276,6 @@ def test_settings_page_saves_a_choice_per_category(login_as, world):
 def test_confirm_again_respects_in_app_only_and_is_in_the_app(login_as, world):
     application = world.new_application(answers=FULL_ANSWERS)
     partner = add_partner(world, application)
-    from grants.partners.models import PartnerConfirmation
     db.session.add(PartnerConfirmation(partner_id=partner.id, fingerprint="0" * 64,
                                        signatory_name="Eva", signatory_title="Chef",
                                        confirmed_by_id=partner.contact_user_id))
@@ -389,3 +389,15 @@ def test_the_sweeper_schedules_the_digest_again_and_runs_a_missed_day(app, world
     assert rq_job_status(digest_rq_id(app, missed), app) is not None
     assert missed == utcnow().astimezone(STOCKHOLM).date() or \
         missed == utcnow().astimezone(STOCKHOLM).date() - timedelta(days=1)
+
+
+def test_reminders_follow_the_choice_for_reminders(world):
+    choose(world.user("lead"), reminder="app", action="email")
+    application = world.new_application(answers=FULL_ANSWERS)
+    rows = {r.milestone: r for r in schedule_reminders(application)}
+    db.session.commit()
+    deadline = rows["deadline"]
+    assert send_reminder(deadline.id, now=deadline.send_at) == "sent"
+    [note] = notes_of("lead@demo.test")
+    assert note.kind.startswith("reminder_") and note.delivery == "app"
+    assert emails_to("lead@demo.test") == []
