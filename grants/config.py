@@ -20,6 +20,8 @@ Everything a deployment changes comes from environment variables:
   sweeper (lost jobs back onto the queue); default 300.
 - ``GRANTS_JOB_HEARTBEAT_SECONDS``  how often a running job says it is alive; a job silent for three
   times this long counts as abandoned (its worker died) and the sweeper re-enqueues it; default 5.
+- ``GRANTS_DIGEST_HOUR``  the hour (Stockholm time, 0–23) of the daily summary email of
+  notifications; default 7.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Settings:
     job_timeout_seconds: int = 180
     worker_memory_mb: int = 1536
     sweep_interval_seconds: int = 300
+    digest_hour: int = 7
     job_heartbeat_seconds: int = 5
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -90,6 +93,7 @@ class Settings:
             public_url=environ.get("GRANTS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
             worker_memory_mb=int(environ.get("GRANTS_WORKER_MEMORY_MB", 1536)),
             sweep_interval_seconds=max(1, int(environ.get("GRANTS_SWEEP_INTERVAL_SECONDS", 300))),
+            digest_hour=min(23, max(0, int(environ.get("GRANTS_DIGEST_HOUR", 7)))),
             job_heartbeat_seconds=max(1, int(environ.get("GRANTS_JOB_HEARTBEAT_SECONDS", 5))),
         )
 
@@ -108,6 +112,7 @@ class Settings:
             "JOB_TIMEOUT_SECONDS": self.job_timeout_seconds,
             "WORKER_MEMORY_MB": self.worker_memory_mb,
             "SWEEP_INTERVAL_SECONDS": self.sweep_interval_seconds,
+            "DIGEST_HOUR": self.digest_hour,
             "JOB_HEARTBEAT_SECONDS": self.job_heartbeat_seconds,
             "PUBLIC_URL": self.public_url,
             "TESTING": self.env == "testing",

@@ -75,7 +75,8 @@ compare-and-set of the state and the transition's effects) and after a coordinat
 the current workflow version. Sent before the commit.
 Carries: application (Application), workflow (Workflow), form (FormDef), actor (User),
 from_state (str).
-Subscribers: approvals opens a round when the new state is decided by vote.""")
+Subscribers: approvals opens a round when the new state is decided by vote; applications
+(order 200) tells whose turn it is (applications/turns.py).""")
 
 submission_frozen = Event("submission_frozen", """\
 Sent by `submissions.operations.freeze_submission` (the `render_final_pdf` effect) once the

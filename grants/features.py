@@ -17,6 +17,7 @@ from grants.accounts import views as accounts_views
 from grants.admin import previews as admin_previews
 from grants.admin import views as admin_views
 from grants.applications import guards as applications_guards
+from grants.applications import subscribers as applications_subscribers
 from grants.applications import views as applications_views
 from grants.approvals import effects as approvals_effects
 from grants.approvals import minutes as approvals_minutes
@@ -34,6 +35,7 @@ from grants.delivery import sending as delivery_sending
 from grants.delivery import subscribers as delivery_subscribers
 from grants.delivery import views as delivery_views
 from grants.documents import rendering as documents_rendering
+from grants.notifications import digest as notifications_digest
 from grants.notifications import mail as notifications_mail
 from grants.notifications import views as notifications_views
 from grants.partners import guards as partners_guards
@@ -57,10 +59,12 @@ class Feature:
 FEATURES: tuple[Feature, ...] = (
     Feature("about", views=about),
     Feature("accounts", views=accounts_views),
-    Feature("notifications", (notifications_mail,), notifications_views),
+    Feature("notifications", (notifications_mail, notifications_digest),
+            notifications_views),
     Feature("definitions", views=definitions_views),
     Feature("documents", (documents_rendering,)),
-    Feature("applications", (applications_guards,), applications_views),
+    Feature("applications", (applications_guards, applications_subscribers),
+            applications_views),
     Feature("budget", (budget_guards,), budget_views),
     Feature("partners", (partners_guards, partners_subscribers), partners_views),
     Feature("approvals", (approvals_effects, approvals_minutes, approvals_subscribers),

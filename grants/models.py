@@ -11,7 +11,13 @@ from grants.definitions.models import DefinitionVersion
 from grants.delivery.models import Delivery, DeliveryAttempt
 from grants.documents.models import Attachment, Document
 from grants.jobs.models import Job, JobStatus
-from grants.notifications.models import Invitation, Notification, OutboxEmail
+from grants.notifications.models import (
+    Invitation,
+    Notification,
+    NotificationDigest,
+    NotificationPreference,
+    OutboxEmail,
+)
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.partners.models import ApplicationPartner, PartnerConfirmation, PartnerInvitation
 from grants.steering.models import SteeringGroup, SteeringMember
@@ -20,7 +26,8 @@ from grants.submissions.models import FunderDecision, Submission
 __all__ = [
     "Application", "ApplicationPartner", "Attachment", "AuditEvent", "BudgetLine", "Call",
     "Cofinancing", "VoteRound", "DefinitionVersion", "Delivery", "DeliveryAttempt", "Document",
-    "Funder", "FunderDecision", "Invitation", "Job", "JobStatus", "Notification", "Organisation",
+    "Funder", "FunderDecision", "Invitation", "Job", "JobStatus", "Notification",
+    "NotificationDigest", "NotificationPreference", "Organisation",
     "OrganisationKind", "OutboxEmail", "PartnerConfirmation", "PartnerInvitation", "PasswordReset",
     "Recusal", "Reminder", "SectionAnswer", "SteeringGroup", "SteeringMember", "Submission",
     "TransitionRecord", "User", "Vote",

@@ -35,6 +35,29 @@ def roles_for(user: User, application: Application) -> set[str]:
     return roles
 
 
+def users_in_role(application: Application, role: str) -> list[User]:
+    """The active users who hold `role` on the application (the reverse of `roles_for`): the
+    lead, the active partners' contacts, the coordinators, the members of the call's steering
+    group. A role the app does not know: nobody."""
+    if role == "lead":
+        users = [application.lead_user]
+    elif role == "partner":
+        users = list(db.session.scalars(select(User).join(
+            ApplicationPartner, ApplicationPartner.contact_user_id == User.id).where(
+            ApplicationPartner.application_id == application.id,
+            ApplicationPartner.status == "active").order_by(ApplicationPartner.id)))
+    elif role == "coordinator":
+        users = list(db.session.scalars(select(User).where(User.is_coordinator.is_(True))
+                                        .order_by(User.id)))
+    elif role == "steering" and application.call.steering_group_id is not None:
+        users = list(db.session.scalars(select(User).join(
+            SteeringMember, SteeringMember.user_id == User.id).where(
+            SteeringMember.group_id == application.call.steering_group_id).order_by(User.id)))
+    else:
+        users = []
+    return [user for user in users if user is not None and user.is_active_account]
+
+
 def visible_applications_filter(user: User):
     """A WHERE clause: the applications `user` takes part in (for lists and dashboards)."""
     if user.is_coordinator:

@@ -36,4 +36,4 @@ def notify_everyone_involved(ctx: TransitionContext) -> None:
                   "“%(state)s”. Thank you, everyone who took part.", title=application.title,
                   organisation=application.lead_organisation.name, state=label))
     notify(people, "state_" + application.state, build, application_id=application.id,
-           endpoint="applications.show")
+           endpoint="applications.show", category="decision")

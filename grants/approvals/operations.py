@@ -264,12 +264,14 @@ def _settle(steering_vote: SteeringVote | None, workflow: Workflow, form: FormDe
     ctx = TransitionContext(application=application, actor=actor, workflow=workflow, form=form,
                             answers=load_answers(application.id), comment=comment,
                             partners=current_partners(application.id))
+    # The decision's own message first: the transition's "whose turn" notices then leave out
+    # the lead, who has just been told.
+    _notify_decided(steering_vote, result, comment)
     record = apply_transition(application=application, transition=transition, actor=actor,
                               comment=comment, expected_state_version=round_.state_version,
                               ctx=ctx)
     round_.decision_record_id = record.id
     record_minutes_job(application, round_)
-    _notify_decided(steering_vote, result, comment)
 
 
 def _decision_comment(steering_vote: SteeringVote, result: str) -> str:

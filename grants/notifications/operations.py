@@ -6,7 +6,8 @@ from sqlalchemy import update
 
 from grants.accounts.models import User
 from grants.db import db, utcnow
-from grants.notifications.models import Notification
+from grants.notifications.models import Notification, NotificationPreference
+from grants.notifications.preferences import BY_KEY, DELIVERIES
 
 
 def mark_read(note: Notification) -> None:
@@ -22,7 +23,17 @@ def mark_all_read(user: User) -> None:
     db.session.commit()
 
 
-def save_settings(user: User, *, notify_by_email: bool, locale: str) -> None:
-    user.notify_by_email = notify_by_email
+def save_settings(user: User, *, preferences: dict[str, str], locale: str) -> None:
+    """The user's choice per category (email / digest / app) and language."""
+    unknown = [k for k, v in preferences.items() if k not in BY_KEY or v not in DELIVERIES]
+    if unknown:
+        raise ValueError(f"unknown notification preferences: {unknown}")  # the form checks
+    for category, delivery in preferences.items():
+        row = db.session.get(NotificationPreference, (user.id, category))
+        if row is None:
+            db.session.add(NotificationPreference(user_id=user.id, category=category,
+                                                  delivery=delivery))
+        else:
+            row.delivery = delivery
     user.locale = locale
     db.session.commit()

@@ -1,4 +1,4 @@
-"""The user's inbox of notifications, and their choice of email or in-app only."""
+"""The user's inbox of notifications, and how each kind of notification reaches them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from grants.db import db
 from grants.notifications import operations
 from grants.notifications.forms import SettingsForm
 from grants.notifications.models import Notification
+from grants.notifications.preferences import choices_of
 
 bp = Blueprint("notifications", __name__)
 
@@ -43,12 +44,13 @@ def open_note(note_id: int):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    form = SettingsForm(obj=current_user)
+    form = SettingsForm()
     if request.method == "GET":
-        form.delivery.data = "email" if current_user.notify_by_email else "app"
+        for key, delivery in choices_of(current_user.id).items():
+            form[f"notify_{key}"].data = delivery
         form.language.data = current_user.locale or "sv"
     if form.validate_on_submit():
-        operations.save_settings(current_user, notify_by_email=form.delivery.data == "email",
+        operations.save_settings(current_user, preferences=form.chosen(),
                                  locale=form.language.data)
         flash(_("Your settings were saved."), "success")
         return redirect(url_for("notifications.settings"), 303)

@@ -16,6 +16,7 @@ from grants.db import db, utcnow
 from grants.errors import OperationRefused
 from grants.formengine.definition import FormDef
 from grants.notifications.mail import queue_email
+from grants.notifications.notify import notify
 from grants.partners.models import ApplicationPartner, PartnerConfirmation
 
 # The parts of what a partner vouches for, in the order the confirmation page names them.
@@ -167,15 +168,26 @@ def void_changed_confirmations(application: Application, form: FormDef, answers:
               object_type="application", object_id=application.id,
               before={"fingerprint": confirmation.fingerprint}, after={
                   "organisation": partner.organisation.name})
-        with force_locale(application.language):
-            queue_email(partner.contact_email,
-                        _("Confirm “%(title)s” again", title=application.title),
-                        _("Hello %(name)s,\n\nThe application “%(title)s” has changed since "
-                          "%(org)s confirmed it (changed by %(actor)s). Please read it again "
-                          "and confirm the new version.\n", name=partner.contact_name,
-                          title=application.title, org=partner.organisation.name,
-                          actor=actor.name))
+        _ask_to_confirm_again(application, partner, actor)
     return voided
+
+
+def _ask_to_confirm_again(application: Application, partner: ApplicationPartner,
+                          actor: User) -> None:
+    """In the app, and by email as the contact chose for confirmations."""
+    def build() -> tuple[str, str]:
+        return (_("Confirm “%(title)s” again", title=application.title),
+                _("Hello %(name)s,\n\nThe application “%(title)s” has changed since %(org)s "
+                  "confirmed it (changed by %(actor)s). Please read it again and confirm the "
+                  "new version.\n", name=partner.contact_name, title=application.title,
+                  org=partner.organisation.name, actor=actor.name))
+    if partner.contact_user is not None:
+        notify([partner.contact_user], "confirm_again", build, application_id=application.id,
+               endpoint="applications.show", category="confirmation")
+        return
+    with force_locale(application.language):  # a contact without an account: email only
+        subject, body = build()
+        queue_email(partner.contact_email, subject, body)
 
 
 def unconfirmed_problems(application: Application, form: FormDef, answers: dict,

@@ -6,6 +6,10 @@ from grants.applications.context import TransitionContext
 from grants.partners.confirmation import unconfirmed_problems
 from grants.workflow.registry import guards
 
+# Guards that need the partners' confirmations: a transition requiring one of them makes the
+# confirmation due (applications/turns.py tells the partners).
+CONFIRMATION_GUARDS = frozenset({"partners_confirmed"})
+
 
 @guards.register("partners_confirmed")
 def partners_confirmed(ctx: TransitionContext) -> list[str]:

@@ -18,7 +18,8 @@ from grants.approvals.rounds import load_steering_vote, open_round
 from grants.db import db
 from grants.documents.models import Document
 from grants.errors import OperationRefused, StaleState
-from grants.notifications.models import Notification, OutboxEmail
+from grants.notifications.models import Notification, NotificationPreference, OutboxEmail
+from grants.notifications.preferences import CATEGORIES, choice_for
 from grants.partners.models import ApplicationPartner
 from grants.processes import form_for, workflow_for
 from grants.steering.models import SteeringMember
@@ -248,7 +249,8 @@ def test_minutes_are_rendered_as_a_pdf_with_everything_in_them(login_as, world, 
 def test_members_are_notified_by_email_or_only_in_the_app(login_as, world, smtp_server,
                                                           run_worker):
     steering2 = world.user("steering2")
-    steering2.notify_by_email = False
+    db.session.add(NotificationPreference(user_id=steering2.id, category="vote",
+                                          delivery="app"))
     db.session.commit()
     application = world.new_application(state="internal_review", answers=FULL_ANSWERS)
     db.session.refresh(application)
@@ -272,10 +274,10 @@ def test_members_are_notified_by_email_or_only_in_the_app(login_as, world, smtp_
     vote(s2, application, "approve")
     dashboard = s2.get("/").get_data(as_text=True)
     assert "Väntar på ditt beslut" not in dashboard
-    settings = s2.post("/settings", {"delivery": "email", "language": "sv"},
-                       follow_redirects=True)
+    choices = {f"notify_{c.key}": "email" for c in CATEGORIES}
+    settings = s2.post("/settings", {**choices, "language": "sv"}, follow_redirects=True)
     assert "Dina inställningar sparades." in settings.get_data(as_text=True)
-    assert world.user("steering2").notify_by_email is True
+    assert choice_for(steering2.id, "vote") == "email"
 
 
 def test_submission_notifies_everyone_involved(login_as, world, run_worker):
