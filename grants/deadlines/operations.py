@@ -39,12 +39,9 @@ from grants.workflow.definition import Workflow
 logger = logging.getLogger(__name__)
 
 REMINDER_JOB = "grants.deadlines.reminders.run_reminder"
-# States in which nothing is owed any more (besides every terminal state of the workflow).
-FINISHED_STATES = frozenset({"submitted", "granted", "rejected", "withdrawn", "stopped"})
-# The state in which the steering group decides; workflows without it have no steering meeting.
-STEERING_STATE = "steering_approval"
-# When a workflow version cannot be loaded: the joint application's states open to partners.
-FALLBACK_PARTNER_STATES = frozenset({"draft", "partner_confirmation", "changes_requested"})
+# The milestone a workflow's states name (`milestone: steering_meeting`) when the steering
+# group meets on the application; a workflow that names it in no state has no such meeting.
+STEERING_MILESTONE = "steering_meeting"
 
 
 # --- the deadline and the milestones --------------------------------------------------------
@@ -68,48 +65,67 @@ def reminder_days(call: Call) -> int:
 
 
 def is_finished(application: Application, workflow: Workflow | None) -> bool:
-    """Submitted, decided, withdrawn or stopped: nobody owes anything any more."""
-    if application.state in FINISHED_STATES:
-        return True
+    """In a state the workflow marks `finished: true` (submitted) or terminal (decided,
+    withdrawn, stopped): nobody owes anything any more."""
     state = workflow.state(application.state) if workflow is not None else None
-    return state is not None and state.terminal
+    return state is not None and state.is_finished
 
 
 def partner_input_states(workflow: Workflow | None) -> frozenset[str]:
-    """The states in which the workflow lets partners write their own part."""
-    if workflow is None or not workflow.states:
-        return FALLBACK_PARTNER_STATES
-    return frozenset(name for name, state in workflow.states.items()
-                     if "partner" in state.roles_editing("partner_part"))
-
-
-def before_steering_states(workflow: Workflow | None) -> frozenset[str]:
-    """The states an application is in before it (again) goes to the steering group: those
-    reachable from the initial state without passing the steering group's decision, terminal
-    states excepted. After changes are requested it is before the steering group again."""
-    if workflow is None or STEERING_STATE not in workflow.states:
+    """The states the workflow marks `partner_input: true`: partners write their own part."""
+    if workflow is None:
         return frozenset()
+    return workflow.states_where("partner_input")
+
+
+def before_milestone_states(workflow: Workflow | None, milestone: str) -> frozenset[str]:
+    """The states an application is in before it (again) reaches a state that corresponds to
+    `milestone` (the file's `milestone:` key): those reachable from the initial state without
+    passing the last such state on the way, finished states excepted. A milestone state from
+    which another one lies ahead (a concept vote before the full application's vote) is
+    passed on the way; after changes are requested it is before the milestone again."""
+    if workflow is None:
+        return frozenset()
+    targets = workflow.milestone_states(milestone)
+    if not targets:
+        return frozenset()
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = set(), [t.target for t in workflow.transitions_from(start)]
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo.extend(t.target for t in workflow.transitions_from(name))
+        return seen
+
+    passable = {name for name in targets if (reachable(name) & targets) - {name}}
     seen, todo = set(), [workflow.initial]
     while todo:
         name = todo.pop()
-        if name in seen or name == STEERING_STATE:
+        if name in seen or (name in targets and name not in passable):
             continue
         seen.add(name)
         todo.extend(t.target for t in workflow.transitions_from(name))
-    return frozenset(name for name in seen
-                     if workflow.state(name) is not None and not workflow.state(name).terminal)
+    return frozenset(name for name in seen - targets
+                     if workflow.state(name) is not None and not workflow.state(name).is_finished)
+
+
+def before_steering_states(workflow: Workflow | None) -> frozenset[str]:
+    """`before_milestone_states` of the steering group's meeting."""
+    return before_milestone_states(workflow, STEERING_MILESTONE)
 
 
 def milestone_keys(workflow: Workflow | None) -> tuple[str, ...]:
     """The milestones that apply to applications of this workflow: partner input only where
-    partners write a part, the steering meeting only where a steering group decides."""
+    the workflow has partner input states, the steering meeting only where a state names it."""
     if workflow is None or not workflow.states:
         return MILESTONES
     skip = set()
     if not partner_input_states(workflow):
         skip.add("partner_input")
-    if STEERING_STATE not in workflow.states:
-        skip.add("steering_meeting")
+    if not workflow.milestone_states(STEERING_MILESTONE):
+        skip.add(STEERING_MILESTONE)
     return tuple(key for key in MILESTONES if key not in skip)
 
 
@@ -159,7 +175,7 @@ def who_owes(application: Application, milestone: str,
         if application.state not in partner_input_states(workflow):
             return []
         return _partners_owing(application)
-    if milestone == "steering_meeting":
+    if milestone == STEERING_MILESTONE:
         return [lead] if application.state in before_steering_states(workflow) else []
     return [lead]
 

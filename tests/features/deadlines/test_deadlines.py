@@ -105,6 +105,10 @@ def confirm_partner(application, partner, user) -> None:
     from grants.applications.queries import load_answers
     from grants.partners.confirmation import confirm, partner_fingerprint
     from grants.processes import get_form, workflow_for
+    # Partners confirm where the workflow offers it: the joint application's confirmation
+    # state (still partner input, still before the steering group).
+    application.state = "partner_confirmation"
+    db.session.commit()
     form, answers = get_form(application.form_name), load_answers(application.id)
     confirm(actor=user, application=application, roles={"partner"},
             workflow=workflow_for(application), form=form, answers=answers, partner=partner,
