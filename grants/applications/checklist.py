@@ -41,7 +41,7 @@ def build_checklist(application, form, answers, partners) -> list[ChecklistItem]
                                      section=pick_label(section.title),
                                      field=pick_label(form_field.label)), who, link))
     call = application.call
-    for problem in rule_problems(budget_summary(*load_budget(application.id)),
+    for problem in rule_problems(budget_summary(*load_budget(application.id), form),
                                  max_requested=call.max_requested_amount,
                                  min_cofinancing_percent=call.min_cofinancing_percent,
                                  max_indirect_percent=call.max_indirect_percent,

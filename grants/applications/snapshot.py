@@ -12,13 +12,16 @@ from typing import Any
 from grants.applications.models import Application
 from grants.budget.operations import budget_summary, load_budget
 from grants.canonical import canonical_json, fingerprint  # noqa: F401 - the snapshot's own terms
+from grants.db import db
 from grants.formengine.definition import (
+    DEFAULT_COST_CATEGORIES,
     FieldDef,
     FormDef,
     field_is_shown,
     removed_values,
     section_instances,
 )
+from grants.processes import form_for
 
 SNAPSHOT_SCHEMA = 3
 
@@ -60,9 +63,13 @@ def field_snapshot(form_field: FieldDef, value: Any, shown: bool) -> dict[str, A
     return data
 
 
-def budget_snapshot(application_id: int) -> dict[str, Any]:
+def budget_snapshot(application_id: int, form: FormDef | None = None) -> dict[str, Any]:
+    """The budget as plain data; indirect costs by the form's categories (the application's
+    form when not given)."""
     lines, items = load_budget(application_id)
-    summary = budget_summary(lines, items)
+    if form is None:
+        form = form_for(db.session.get(Application, application_id))
+    summary = budget_summary(lines, items, form)
     return {
         "lines": [{"organisation": l.organisation.name, "category": str(l.category),
                    "year": l.year, "description": l.description, "amount": l.amount}
@@ -103,7 +110,7 @@ def build_snapshot(application: Application, form: FormDef,
             entry["partner"] = {"id": partner_id,
                                 "name": by_id[partner_id].organisation.name}
         sections.append(entry)
-    budget = budget_snapshot(application.id)
+    budget = budget_snapshot(application.id, form)
     # With a budget, what is asked of the funder is total cost minus co-financing.
     requested = budget["requested"] if budget["lines"] else next(
         (f["value"] for s in sections for f in s["fields"] if f["id"] == "requested_amount"), None)
@@ -140,4 +147,16 @@ def build_snapshot(application: Application, form: FormDef,
         "attachments": attachments,
         "budget": budget,
         "removed_fields": removed_values(form, answers),
+        **_cost_category_labels(form),
     }
+
+
+def _cost_category_labels(form: FormDef) -> dict[str, Any]:
+    """A form with its own cost categories: their labels, so the copy of record reads on its
+    own. Today's categories add nothing (their labels are the app's), which keeps the
+    snapshots of forms without `cost_categories:` as they were."""
+    if form.cost_categories == DEFAULT_COST_CATEGORIES:
+        return {}
+    return {"cost_categories": {c.key: _label(c.label) if c.label else {"sv": c.key,
+                                                                        "en": c.key}
+                                for c in form.cost_categories}}
