@@ -22,7 +22,6 @@ from grants.calls.models import MILESTONE_DAY_DEFAULTS, Call
 from grants.db import db, utcnow
 from grants.deadlines.milestones import (
     DAYS_FIELDS,
-    MILESTONES,
     Milestone,
     compute_milestones,
     is_passed,
@@ -30,6 +29,7 @@ from grants.deadlines.milestones import (
 )
 from grants.deadlines.models import Reminder, ReminderStatus
 from grants.errors import FieldsRefused, OperationRefused
+from grants.formengine.definition import DEADLINE_MILESTONE, DEFAULT_MILESTONES, MilestoneDef
 from grants.i18n import format_datetime_local
 from grants.jobs.queue import reminder_rq_job_id, schedule_after_commit, unschedule_after_commit
 from grants.partners.confirmation import confirmation_status, current_confirmations
@@ -50,13 +50,22 @@ def effective_deadline(application: Application) -> datetime:
     return application.deadline_extended_to or application.call.deadline_at
 
 
-def milestone_days(call: Call) -> dict[str, int]:
-    """Days before the deadline of each milestone (the defaults for a call not yet saved)."""
-    days = {}
+def milestone_days(call: Call, milestones: tuple[MilestoneDef, ...] = DEFAULT_MILESTONES
+                   ) -> dict[str, int]:
+    """Days before the deadline of each milestone: the call's own setting for the milestones a
+    call sets (partner input, steering meeting, signatures; the defaults for a call not yet
+    saved), the form's `days_before` for the others."""
+    days = {m.key: m.days_before for m in milestones}
     for key, column in DAYS_FIELDS.items():
         value = getattr(call, column)
         days[key] = MILESTONE_DAY_DEFAULTS[column] if value is None else value
     return days
+
+
+def milestone_definitions(application: Application) -> tuple[MilestoneDef, ...]:
+    """The milestones of the application's form (`milestones:`; today's three by default)."""
+    form = form_for(application)
+    return form.milestones if form is not None else DEFAULT_MILESTONES
 
 
 def reminder_days(call: Call) -> int:
@@ -116,24 +125,27 @@ def before_steering_states(workflow: Workflow | None) -> frozenset[str]:
     return before_milestone_states(workflow, STEERING_MILESTONE)
 
 
-def milestone_keys(workflow: Workflow | None) -> tuple[str, ...]:
-    """The milestones that apply to applications of this workflow: partner input only where
-    the workflow has partner input states, the steering meeting only where a state names it."""
-    if workflow is None or not workflow.states:
-        return MILESTONES
-    skip = set()
-    if not partner_input_states(workflow):
-        skip.add("partner_input")
-    if not workflow.milestone_states(STEERING_MILESTONE):
-        skip.add(STEERING_MILESTONE)
-    return tuple(key for key in MILESTONES if key not in skip)
+def milestone_keys(workflow: Workflow | None,
+                   milestones: tuple[MilestoneDef, ...] = DEFAULT_MILESTONES) -> tuple[str, ...]:
+    """The milestones that apply to applications of this workflow, the deadline last: one
+    that reminds partners only where the workflow has partner input states, one that
+    `needs_state` only where a state names it (the steering meeting by default)."""
+    keys = [m.key for m in milestones]
+    if workflow is not None and workflow.states:
+        keys = [m.key for m in milestones
+                if not (m.remind == "partners" and not partner_input_states(workflow))
+                and not (m.needs_state and not workflow.milestone_states(m.key))]
+    return (*keys, DEADLINE_MILESTONE)
 
 
 def application_milestones(application: Application,
                            workflow: Workflow | None = None) -> list[Milestone]:
     workflow = workflow if workflow is not None else workflow_for(application)
-    return compute_milestones(effective_deadline(application), milestone_days(application.call),
-                              milestone_keys(workflow))
+    milestones = milestone_definitions(application)
+    return compute_milestones(effective_deadline(application),
+                              milestone_days(application.call, milestones),
+                              milestone_keys(workflow, milestones),
+                              {m.key: m.label for m in milestones if m.label is not None})
 
 
 def deadline_problems(application: Application, now: datetime | None = None) -> list[str]:
@@ -161,23 +173,34 @@ class Debtor:
 
 def who_owes(application: Application, milestone: str,
              workflow: Workflow | None = None) -> list[Debtor]:
-    """Who still owes something for `milestone` now.
+    """Who still owes something for `milestone` now, as the form's milestone says
+    (`remind`):
 
-    partner_input     the contacts of partners that have not confirmed the current version,
-                      while the workflow lets partners write their part;
-    steering_meeting  the project lead, until the application reaches the steering group;
-    signatures, deadline  the project lead, until the application is submitted."""
+    partners  the contacts of partners that have not confirmed the current version, while
+              the application is in a state with `partner_input: true` (partner input);
+    lead      the project lead, until the application reaches a state whose `milestone:`
+              names it (the steering meeting), or, if no state does, until it is finished
+              (signatures, the deadline)."""
     workflow = workflow if workflow is not None else workflow_for(application)
     if is_finished(application, workflow):
         return []
     lead = Debtor(application.lead_user.name, application.lead_user)
-    if milestone == "partner_input":
+    definition = next((m for m in milestone_definitions(application) if m.key == milestone),
+                      None)
+    if definition is not None and definition.remind == "partners":
         if application.state not in partner_input_states(workflow):
             return []
         return _partners_owing(application)
-    if milestone == STEERING_MILESTONE:
-        return [lead] if application.state in before_steering_states(workflow) else []
+    if workflow is not None and workflow.milestone_states(milestone):
+        return [lead] if application.state in before_milestone_states(workflow, milestone) \
+            else []
     return [lead]
+
+
+def reminds_partners(application: Application, milestone: str) -> bool:
+    """The form's milestone reminds partners (each in its organisation's name)."""
+    return any(m.key == milestone and m.remind == "partners"
+               for m in milestone_definitions(application))
 
 
 def _partners_owing(application: Application) -> list[Debtor]:
