@@ -11,7 +11,7 @@ from grants.partners.models import ApplicationPartner, PartnerConfirmation
 from tests.factories import make_user
 
 
-def setup_partners(world):
+def setup_partners(world, *, sent_to_partners: bool = True):
     world.call.form_name = "kulturradet_utveckling"
     db.session.commit()
     application = world.new_application(form="kulturradet_utveckling", title="Gemensam läsning")
@@ -28,8 +28,9 @@ def setup_partners(world):
                                            contact_name=key, contact_email=email,
                                            contact_user_id=user_id, status="active")
         db.session.add(partners[key])
-    # The lead has sent it to the partners: confirmation is offered in this state only.
-    application.state = "partner_confirmation"
+    if sent_to_partners:
+        # The lead has sent it to the partners: confirmation is offered in this state only.
+        application.state = "partner_confirmation"
     db.session.commit()
     return application, partners
 
