@@ -115,8 +115,8 @@ def not_open_message(workflow) -> str:
                 if state.confirmation]
     if not opens_in:
         return _("This workflow does not ask the partners to confirm.")
-    return _("Confirmation is not open yet: it opens when the application is in %(states)s.",
-             states=", ".join(opens_in))
+    return _("Nothing to confirm now: confirmation is open while the application is in "
+             "%(states)s.", states=", ".join(opens_in))
 
 
 def may_confirm(application, roles, actor, workflow, partner) -> bool:

@@ -201,8 +201,9 @@ def test_confirmation_is_offered_only_in_the_states_the_workflow_gives_for_it(lo
     vaxjo = login_as("other@demo.test")
     page = vaxjo.get(f"/applications/{application.id}").get_data(as_text=True)
     assert f'id="confirm-{partners["vaxjo"].id}"' not in page  # no confirmation form
-    assert ("Bekräftelsen är inte öppen än" in page
-            or "Confirmation is not open yet" in page)
+    assert ("Inget att bekräfta nu" in page
+            or "Nothing to confirm now: confirmation is open while the application is in "
+               "”Partnerbekräftelse”" in page.replace("“", "”"))
     # A POST anyway (a form kept open from earlier, or crafted) confirms nothing.
     application.state = "partner_confirmation"
     db.session.commit()
