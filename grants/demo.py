@@ -220,17 +220,21 @@ def _seed_decision_in_progress(title: str, call: Call, orgs: dict, users: dict) 
     workflow = get_workflow(call.workflow_name)
     form = get_form(call.form_name)
     lead = users["lead@demo.test"]
+    # Its history: created, then the transitions that take it to the steering group's vote,
+    # followed through the workflow file (no state names here).
+    history, state = [("create", "", workflow.initial)], workflow.initial
+    for name in ("send_to_partners", "send_to_review", "send_to_steering"):
+        target = workflow.transitions[name].target
+        history.append((name, state, target))
+        state = target
     application = Application(
         call_id=call.id, lead_organisation_id=orgs["Kalmar stadsbibliotek"].id,
         lead_user_id=lead.id, title=title, language="sv", workflow_name=workflow.name,
-        workflow_version=workflow.version, form_name=form.name, state="steering_approval")
+        workflow_version=workflow.version, form_name=form.name, state=state)
     db.session.add(application)
     pin_workflow(workflow)
     db.session.flush()
-    for transition, frm, to in [("create", "", "draft"),
-                                ("send_to_partners", "draft", "partner_confirmation"),
-                                ("send_to_review", "partner_confirmation", "internal_review"),
-                                ("send_to_steering", "internal_review", "steering_approval")]:
+    for transition, frm, to in history:
         db.session.add(TransitionRecord(application_id=application.id, transition=transition,
                                         from_state=frm, to_state=to, actor_id=lead.id))
     partner_user = users["partner2@demo.test"]

@@ -57,7 +57,15 @@ COFINANCING_KIND_LABELS = {"cash": _l("Cash"), "in_kind": _l("In kind")}
 COFINANCING_SOURCE_LABELS = {"public": _l("Public"), "private": _l("Private")}
 
 
-def category_label(name) -> str:
+def category_label(name, categories=None) -> str:
+    """A cost category's label: the form's own (`categories`: the form's cost categories, or
+    a snapshot's {key: {sv, en}}), else the translated label of a default category, else
+    the key (a category the form no longer has)."""
+    if isinstance(categories, dict) and isinstance(categories.get(str(name)), dict):
+        return pick_label(categories[str(name)])
+    for category in categories if isinstance(categories, (list, tuple)) else ():
+        if category.key == str(name) and category.label is not None:
+            return pick_label(category.label)
     return str(CATEGORY_LABELS.get(str(name), name))
 
 

@@ -82,9 +82,17 @@ def make_settings(tmp_path: Path, database_url: str, redis_url: str, **extra) ->
 
 
 @pytest.fixture
-def app(tmp_path, redis_url, postgres_database):
+def workflows_path() -> Path:
+    """The workflows/ directory (with its forms/) the app loads; a test module overrides this
+    fixture to run the app on other files."""
+    return PROJECT_ROOT / "workflows"
+
+
+@pytest.fixture
+def app(tmp_path, redis_url, postgres_database, workflows_path):
     database_url = postgres_database or f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    application = create_app(settings=make_settings(tmp_path, database_url, redis_url))
+    application = create_app(settings=make_settings(tmp_path, database_url, redis_url,
+                                                    workflows_path=workflows_path))
     with application.app_context():
         if postgres_database is None:
             db.create_all()

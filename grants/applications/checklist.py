@@ -47,7 +47,7 @@ def build_checklist(application, form, answers, partners) -> list[ChecklistItem]
     for problem in fact_problems(form, answers, facts_of(lines, budget_items, partners), names):
         items.append(ChecklistItem(problem, lead, url_for("budget.index",
                                                           application_id=application.id)))
-    for problem in rule_problems(budget_summary(lines, budget_items),
+    for problem in rule_problems(budget_summary(lines, budget_items, form),
                                  max_requested=call.max_requested_amount,
                                  min_cofinancing_percent=call.min_cofinancing_percent,
                                  max_indirect_percent=call.max_indirect_percent,

@@ -30,8 +30,10 @@ from grants.formengine.definition import field_is_shown, removed_values, section
 from grants.i18n import pick_label
 from grants.jobs.models import Job
 from grants.partners.confirmation import (
+    confirmation_open,
     confirmation_status,
     may_confirm,
+    not_open_message,
     shown_version,
     vouched_content,
 )
@@ -89,7 +91,11 @@ def confirmation_states(application, roles, workflow, form_def, answers, partner
     for partner in partners:
         state = {"confirmation": status[partner.id][0], "valid": status[partner.id][1],
                  "may_confirm": may_confirm(application, roles, current_user, workflow,
-                                            partner)}
+                                            partner),
+                 "not_yet": (not_open_message(workflow)
+                             if not confirmation_open(application, workflow)
+                             and "partner" in roles and partner.status == "active"
+                             and partner.contact_user_id == current_user.id else "")}
         if state["may_confirm"]:
             budget = budget if budget is not None else budget_snapshot(application.id)
             content = vouched_content(application, form_def, answers, partner, budget)

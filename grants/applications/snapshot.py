@@ -14,7 +14,9 @@ from grants.budget.facts import facts_of
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.budget.operations import budget_summary, load_budget
 from grants.canonical import canonical_json, fingerprint  # noqa: F401 - the snapshot's own terms
+from grants.db import db
 from grants.formengine.definition import (
+    DEFAULT_COST_CATEGORIES,
     FieldDef,
     FormDef,
     apply_mirrors,
@@ -22,6 +24,7 @@ from grants.formengine.definition import (
     removed_values,
     section_instances,
 )
+from grants.processes import form_for
 
 SNAPSHOT_SCHEMA = 3
 
@@ -63,12 +66,17 @@ def field_snapshot(form_field: FieldDef, value: Any, shown: bool) -> dict[str, A
     return data
 
 
-def budget_snapshot(application_id: int) -> dict[str, Any]:
-    return budget_snapshot_of(*load_budget(application_id))
+def budget_snapshot(application_id: int, form: FormDef | None = None) -> dict[str, Any]:
+    """The budget as plain data; indirect costs by the form's categories (the application's
+    form when not given)."""
+    if form is None:
+        form = form_for(db.session.get(Application, application_id))
+    return budget_snapshot_of(*load_budget(application_id), form)
 
 
-def budget_snapshot_of(lines: list[BudgetLine], items: list[Cofinancing]) -> dict[str, Any]:
-    summary = budget_summary(lines, items)
+def budget_snapshot_of(lines: list[BudgetLine], items: list[Cofinancing], form: FormDef
+                       ) -> dict[str, Any]:
+    summary = budget_summary(lines, items, form)
     return {
         "lines": [{"organisation": l.organisation.name, "category": str(l.category),
                    "year": l.year, "description": l.description, "amount": l.amount}
@@ -112,7 +120,7 @@ def build_snapshot(application: Application, form: FormDef,
             entry["partner"] = {"id": partner_id,
                                 "name": by_id[partner_id].organisation.name}
         sections.append(entry)
-    budget = budget_snapshot_of(lines, items)
+    budget = budget_snapshot_of(lines, items, form)
     # With a budget, what is asked of the funder is total cost minus co-financing; without
     # one, what the field that states it (`mirrors: budget.requested`) says.
     requested = budget["requested"] if budget["lines"] else next(
@@ -152,4 +160,16 @@ def build_snapshot(application: Application, form: FormDef,
         "attachments": attachments,
         "budget": budget,
         "removed_fields": removed_values(form, answers),
+        **_cost_category_labels(form),
     }
+
+
+def _cost_category_labels(form: FormDef) -> dict[str, Any]:
+    """A form with its own cost categories: their labels, so the copy of record reads on its
+    own. Today's categories add nothing (their labels are the app's), which keeps the
+    snapshots of forms without `cost_categories:` as they were."""
+    if form.cost_categories == DEFAULT_COST_CATEGORIES:
+        return {}
+    return {"cost_categories": {c.key: _label(c.label) if c.label else {"sv": c.key,
+                                                                        "en": c.key}
+                                for c in form.cost_categories}}

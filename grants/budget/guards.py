@@ -14,7 +14,7 @@ from grants.workflow.registry import guards
 @guards.register("budget_within_rules")
 def budget_within_rules(ctx: TransitionContext) -> list[str]:
     call = ctx.application.call
-    return rule_problems(budget_summary(*load_budget(ctx.application.id)),
+    return rule_problems(budget_summary(*load_budget(ctx.application.id), ctx.form),
                          max_requested=call.max_requested_amount,
                          min_cofinancing_percent=call.min_cofinancing_percent,
                          max_indirect_percent=call.max_indirect_percent,

@@ -9,16 +9,6 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from grants.db import UTCDateTime, db, utcnow
 
 
-class CostCategory(enum.StrEnum):
-    personnel = "personnel"
-    travel = "travel"
-    external_services = "external_services"
-    equipment = "equipment"
-    premises = "premises"
-    other = "other"
-    indirect = "indirect"
-
-
 class CofinancingKind(enum.StrEnum):
     cash = "cash"
     in_kind = "in_kind"
@@ -53,8 +43,9 @@ class BudgetLine(BudgetRow, db.Model):
     __tablename__ = "budget_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    category: Mapped[CostCategory] = mapped_column(
-        Enum(CostCategory, native_enum=False, length=30, validate_strings=True))
+    # A key of the application's form's cost categories (`cost_categories:`, docs/forms.md;
+    # today's seven by default). The same VARCHAR(30) as before: no database change.
+    category: Mapped[str] = mapped_column(String(30))
 
     def __repr__(self) -> str:
         return f"<BudgetLine {self.id} {self.category} {self.year} {self.amount}>"

@@ -12,9 +12,10 @@ from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.audit import audit
 from grants.budget.models import BudgetLine, Cofinancing
-from grants.budget.totals import BudgetSummary, summarise
+from grants.budget.totals import INDIRECT, BudgetSummary, summarise
 from grants.db import db, utcnow
 from grants.errors import OperationRefused
+from grants.formengine.definition import FormDef
 from grants.partners.models import ApplicationPartner
 from grants.processes import form_for
 from grants.workflow import engine
@@ -62,6 +63,10 @@ def _event(actor, application, action, after) -> None:
 
 def add_line(*, actor: User, application: Application, allowed: set[int],
              data: dict[str, Any]) -> BudgetLine:
+    form = form_for(application)
+    if form is None or form.cost_category(data["category"]) is None:
+        raise OperationRefused(_("Choose one of the cost categories of this application's "
+                                 "form."))
     line = BudgetLine(category=data["category"], **_row(application, data, actor))
     return _add(actor, application, allowed, line, "budget.add",
                 lambda: {"line": line.id, "category": str(line.category)})
@@ -118,9 +123,13 @@ def load_budget(application_id: int) -> tuple[list[BudgetLine], list[Cofinancing
     return list(lines), list(items)
 
 
-def budget_summary(lines: list[BudgetLine], items: list[Cofinancing]) -> BudgetSummary:
+def budget_summary(lines: list[BudgetLine], items: list[Cofinancing],
+                   form: FormDef | None = None) -> BudgetSummary:
+    """The totals; indirect costs are the lines in the form's indirect categories (today's
+    `indirect` without a form)."""
+    indirect = form.indirect_categories if form is not None else frozenset({INDIRECT})
     return summarise(
         [{"organisation": l.organisation.name, "category": str(l.category), "year": l.year,
           "amount": l.amount} for l in lines],
         [{"organisation": c.organisation.name, "year": c.year, "amount": c.amount}
-         for c in items])
+         for c in items], indirect)

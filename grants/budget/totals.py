@@ -34,10 +34,10 @@ class BudgetSummary:
         return 100 * self.indirect_cost / self.direct_cost if self.direct_cost else 0.0
 
 
-def summarise(lines: Iterable[dict[str, Any]], cofinancing: Iterable[dict[str, Any]]
-              ) -> BudgetSummary:
+def summarise(lines: Iterable[dict[str, Any]], cofinancing: Iterable[dict[str, Any]],
+              indirect: frozenset[str] = frozenset({INDIRECT})) -> BudgetSummary:
     """Lines: {organisation, category, year, amount}; co-financing: {organisation, year,
-    amount}."""
+    amount}. `indirect`: the categories that are indirect costs (the form's)."""
     summary = BudgetSummary()
     by_org: dict[str, dict[str, int]] = defaultdict(lambda: {"cost": 0, "cofinancing": 0})
     by_year: dict[int, int] = defaultdict(int)
@@ -45,7 +45,7 @@ def summarise(lines: Iterable[dict[str, Any]], cofinancing: Iterable[dict[str, A
     for line in lines:
         amount = int(line["amount"])
         summary.total_cost += amount
-        if line["category"] == INDIRECT:
+        if line["category"] in indirect:
             summary.indirect_cost += amount
         else:
             summary.direct_cost += amount

@@ -13,13 +13,7 @@ from grants.applications.page import load_application_page
 from grants.applications.queries import current_partners
 from grants.budget import operations
 from grants.budget.forms import BudgetLineForm, CofinancingForm, DeleteForm
-from grants.budget.models import (
-    BudgetLine,
-    Cofinancing,
-    CofinancingKind,
-    CofinancingSource,
-    CostCategory,
-)
+from grants.budget.models import BudgetLine, Cofinancing, CofinancingKind, CofinancingSource
 from grants.budget.totals import rule_problems
 from grants.errors import OperationRefused
 from grants.i18n import format_money
@@ -29,11 +23,11 @@ bp = Blueprint("budget", __name__)
 
 
 def _load(application_id: int):
-    application, roles, workflow, _form = load_application_page(application_id)
+    application, roles, workflow, form_def = load_application_page(application_id)
     partners = current_partners(application.id)
     allowed = operations.editable_organisations(application, roles, current_user, workflow,
                                                 partners)
-    return application, roles, workflow, partners, allowed
+    return application, roles, workflow, partners, allowed, form_def
 
 
 def _years(application) -> list[int]:
@@ -41,14 +35,16 @@ def _years(application) -> list[int]:
     return list(range(start, start + 5))
 
 
-def _prepare(forms, application, partners, allowed):
+def _prepare(forms, application, partners, allowed, form_def):
     organisations = [application.lead_organisation] + [p.organisation for p in partners]
     choices = [SelectChoice(o.id, o.name) for o in organisations if o.id in allowed]
     for form in forms:
         form.organisation_id.choices = choices
         form.year.choices = [SelectChoice(y, str(y)) for y in _years(application)]
-    forms[0].category.choices = [SelectChoice(c.value, category_label(c.value))
-                                 for c in CostCategory]
+    # The application's form's cost categories (`cost_categories:`, today's by default).
+    forms[0].category.choices = [SelectChoice(c.key, category_label(c.key,
+                                                                    form_def.cost_categories))
+                                 for c in form_def.cost_categories]
     forms[1].kind.choices = [SelectChoice(k.value, cofinancing_label(k.value))
                              for k in CofinancingKind]
     forms[1].source.choices = [SelectChoice(s.value, cofinancing_label(s.value))
@@ -56,10 +52,10 @@ def _prepare(forms, application, partners, allowed):
     return organisations
 
 
-def _page(application, partners, allowed, line_form, cofin_form, status=200):
-    organisations = _prepare([line_form, cofin_form], application, partners, allowed)
+def _page(application, partners, allowed, form_def, line_form, cofin_form, status=200):
+    organisations = _prepare([line_form, cofin_form], application, partners, allowed, form_def)
     lines, items = operations.load_budget(application.id)
-    summary = operations.budget_summary(lines, items)
+    summary = operations.budget_summary(lines, items, form_def)
     call = application.call
     problems = rule_problems(summary, max_requested=call.max_requested_amount,
                              min_cofinancing_percent=call.min_cofinancing_percent,
@@ -69,13 +65,21 @@ def _page(application, partners, allowed, line_form, cofin_form, status=200):
                            organisations=organisations, lines=lines, items=items,
                            summary=summary, problems=problems, allowed=allowed,
                            line_form=line_form, cofin_form=cofin_form,
-                           delete_form=DeleteForm(), categories=list(CostCategory)), status
+                           delete_form=DeleteForm(), categories=form_def.cost_categories,
+                           used_categories=_used_categories(form_def, summary)), status
+
+
+def _used_categories(form_def, summary) -> list[str]:
+    """The categories with costs, the form's first, then any the form no longer has."""
+    keys = [c.key for c in form_def.cost_categories]
+    return ([k for k in keys if summary.by_category.get(k)]
+            + sorted(k for k in summary.by_category if k not in keys))
 
 
 @bp.get("/applications/<int:application_id>/budget")
 def index(application_id: int):
-    application, _roles, _workflow, partners, allowed = _load(application_id)
-    return _page(application, partners, allowed, BudgetLineForm(prefix="line"),
+    application, _roles, _workflow, partners, allowed, form_def = _load(application_id)
+    return _page(application, partners, allowed, form_def, BudgetLineForm(prefix="line"),
                  CofinancingForm(prefix="cofin"))
 
 
@@ -91,7 +95,7 @@ def add_cofinancing(application_id: int):
 
 def _add_item(application_id: int, *, cofinancing: bool):
     """A cost line or a co-financing row: the form posted, the other one shown empty."""
-    application, _roles, _workflow, partners, allowed = _load(application_id)
+    application, _roles, _workflow, partners, allowed, form_def = _load(application_id)
     if not allowed:
         abort(403)
     if cofinancing:
@@ -102,7 +106,7 @@ def _add_item(application_id: int, *, cofinancing: bool):
         lines, cofin = BudgetLineForm(prefix="line"), CofinancingForm(prefix="cofin", formdata=None)
         form, add, anchor = lines, operations.add_line, "costs"
         done = _("The cost was added.")
-    _prepare([lines, cofin], application, partners, allowed)
+    _prepare([lines, cofin], application, partners, allowed, form_def)
     if form.validate_on_submit():
         try:
             add(actor=current_user, application=application, allowed=allowed, data=form.data)
@@ -112,12 +116,12 @@ def _add_item(application_id: int, *, cofinancing: bool):
             flash(done, "success")
             return redirect(url_for(".index", application_id=application.id, _anchor=anchor),
                             303)
-    return _page(application, partners, allowed, lines, cofin, 422)
+    return _page(application, partners, allowed, form_def, lines, cofin, 422)
 
 
 @bp.post("/applications/<int:application_id>/budget/<kind>/<int:item_id>/delete")
 def delete(application_id: int, kind: str, item_id: int):
-    application, _roles, _workflow, _partners, allowed = _load(application_id)
+    application, _roles, _workflow, _partners, allowed, _form = _load(application_id)
     model = {"lines": BudgetLine, "cofinancing": Cofinancing}.get(kind)
     if model is None or not DeleteForm().validate_on_submit():
         abort(404 if model is None else 400)

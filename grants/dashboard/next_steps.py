@@ -65,8 +65,10 @@ def forward_transitions(workflow: Workflow, state: str, role: str) -> list[Trans
 
 
 def _confirmation_matters(workflow: Workflow, state: str) -> bool:
-    """Partners confirm now when a way out of this state requires their confirmation."""
-    return any("partners_confirmed" in t.requires for t in workflow.transitions_from(state))
+    """Partners confirm now where the workflow offers their confirmation (`confirmation:
+    true` on the state)."""
+    described = workflow.state(state)
+    return described is not None and described.confirmation
 
 
 class _Applications:

@@ -16,9 +16,13 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from grants.i18n import pick_label
+from grants.workflow.definition import Label
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
-# In the order they fall due; the deadline itself is the last milestone.
+# Today's milestones in the order they fall due (a form's `milestones:` key may configure
+# others, docs/forms.md); the deadline itself is the last milestone.
 MILESTONES = ("partner_input", "steering_meeting", "signatures", "deadline")
 # The call's column that says how many days before the deadline each milestone is.
 DAYS_FIELDS = {
@@ -45,6 +49,7 @@ class Milestone:
     key: str
     at: datetime  # aware, UTC
     days_before: int  # calendar days before the deadline (0 for the deadline itself)
+    own_label: Label | None = None  # the form's label of a milestone of its own
 
     @property
     def local(self) -> datetime:
@@ -52,7 +57,7 @@ class Milestone:
 
     @property
     def label(self) -> str:
-        return milestone_label(self.key)
+        return pick_label(self.own_label) if self.own_label else milestone_label(self.key)
 
 
 def milestone_label(key: str) -> str:
@@ -75,14 +80,18 @@ def wall_clock_days_before(moment: datetime, days: int) -> datetime:
 
 
 def compute_milestones(deadline: datetime, days_before: Mapping[str, int],
-                       keys: tuple[str, ...] = MILESTONES) -> list[Milestone]:
-    """The milestones in `keys`, counted back from `deadline`, in the order they fall due.
-    `days_before` maps a milestone key to its number of days (the deadline's is 0)."""
+                       keys: tuple[str, ...] = MILESTONES,
+                       labels: Mapping[str, Label] | None = None) -> list[Milestone]:
+    """The milestones in `keys`, counted back from `deadline`, in the order they fall due
+    (on the same moment, in the order of `keys`). `days_before` maps a milestone key to its
+    number of days (the deadline's is 0); `labels` the form's labels of its own milestones."""
     result = []
+    labels = labels or {}
     for key in keys:
         days = 0 if key == "deadline" else int(days_before[key])
-        result.append(Milestone(key, wall_clock_days_before(deadline, days), days))
-    return sorted(result, key=lambda m: (m.at, MILESTONES.index(m.key)))
+        result.append(Milestone(key, wall_clock_days_before(deadline, days), days,
+                                labels.get(key)))
+    return sorted(result, key=lambda m: (m.at, keys.index(m.key)))
 
 
 def reminder_time(milestone_at: datetime, days_before: int) -> datetime:

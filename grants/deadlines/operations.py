@@ -22,7 +22,6 @@ from grants.calls.models import MILESTONE_DAY_DEFAULTS, Call
 from grants.db import db, utcnow
 from grants.deadlines.milestones import (
     DAYS_FIELDS,
-    MILESTONES,
     Milestone,
     compute_milestones,
     is_passed,
@@ -30,6 +29,7 @@ from grants.deadlines.milestones import (
 )
 from grants.deadlines.models import Reminder, ReminderStatus
 from grants.errors import FieldsRefused, OperationRefused
+from grants.formengine.definition import DEADLINE_MILESTONE, DEFAULT_MILESTONES, MilestoneDef
 from grants.i18n import format_datetime_local
 from grants.jobs.queue import reminder_rq_job_id, schedule_after_commit, unschedule_after_commit
 from grants.partners.confirmation import confirmation_status, current_confirmations
@@ -39,12 +39,9 @@ from grants.workflow.definition import Workflow
 logger = logging.getLogger(__name__)
 
 REMINDER_JOB = "grants.deadlines.reminders.run_reminder"
-# States in which nothing is owed any more (besides every terminal state of the workflow).
-FINISHED_STATES = frozenset({"submitted", "granted", "rejected", "withdrawn", "stopped"})
-# The state in which the steering group decides; workflows without it have no steering meeting.
-STEERING_STATE = "steering_approval"
-# When a workflow version cannot be loaded: the joint application's states open to partners.
-FALLBACK_PARTNER_STATES = frozenset({"draft", "partner_confirmation", "changes_requested"})
+# The milestone a workflow's states name (`milestone: steering_meeting`) when the steering
+# group meets on the application; a workflow that names it in no state has no such meeting.
+STEERING_MILESTONE = "steering_meeting"
 
 
 # --- the deadline and the milestones --------------------------------------------------------
@@ -53,13 +50,22 @@ def effective_deadline(application: Application) -> datetime:
     return application.deadline_extended_to or application.call.deadline_at
 
 
-def milestone_days(call: Call) -> dict[str, int]:
-    """Days before the deadline of each milestone (the defaults for a call not yet saved)."""
-    days = {}
+def milestone_days(call: Call, milestones: tuple[MilestoneDef, ...] = DEFAULT_MILESTONES
+                   ) -> dict[str, int]:
+    """Days before the deadline of each milestone: the call's own setting for the milestones a
+    call sets (partner input, steering meeting, signatures; the defaults for a call not yet
+    saved), the form's `days_before` for the others."""
+    days = {m.key: m.days_before for m in milestones}
     for key, column in DAYS_FIELDS.items():
         value = getattr(call, column)
         days[key] = MILESTONE_DAY_DEFAULTS[column] if value is None else value
     return days
+
+
+def milestone_definitions(application: Application) -> tuple[MilestoneDef, ...]:
+    """The milestones of the application's form (`milestones:`; today's three by default)."""
+    form = form_for(application)
+    return form.milestones if form is not None else DEFAULT_MILESTONES
 
 
 def reminder_days(call: Call) -> int:
@@ -68,56 +74,78 @@ def reminder_days(call: Call) -> int:
 
 
 def is_finished(application: Application, workflow: Workflow | None) -> bool:
-    """Submitted, decided, withdrawn or stopped: nobody owes anything any more."""
-    if application.state in FINISHED_STATES:
-        return True
+    """In a state the workflow marks `finished: true` (submitted) or terminal (decided,
+    withdrawn, stopped): nobody owes anything any more."""
     state = workflow.state(application.state) if workflow is not None else None
-    return state is not None and state.terminal
+    return state is not None and state.is_finished
 
 
 def partner_input_states(workflow: Workflow | None) -> frozenset[str]:
-    """The states in which the workflow lets partners write their own part."""
-    if workflow is None or not workflow.states:
-        return FALLBACK_PARTNER_STATES
-    return frozenset(name for name, state in workflow.states.items()
-                     if "partner" in state.roles_editing("partner_part"))
-
-
-def before_steering_states(workflow: Workflow | None) -> frozenset[str]:
-    """The states an application is in before it (again) goes to the steering group: those
-    reachable from the initial state without passing the steering group's decision, terminal
-    states excepted. After changes are requested it is before the steering group again."""
-    if workflow is None or STEERING_STATE not in workflow.states:
+    """The states the workflow marks `partner_input: true`: partners write their own part."""
+    if workflow is None:
         return frozenset()
+    return workflow.states_where("partner_input")
+
+
+def before_milestone_states(workflow: Workflow | None, milestone: str) -> frozenset[str]:
+    """The states an application is in before it (again) reaches a state that corresponds to
+    `milestone` (the file's `milestone:` key): those reachable from the initial state without
+    passing the last such state on the way, finished states excepted. A milestone state from
+    which another one lies ahead (a concept vote before the full application's vote) is
+    passed on the way; after changes are requested it is before the milestone again."""
+    if workflow is None:
+        return frozenset()
+    targets = workflow.milestone_states(milestone)
+    if not targets:
+        return frozenset()
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = set(), [t.target for t in workflow.transitions_from(start)]
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo.extend(t.target for t in workflow.transitions_from(name))
+        return seen
+
+    passable = {name for name in targets if (reachable(name) & targets) - {name}}
     seen, todo = set(), [workflow.initial]
     while todo:
         name = todo.pop()
-        if name in seen or name == STEERING_STATE:
+        if name in seen or (name in targets and name not in passable):
             continue
         seen.add(name)
         todo.extend(t.target for t in workflow.transitions_from(name))
-    return frozenset(name for name in seen
-                     if workflow.state(name) is not None and not workflow.state(name).terminal)
+    return frozenset(name for name in seen - targets
+                     if workflow.state(name) is not None and not workflow.state(name).is_finished)
 
 
-def milestone_keys(workflow: Workflow | None) -> tuple[str, ...]:
-    """The milestones that apply to applications of this workflow: partner input only where
-    partners write a part, the steering meeting only where a steering group decides."""
-    if workflow is None or not workflow.states:
-        return MILESTONES
-    skip = set()
-    if not partner_input_states(workflow):
-        skip.add("partner_input")
-    if STEERING_STATE not in workflow.states:
-        skip.add("steering_meeting")
-    return tuple(key for key in MILESTONES if key not in skip)
+def before_steering_states(workflow: Workflow | None) -> frozenset[str]:
+    """`before_milestone_states` of the steering group's meeting."""
+    return before_milestone_states(workflow, STEERING_MILESTONE)
+
+
+def milestone_keys(workflow: Workflow | None,
+                   milestones: tuple[MilestoneDef, ...] = DEFAULT_MILESTONES) -> tuple[str, ...]:
+    """The milestones that apply to applications of this workflow, the deadline last: one
+    that reminds partners only where the workflow has partner input states, one that
+    `needs_state` only where a state names it (the steering meeting by default)."""
+    keys = [m.key for m in milestones]
+    if workflow is not None and workflow.states:
+        keys = [m.key for m in milestones
+                if not (m.remind == "partners" and not partner_input_states(workflow))
+                and not (m.needs_state and not workflow.milestone_states(m.key))]
+    return (*keys, DEADLINE_MILESTONE)
 
 
 def application_milestones(application: Application,
                            workflow: Workflow | None = None) -> list[Milestone]:
     workflow = workflow if workflow is not None else workflow_for(application)
-    return compute_milestones(effective_deadline(application), milestone_days(application.call),
-                              milestone_keys(workflow))
+    milestones = milestone_definitions(application)
+    return compute_milestones(effective_deadline(application),
+                              milestone_days(application.call, milestones),
+                              milestone_keys(workflow, milestones),
+                              {m.key: m.label for m in milestones if m.label is not None})
 
 
 def deadline_problems(application: Application, now: datetime | None = None) -> list[str]:
@@ -145,23 +173,34 @@ class Debtor:
 
 def who_owes(application: Application, milestone: str,
              workflow: Workflow | None = None) -> list[Debtor]:
-    """Who still owes something for `milestone` now.
+    """Who still owes something for `milestone` now, as the form's milestone says
+    (`remind`):
 
-    partner_input     the contacts of partners that have not confirmed the current version,
-                      while the workflow lets partners write their part;
-    steering_meeting  the project lead, until the application reaches the steering group;
-    signatures, deadline  the project lead, until the application is submitted."""
+    partners  the contacts of partners that have not confirmed the current version, while
+              the application is in a state with `partner_input: true` (partner input);
+    lead      the project lead, until the application reaches a state whose `milestone:`
+              names it (the steering meeting), or, if no state does, until it is finished
+              (signatures, the deadline)."""
     workflow = workflow if workflow is not None else workflow_for(application)
     if is_finished(application, workflow):
         return []
     lead = Debtor(application.lead_user.name, application.lead_user)
-    if milestone == "partner_input":
+    definition = next((m for m in milestone_definitions(application) if m.key == milestone),
+                      None)
+    if definition is not None and definition.remind == "partners":
         if application.state not in partner_input_states(workflow):
             return []
         return _partners_owing(application)
-    if milestone == "steering_meeting":
-        return [lead] if application.state in before_steering_states(workflow) else []
+    if workflow is not None and workflow.milestone_states(milestone):
+        return [lead] if application.state in before_milestone_states(workflow, milestone) \
+            else []
     return [lead]
+
+
+def reminds_partners(application: Application, milestone: str) -> bool:
+    """The form's milestone reminds partners (each in its organisation's name)."""
+    return any(m.key == milestone and m.remind == "partners"
+               for m in milestone_definitions(application))
 
 
 def _partners_owing(application: Application) -> list[Debtor]:

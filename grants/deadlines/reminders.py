@@ -19,9 +19,16 @@ from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.applications.queries import current_partners
 from grants.db import db, utcnow
+from grants.deadlines.milestones import MILESTONES as DEFAULT_KEYS
 from grants.deadlines.milestones import is_passed
 from grants.deadlines.models import Reminder, ReminderStatus
-from grants.deadlines.operations import REMINDER_JOB, is_finished, who_owes
+from grants.deadlines.operations import (
+    REMINDER_JOB,
+    application_milestones,
+    is_finished,
+    reminds_partners,
+    who_owes,
+)
 from grants.i18n import format_datetime_local, pick_label
 from grants.jobs.queue import ALIVE, reminder_rq_job_id, rq_job_status, schedule_at
 from grants.jobs.runner import app_context
@@ -89,7 +96,7 @@ def _notify(application: Application, workflow, reminder: Reminder,
     if not users:
         return []
     kind = f"reminder_{reminder.milestone}"
-    if reminder.milestone == "partner_input":
+    if reminds_partners(application, reminder.milestone):
         reminded = []
         organisations = _partner_organisations(application.id)
         for user in users:
@@ -131,6 +138,23 @@ def _builder(application: Application, workflow, reminder: Reminder, organisatio
                     _("The steering group meets about “%(title)s” on %(date)s. The application "
                       "must be ready for the steering group's decision by then; it is now in "
                       "state “%(state)s”.", title=title, date=when, state=state_label))
+        if reminder.milestone not in DEFAULT_KEYS:
+            # A milestone of the form's own, under its own label.
+            label = next((m.label for m in application_milestones(application, workflow)
+                          if m.key == reminder.milestone), reminder.milestone)
+            if reminds_partners(application, reminder.milestone):
+                return (_("Reminder: “%(milestone)s” for “%(title)s” is due on %(date)s",
+                          milestone=label, title=title, date=when),
+                        _("“%(milestone)s” for the application “%(title)s” is due on "
+                          "%(date)s. %(organisation)s has not yet confirmed its part: fill in "
+                          "your organisation's part and confirm participation and "
+                          "co-financing.", milestone=label, title=title, date=when,
+                          organisation=organisation))
+            return (_("Reminder: “%(milestone)s” for “%(title)s” is due on %(date)s",
+                      milestone=label, title=title, date=when),
+                    _("“%(milestone)s” for the application “%(title)s” is due on %(date)s. "
+                      "It is now in state “%(state)s”.", milestone=label, title=title,
+                      date=when, state=state_label))
         if reminder.milestone == "signatures":
             return (_("Reminder: signatures for “%(title)s” are due on %(date)s",
                       title=title, date=when),

@@ -5,6 +5,7 @@ the JSON export: no field is described twice. Format: docs/forms.md."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ FIELD_TYPES = ("text", "longtext", "richtext", "integer", "money", "date", "choi
 COLUMN_TYPES = ("text", "integer", "money", "date", "choice")
 TEXT_TYPES = ("text", "longtext", "richtext")
 PARTS = ("common", "partner_part")
-TOP_KEYS = {"title", "version", "sections", "description"}
+TOP_KEYS = {"title", "version", "sections", "description", "cost_categories", "milestones"}
 SECTION_KEYS = {"key", "title", "fields", "part", "description", "help"}
 FIELD_KEYS = {"id", "type", "label", "help", "required", "max_chars", "min_value", "max_value",
               "options", "columns", "min_rows", "max_rows", "show_when", "accept", "mirrors"}
@@ -131,12 +132,65 @@ class SectionDef:
 
 
 @dataclass(frozen=True)
+class CostCategoryDef:
+    """A budget cost category: its key (stored on each cost line), its label (None: the
+    app's translated label of a default category) and whether it is an indirect cost (the
+    call's maximum indirect share counts these)."""
+    key: str
+    label: Label | None = None
+    indirect: bool = False
+
+
+# Today's categories: what a form without `cost_categories:` uses.
+DEFAULT_COST_CATEGORIES = tuple(
+    CostCategoryDef(key, indirect=key == "indirect") for key in
+    ("personnel", "travel", "external_services", "equipment", "premises", "other", "indirect"))
+MILESTONE_REMINDS = ("partners", "lead")
+
+
+@dataclass(frozen=True)
+class MilestoneDef:
+    """An internal milestone before the call's deadline (docs/deadlines.md).
+
+    days_before  calendar days before the deadline (the call's own setting wins for the
+                 three milestones a call can set: partner_input, steering_meeting, signatures)
+    remind       partners: the partners that have not confirmed, while the workflow's state
+                 has `partner_input: true`; lead: the project lead, until the application
+                 reaches a state whose `milestone:` names it (or is finished)
+    needs_state  applies only to workflows with a state whose `milestone:` names it
+    label        None: the app's translated label of a default milestone"""
+    key: str
+    days_before: int
+    remind: str = "lead"
+    needs_state: bool = False
+    label: Label | None = None
+
+
+# Today's milestones, in the order they fall due (the deadline itself always comes last).
+DEFAULT_MILESTONES = (
+    MilestoneDef("partner_input", 21, "partners"),
+    MilestoneDef("steering_meeting", 14, "lead", needs_state=True),
+    MilestoneDef("signatures", 7, "lead"),
+)
+DEADLINE_MILESTONE = "deadline"
+
+
+@dataclass(frozen=True)
 class FormDef:
     name: str
     title: Label
     version: int
     sections: tuple[SectionDef, ...]
     source_text: str = field(default="", compare=False)
+    cost_categories: tuple[CostCategoryDef, ...] = DEFAULT_COST_CATEGORIES
+    milestones: tuple[MilestoneDef, ...] = DEFAULT_MILESTONES
+
+    def cost_category(self, key: str) -> CostCategoryDef | None:
+        return next((c for c in self.cost_categories if c.key == key), None)
+
+    @property
+    def indirect_categories(self) -> frozenset[str]:
+        return frozenset(c.key for c in self.cost_categories if c.indirect)
 
     def section(self, key: str) -> SectionDef | None:
         return next((s for s in self.sections if s.key == key), None)
@@ -518,9 +572,110 @@ def check_form_source(src: LocatedYaml, name: str, text: str = "") -> FormDef:
                     any(o.value == v for o in target.options) for v in condition.values):
                 c.add(f"'show_when' of field '{form_field.id}' names a value that field "
                       f"'{target.id}' does not offer.", *path)
+    cost_categories = _check_cost_categories(c, data)
+    milestones = _check_milestones(c, data)
     if c.problems:
         raise SourceInvalid(c.problems)
-    return FormDef(name, title, version, tuple(sections), source_text=text)
+    return FormDef(name, title, version, tuple(sections), source_text=text,
+                   cost_categories=cost_categories, milestones=milestones)
+
+
+# --- the budget's cost categories and the milestones, per form ------------------------------
+CATEGORY_KEYS = {"key", "label", "indirect"}
+MILESTONE_KEYS = {"key", "days_before", "remind", "needs_state", "label"}
+_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+# The cost line's column holds at most this many characters.
+MAX_CATEGORY_KEY = 30
+
+
+def _check_cost_categories(c: _Checker, data: dict) -> tuple[CostCategoryDef, ...]:
+    """`cost_categories:` a list of {key, label: {sv, en}, indirect: true/false}; without
+    it, today's categories."""
+    raw = data.get("cost_categories")
+    if raw is None:
+        return DEFAULT_COST_CATEGORIES
+    example = "- {key: personnel, label: {sv: Personal, en: Personnel}}"
+    if not isinstance(raw, list) or not raw:
+        c.add(f"'cost_categories' must be a list of categories, e.g. {example}.",
+              "cost_categories")
+        return DEFAULT_COST_CATEGORIES
+    result, seen = [], set()
+    for index, item in enumerate(raw):
+        path = ("cost_categories", index)
+        if not isinstance(item, dict):
+            c.add(f"cost category {index + 1} must be a mapping, e.g. {example}.", *path)
+            continue
+        c.keys(item, CATEGORY_KEYS, "a cost category", *path)
+        key = item.get("key")
+        if not isinstance(key, str) or not _NAME.match(key) or len(key) > MAX_CATEGORY_KEY:
+            c.add(f"cost category {index + 1} needs a 'key' of lower-case letters, digits and _ "
+                  f"(at most {MAX_CATEGORY_KEY} characters).", *path)
+            continue
+        if key in seen:
+            c.add(f"cost category '{key}' is listed twice.", *path, "key")
+        seen.add(key)
+        label = c.label(item.get("label"), f"cost category '{key}'", *path, "label")
+        indirect = item.get("indirect", False)
+        if not isinstance(indirect, bool):
+            c.add(f"'indirect' of cost category '{key}' must be true or false.",
+                  *path, "indirect")
+            indirect = False
+        result.append(CostCategoryDef(key, label, indirect))
+    return tuple(result)
+
+
+def _check_milestones(c: _Checker, data: dict) -> tuple[MilestoneDef, ...]:
+    """`milestones:` a list of {key, days_before, remind, needs_state, label}; without it,
+    today's three (the deadline is always the last milestone and is not listed)."""
+    raw = data.get("milestones")
+    if raw is None:
+        return DEFAULT_MILESTONES
+    example = "- {key: signatures, days_before: 7, remind: lead}"
+    if not isinstance(raw, list):
+        c.add(f"'milestones' must be a list of milestones, e.g. {example}.", "milestones")
+        return DEFAULT_MILESTONES
+    defaults = {m.key: m for m in DEFAULT_MILESTONES}
+    result, seen = [], set()
+    for index, item in enumerate(raw):
+        path = ("milestones", index)
+        if not isinstance(item, dict):
+            c.add(f"milestone {index + 1} must be a mapping, e.g. {example}.", *path)
+            continue
+        c.keys(item, MILESTONE_KEYS, "a milestone", *path)
+        key = item.get("key")
+        if not isinstance(key, str) or not _NAME.match(key) or len(key) > MAX_CATEGORY_KEY:
+            c.add(f"milestone {index + 1} needs a 'key' of lower-case letters, digits and _ "
+                  f"(at most {MAX_CATEGORY_KEY} characters).", *path)
+            continue
+        if key == DEADLINE_MILESTONE:
+            c.add("the deadline is always the last milestone: do not list it.", *path, "key")
+            continue
+        if key in seen:
+            c.add(f"milestone '{key}' is listed twice.", *path, "key")
+        seen.add(key)
+        default = defaults.get(key)
+        days = item.get("days_before", default.days_before if default else None)
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:
+            c.add(f"'days_before' of milestone '{key}' must be a whole number from 0 to 365 "
+                  f"(days before the deadline).", *path,
+                  "days_before" if "days_before" in item else None)
+            days = 0
+        remind = item.get("remind", default.remind if default else "lead")
+        if remind not in MILESTONE_REMINDS:
+            c.add(f"'remind' of milestone '{key}' must be one of "
+                  f"{', '.join(MILESTONE_REMINDS)}.", *path, "remind")
+            remind = "lead"
+        needs_state = item.get("needs_state", default.needs_state if default else False)
+        if not isinstance(needs_state, bool):
+            c.add(f"'needs_state' of milestone '{key}' must be true or false.",
+                  *path, "needs_state")
+            needs_state = False
+        if "label" in item or default is None:
+            label = c.label(item.get("label"), f"milestone '{key}'", *path, "label")
+        else:
+            label = None
+        result.append(MilestoneDef(key, days, remind, needs_state, label))
+    return tuple(result)
 
 
 def load_form_text(text: str, name: str, display_name: str) -> FormDef:

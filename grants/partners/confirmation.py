@@ -15,6 +15,7 @@ from grants.audit import audit
 from grants.db import db, utcnow
 from grants.errors import OperationRefused
 from grants.formengine.definition import FormDef
+from grants.i18n import pick_label
 from grants.notifications.mail import queue_email
 from grants.notifications.notify import notify
 from grants.partners.models import ApplicationPartner, PartnerConfirmation
@@ -102,11 +103,26 @@ def is_valid(confirmation: PartnerConfirmation | None, current_fingerprint: str)
             and confirmation.fingerprint == current_fingerprint)
 
 
-def may_confirm(application, roles, actor, workflow, partner) -> bool:
+def confirmation_open(application: Application, workflow) -> bool:
+    """The workflow offers the partners' confirmation in the application's state (the
+    state's `confirmation: true`), and only there."""
     state = workflow.state(application.state)
-    return (state is not None and "partner" in roles and partner.contact_user_id == actor.id
-            and partner.status == "active"
-            and "partner" in state.roles_editing("partner_part"))
+    return state is not None and state.confirmation
+
+
+def not_open_message(workflow) -> str:
+    """Why there is no confirmation now, naming the states in which the workflow opens it."""
+    opens_in = [f"“{pick_label(state.label)}”" for state in workflow.states.values()
+                if state.confirmation]
+    if not opens_in:
+        return _("This workflow does not ask the partners to confirm.")
+    return _("Nothing to confirm now: confirmation is open while the application is in "
+             "%(states)s.", states=", ".join(opens_in))
+
+
+def may_confirm(application, roles, actor, workflow, partner) -> bool:
+    return (confirmation_open(application, workflow) and "partner" in roles
+            and partner.contact_user_id == actor.id and partner.status == "active")
 
 
 def confirm(*, actor: User, application: Application, roles: set[str], workflow, form: FormDef,
@@ -116,6 +132,8 @@ def confirm(*, actor: User, application: Application, roles: set[str], workflow,
     """The signatory confirms the version they were shown (`shown_fingerprint`, from the
     form). When the content changed since the page was opened, nothing is confirmed: the
     refusal names the parts that changed, so the signatory reads them before confirming."""
+    if not confirmation_open(application, workflow):
+        raise OperationRefused(not_open_message(workflow))
     if not may_confirm(application, roles, actor, workflow, partner):
         raise OperationRefused(_("Only the partner's own contact can confirm, while the "
                                  "application is open for the partners."))

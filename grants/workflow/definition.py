@@ -26,6 +26,19 @@ class State:
     edit: dict[str, tuple[str, ...]] = field(default_factory=dict)
     view: tuple[str, ...] = ()
     terminal: bool = False
+    # What the features need to know about a state, from the file (never its name in code):
+    # the milestone it corresponds to (the steering group's meeting: `steering_meeting`),
+    # whether nothing is owed any more (finished), whether partners write their parts
+    # (partner_input) and whether the partners' confirmation is offered and due (confirmation).
+    milestone: str | None = None
+    finished: bool = False
+    partner_input: bool = False
+    confirmation: bool = False
+
+    @property
+    def is_finished(self) -> bool:
+        """Nothing is owed any more: the file says so, and every terminal state is."""
+        return self.finished or self.terminal
 
     def roles_editing(self, part: str) -> tuple[str, ...]:
         return self.edit.get(part, ())
@@ -85,6 +98,21 @@ class Workflow:
 
     def transitions_from(self, state: str) -> list[Transition]:
         return [t for t in self.transitions.values() if state in t.sources]
+
+    def states_where(self, key: str) -> frozenset[str]:
+        """The names of the states whose flag `key` (finished, partner_input, confirmation)
+        is set in the file; `finished` includes every terminal state."""
+        if key == "finished":
+            return frozenset(n for n, s in self.states.items() if s.is_finished)
+        return frozenset(n for n, s in self.states.items() if getattr(s, key))
+
+    def milestone_states(self, milestone: str) -> frozenset[str]:
+        """The states that correspond to `milestone` (the file's `milestone:` key)."""
+        return frozenset(n for n, s in self.states.items() if s.milestone == milestone)
+
+    def milestones(self) -> frozenset[str]:
+        """Every milestone some state of this workflow corresponds to."""
+        return frozenset(s.milestone for s in self.states.values() if s.milestone)
 
     @classmethod
     def unavailable(cls, name: str) -> Workflow:

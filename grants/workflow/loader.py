@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,12 @@ from grants.workflow.definition import (
 from grants.workflow.yamlsource import LocatedYaml, Problem, SourceInvalid, parse_located_yaml
 
 TOP_KEYS = {"title", "version", "initial", "roles", "states", "transitions", "description"}
-STATE_KEYS = {"label", "edit", "view", "terminal", "description"}
+STATE_KEYS = {"label", "edit", "view", "terminal", "description", "milestone", "finished",
+              "partner_input", "confirmation"}
+# The state keys that are true or false (docs/workflows.md, "What a state means").
+STATE_FLAGS = ("terminal", "finished", "partner_input", "confirmation")
+MEANING_KEYS = {"milestone", "finished", "partner_input", "confirmation"}
+MILESTONE_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 TRANSITION_KEYS = {"name", "label", "from", "to", "by", "requires", "effects", "comment",
                    "description", "quorum"}
 QUORUM_KEYS = {"rule", "n", "of", "otherwise", "tie"}
@@ -205,11 +212,31 @@ def check_source(source: LocatedYaml, name: str, guards: set[str], effects: set[
                 edit[str(part)] = names
         view = c.name_list(sdata.get("view"), f"'view' of state '{sname}'", *path, "view")
         c.roles_known(view, role_set, f"'view' of state '{sname}'", *path, "view")
-        terminal = sdata.get("terminal", False)
-        if not isinstance(terminal, bool):
-            c.add(f"'terminal' of state '{sname}' must be true or false.", *path, "terminal")
-            terminal = False
-        states[str(sname)] = State(str(sname), label, edit, view or tuple(roles), terminal)
+        flags = {}
+        for key in STATE_FLAGS:
+            flags[key] = sdata.get(key, False)
+            if not isinstance(flags[key], bool):
+                c.add(f"'{key}' of state '{sname}' must be true or false.", *path, key)
+                flags[key] = False
+        milestone = sdata.get("milestone")
+        if milestone is not None and (not isinstance(milestone, str)
+                                      or not MILESTONE_NAME.match(milestone)):
+            c.add(f"'milestone' of state '{sname}' must name a milestone in lower-case letters, "
+                  f"digits and _, e.g. milestone: steering_meeting.", *path, "milestone")
+            milestone = None
+        if flags["partner_input"] and "partner" not in edit.get("partner_part", ()):
+            c.add(f"state '{sname}' has 'partner_input: true' but partners do not edit their "
+                  f"part in it: add partner to 'edit.partner_part' or drop the key.",
+                  *path, "partner_input")
+        if flags["confirmation"] and flags["terminal"]:
+            c.add(f"state '{sname}' is terminal and cannot also offer the partners' "
+                  f"confirmation: drop 'confirmation: true' or 'terminal: true'.",
+                  *path, "confirmation")
+        states[str(sname)] = State(str(sname), label, edit, view or tuple(roles),
+                                   flags["terminal"], milestone=milestone,
+                                   finished=flags["finished"],
+                                   partner_input=flags["partner_input"],
+                                   confirmation=flags["confirmation"])
 
     initial = data.get("initial")
     if initial is None:
@@ -309,8 +336,29 @@ def check_source(source: LocatedYaml, name: str, guards: set[str], effects: set[
 
     if c.problems:
         raise SourceInvalid(c.problems)
+    if not any(isinstance(sdata, dict) and MEANING_KEYS & set(sdata)
+               for sdata in raw_states.values()):
+        states = _derived_meaning(states, transitions)
     return Workflow(name=name, title=title, version=version, initial=str(initial),
                     roles=roles, states=states, transitions=transitions)
+
+
+def _derived_meaning(states: dict[str, State],
+                     transitions: dict[str, Transition]) -> dict[str, State]:
+    """For a version written before states said what they mean (one stored in the database
+    that applications still follow): read it from the file's structure, never from state
+    names. Partners write and confirm where they edit their part; a state left by a
+    steering vote is the steering meeting; what the copy of record is made on the way into,
+    and every terminal state, is finished."""
+    voted = {s for t in transitions.values() if t.quorum for s in t.sources}
+    frozen = {t.target for t in transitions.values() if "render_final_pdf" in t.effects}
+    result = {}
+    for sname, state in states.items():
+        partners = "partner" in state.roles_editing("partner_part")
+        result[sname] = replace(state, partner_input=partners, confirmation=partners,
+                                milestone="steering_meeting" if sname in voted else None,
+                                finished=sname in frozen)
+    return result
 
 
 def load_workflow_file(path: Path, guards: set[str], effects: set[str],

@@ -22,7 +22,6 @@ from grants.budget.models import (
     Cofinancing,
     CofinancingKind,
     CofinancingSource,
-    CostCategory,
 )
 from grants.calls.models import Call, Funder
 from grants.db import db, utcnow
@@ -112,7 +111,7 @@ def add_partners(application, count: int, *, answers: bool = True) -> None:
                                            confirmed_by_id=contact.id, signatory_name="Signe",
                                            signatory_title="Chef"))
         db.session.add(BudgetLine(application_id=application.id, organisation_id=org.id,
-                                  category=CostCategory.personnel, year=2027,
+                                  category="personnel", year=2027,
                                   description=f"Personal {n}", amount=10_000 + n))
         db.session.add(Cofinancing(application_id=application.id, organisation_id=org.id,
                                    kind=CofinancingKind.cash, source=CofinancingSource.public,

@@ -129,3 +129,92 @@ def test_each_form_rule_names_file_and_line(mutate, message, where):
         fragment, occurrence = where if isinstance(where, tuple) else (where, 1)
         expected = line_of(text, fragment, occurrence)
         assert matching[0].startswith(f"workflows/forms/test.yaml:{expected}:"), (matching, expected)
+
+
+# --- cost categories and milestones per form ----------------------------------------------
+CATEGORIES = BASE + textwrap.dedent("""\
+    cost_categories:
+      - {key: salaries, label: {sv: Löner, en: Salaries}}
+      - {key: overhead, label: {sv: Omkostnader, en: Overhead}, indirect: true}
+    milestones:
+      - {key: partner_input, days_before: 28}
+      - {key: board_meeting, days_before: 10, remind: lead, needs_state: true,
+         label: {sv: Styrelsemöte, en: Board meeting}}
+    """)
+
+
+def test_cost_categories_and_milestones_are_read_from_the_form():
+    form = load_form_text(CATEGORIES, "test", "x")
+    assert [c.key for c in form.cost_categories] == ["salaries", "overhead"]
+    assert form.indirect_categories == {"overhead"}
+    assert form.cost_category("salaries").label.sv == "Löner"
+    assert form.cost_category("personnel") is None
+    partner, board = form.milestones
+    assert (partner.key, partner.days_before, partner.remind, partner.label) == (
+        "partner_input", 28, "partners", None)  # a default milestone keeps its other settings
+    assert (board.days_before, board.remind, board.needs_state, board.label.en) == (
+        10, "lead", True, "Board meeting")
+
+
+def test_without_the_keys_a_form_has_todays_categories_and_milestones():
+    form = load_form_text(BASE, "test", "x")
+    assert [c.key for c in form.cost_categories] == [
+        "personnel", "travel", "external_services", "equipment", "premises", "other",
+        "indirect"]
+    assert form.indirect_categories == {"indirect"}
+    assert [(m.key, m.days_before, m.remind) for m in form.milestones] == [
+        ("partner_input", 21, "partners"), ("steering_meeting", 14, "lead"),
+        ("signatures", 7, "lead")]
+
+
+SETTING_CASES = [
+    ("categories not a list", lambda t: t.replace(
+        "cost_categories:\n  - {key: salaries, label: {sv: Löner, en: Salaries}}\n"
+        "  - {key: overhead, label: {sv: Omkostnader, en: Overhead}, indirect: true}\n",
+        "cost_categories: salaries\n"),
+     "'cost_categories' must be a list of categories", "cost_categories: salaries"),
+    ("category key", lambda t: t.replace("{key: salaries,", "{key: Löner 2027,"),
+     "cost category 1 needs a 'key' of lower-case letters", "{key: Löner 2027,"),
+    ("category twice", lambda t: t.replace("{key: overhead,", "{key: salaries,"),
+     "cost category 'salaries' is listed twice", ("{key: salaries,", 2)),
+    ("category label", lambda t: t.replace("label: {sv: Löner, en: Salaries}",
+                                           "label: {sv: Löner}"),
+     "cost category 'salaries' has no 'en' text", "label: {sv: Löner}"),
+    ("indirect not a boolean", lambda t: t.replace("indirect: true", "indirect: 10"),
+     "'indirect' of cost category 'overhead' must be true or false", "indirect: 10"),
+    ("unknown category key", lambda t: t.replace("indirect: true}", "indirect: true, vat: 25}"),
+     "unknown key 'vat' in a cost category", "vat: 25"),
+    ("days not a number", lambda t: t.replace("days_before: 28", "days_before: four weeks"),
+     "'days_before' of milestone 'partner_input' must be a whole number from 0 to 365",
+     "days_before: four weeks"),
+    ("days too many", lambda t: t.replace("days_before: 10", "days_before: 400"),
+     "'days_before' of milestone 'board_meeting' must be a whole number", "days_before: 400"),
+    ("remind whom", lambda t: t.replace("remind: lead", "remind: everyone"),
+     "'remind' of milestone 'board_meeting' must be one of partners, lead",
+     "remind: everyone"),
+    ("needs_state not a boolean", lambda t: t.replace("needs_state: true",
+                                                      "needs_state: maybe"),
+     "'needs_state' of milestone 'board_meeting' must be true or false", "needs_state: maybe"),
+    ("own milestone without a label", lambda t: t.replace(
+        ",\n     label: {sv: Styrelsemöte, en: Board meeting}}", "}"),
+     "milestone 'board_meeting' needs text in Swedish and English", "- {key: board_meeting"),
+    ("the deadline listed", lambda t: t.replace("{key: partner_input,", "{key: deadline,"),
+     "the deadline is always the last milestone: do not list it", "{key: deadline,"),
+    ("milestone twice", lambda t: t.replace("{key: board_meeting,", "{key: partner_input,"),
+     "milestone 'partner_input' is listed twice", ("{key: partner_input,", 2)),
+    ("unknown milestone key", lambda t: t.replace("days_before: 28}",
+                                                  "days_before: 28, who: partners}"),
+     "unknown key 'who' in a milestone", "who: partners"),
+]
+
+
+@pytest.mark.parametrize("mutate, message, where", [c[1:] for c in SETTING_CASES],
+                         ids=[c[0] for c in SETTING_CASES])
+def test_each_setting_rule_names_file_and_line(mutate, message, where):
+    text = mutate(CATEGORIES)
+    assert text != CATEGORIES
+    matching = [p for p in problems_of(text) if message in p]
+    assert matching, problems_of(text)
+    fragment, occurrence = where if isinstance(where, tuple) else (where, 1)
+    expected = line_of(text, fragment, occurrence)
+    assert matching[0].startswith(f"workflows/forms/test.yaml:{expected}:"), (matching, expected)

@@ -112,6 +112,37 @@ CASES = [
     ("missing en label", lambda t: t.replace("label: {sv: Godkänn, en: Approve}",
                                              "label: {sv: Godkänn}"),
      "transition 'approve' has no 'en' label", "label: {sv: Godkänn}"),
+    # What a state means (milestone, finished, partner_input, confirmation).
+    ("unknown state key", lambda t: t.replace("    label: {sv: Granskning, en: Review}\n",
+                                              "    label: {sv: Granskning, en: Review}\n"
+                                              "    milestones: steering_meeting\n"),
+     "unknown key 'milestones' in state 'review'", "milestones: steering_meeting"),
+    ("flag not a boolean", lambda t: t.replace("    label: {sv: Granskning, en: Review}\n",
+                                               "    label: {sv: Granskning, en: Review}\n"
+                                               "    finished: yes please\n"),
+     "'finished' of state 'review' must be true or false.", "finished: yes please"),
+    ("confirmation not a boolean", lambda t: t.replace(
+        "    label: {sv: Granskning, en: Review}\n",
+        "    label: {sv: Granskning, en: Review}\n    confirmation: 1\n"),
+     "'confirmation' of state 'review' must be true or false.", "confirmation: 1"),
+    ("milestone not a name", lambda t: t.replace("    label: {sv: Granskning, en: Review}\n",
+                                                 "    label: {sv: Granskning, en: Review}\n"
+                                                 "    milestone: [steering]\n"),
+     "'milestone' of state 'review' must name a milestone", "milestone: [steering]"),
+    ("milestone with capitals", lambda t: t.replace(
+        "    label: {sv: Granskning, en: Review}\n",
+        "    label: {sv: Granskning, en: Review}\n    milestone: Steering Meeting\n"),
+     "'milestone' of state 'review' must name a milestone", "milestone: Steering Meeting"),
+    ("partner input where partners do not write", lambda t: t.replace(
+        "    label: {sv: Granskning, en: Review}\n",
+        "    label: {sv: Granskning, en: Review}\n    partner_input: true\n"),
+     "state 'review' has 'partner_input: true' but partners do not edit their part",
+     "partner_input: true"),
+    ("confirmation in a terminal state", lambda t: t.replace(
+        "    label: {sv: Klar, en: Done}\n", "    label: {sv: Klar, en: Done}\n"
+        "    confirmation: true\n"),
+     "state 'done' is terminal and cannot also offer the partners' confirmation",
+     "confirmation: true"),
 ]
 
 
@@ -139,3 +170,49 @@ def test_every_problem_of_a_file_is_reported_in_one_run():
     assert any("undefined role 'leader'" in p for p in problems)
     assert any("undefined state 'finished'" in p for p in problems)
     assert any("state 'done' has no 'en' label" in p for p in problems)
+
+
+MEANING = (BASE.replace("roles: [lead, steering]", "roles: [lead, partner, steering]")
+           .replace("    edit: {common: [lead]}\n",
+                    "    edit: {common: [lead], partner_part: [partner]}\n"
+                    "    partner_input: true\n")
+           .replace("    label: {sv: Granskning, en: Review}\n",
+                    "    label: {sv: Granskning, en: Review}\n"
+                    "    milestone: steering_meeting\n    confirmation: true\n"
+                    "    finished: false\n"))
+
+
+def test_states_say_what_they_mean():
+    workflow = check_source(parse_located_yaml(MEANING, "workflows/test.yaml"), "test", GUARDS,
+                            EFFECTS)
+    assert workflow.states_where("partner_input") == {"draft"}
+    assert workflow.states_where("confirmation") == {"review"}
+    assert workflow.milestone_states("steering_meeting") == {"review"}
+    assert workflow.milestones() == {"steering_meeting"}
+    assert workflow.states_where("finished") == {"done"}  # terminal counts as finished
+    assert not workflow.state("draft").confirmation and workflow.state("draft").milestone is None
+
+
+def test_a_version_without_the_keys_reads_them_from_its_structure():
+    """Versions stored before the keys existed keep working: partners write and confirm
+    where they edit their part, a voted state is the steering meeting, the state the copy of
+    record is made on the way into is finished – read from the structure, never the names."""
+    text = (BASE.replace("roles: [lead, steering]", "roles: [lead, partner, steering]")
+            .replace("    edit: {common: [lead]}\n",
+                     "    edit: {common: [lead], partner_part: [partner]}\n")
+            .replace("    effects: [render_final_pdf]\n", "")
+            .replace("    by: [lead]\n    requires: [form_complete]\n",
+                     "    by: [lead]\n    requires: [form_complete]\n"
+                     "    effects: [render_final_pdf]\n"))
+    workflow = check_source(parse_located_yaml(text, "workflows/test.yaml"), "test", GUARDS,
+                            EFFECTS)
+    assert workflow.states_where("partner_input") == {"draft"}
+    assert workflow.states_where("confirmation") == {"draft"}
+    assert workflow.states_where("finished") == {"review", "done"}
+    # One key anywhere: the file speaks for itself and nothing is derived.
+    explicit = text.replace("    label: {sv: Klar, en: Done}\n",
+                            "    label: {sv: Klar, en: Done}\n    finished: true\n")
+    workflow = check_source(parse_located_yaml(explicit, "workflows/test.yaml"), "test",
+                            GUARDS, EFFECTS)
+    assert workflow.states_where("confirmation") == frozenset()
+    assert workflow.states_where("finished") == {"done"}

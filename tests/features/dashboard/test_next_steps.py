@@ -53,7 +53,7 @@ def fire(browser, application, transition):
 
 
 def test_each_person_sees_their_own_next_step_through_a_joint_application(login_as, world):
-    application, partners = setup_partners(world)
+    application, partners = setup_partners(world, sent_to_partners=False)
     lead, vaxjo, lnu = (login_as("lead@demo.test"), login_as("other@demo.test"),
                         login_as("lnu@demo.test"))
     coordinator = login_as("coordinator@demo.test")

@@ -105,6 +105,10 @@ def confirm_partner(application, partner, user) -> None:
     from grants.applications.queries import load_answers
     from grants.partners.confirmation import confirm, partner_fingerprint
     from grants.processes import get_form, workflow_for
+    # Partners confirm where the workflow offers it: the joint application's confirmation
+    # state (still partner input, still before the steering group).
+    application.state = "partner_confirmation"
+    db.session.commit()
     form, answers = get_form(application.form_name), load_answers(application.id)
     confirm(actor=user, application=application, roles={"partner"},
             workflow=workflow_for(application), form=form, answers=answers, partner=partner,
@@ -631,3 +635,44 @@ def test_reminders_command_schedules_applications_that_have_none(app, world):
     again = app.test_cli_runner().invoke(args=["jobs", "reminders"])
     assert "4 reminder(s) waiting to be sent." in again.output
     assert db.session.scalar(select(func.count(Reminder.id))) == 4
+
+
+# --- what the workflow files say about their states ------------------------------------------
+def test_each_shipped_workflow_names_its_steering_meeting_and_finished_states(app):
+    from grants.deadlines.operations import before_steering_states, milestone_keys
+    from grants.processes import get_workflow
+    joint, two_stage, single = (get_workflow(n) for n in
+                                ("joint_application", "two_stage", "single_stage"))
+    assert joint.milestone_states("steering_meeting") == {"steering_approval"}
+    assert before_steering_states(joint) == {"draft", "partner_confirmation", "internal_review",
+                                             "changes_requested"}
+    # Two votes: the concept's and the full application's. The concept vote is on the way,
+    # so until the full application reaches the steering group the lead owes the meeting.
+    assert two_stage.milestone_states("steering_meeting") == {"concept_review",
+                                                               "steering_approval"}
+    assert before_steering_states(two_stage) == {"concept_note", "full_application"}
+    assert "steering_meeting" in milestone_keys(two_stage)
+    assert "steering_meeting" not in milestone_keys(single)
+    for workflow in (joint, two_stage, single):
+        assert "submitted" in workflow.states_where("finished")
+        assert len(workflow.states_where("confirmation")) == 1
+
+
+def test_a_workflow_naming_its_vote_differently_still_gets_the_steering_milestone(app, world):
+    """The milestone follows the state's `milestone:` key: a state called anything."""
+    from dataclasses import replace
+
+    from grants.deadlines.operations import application_milestones, milestone_keys
+    from grants.processes import get_workflow
+    joint = get_workflow("joint_application")
+    states = {("board_vote" if n == "steering_approval" else n): replace(
+        s, name="board_vote" if n == "steering_approval" else n)
+        for n, s in joint.states.items()}
+    renamed = replace(joint, states=states)
+    assert "steering_meeting" in milestone_keys(renamed)
+    without = replace(joint, states={n: replace(s, milestone=None)
+                                     for n, s in joint.states.items()})
+    assert "steering_meeting" not in milestone_keys(without)
+    application = world.new_application()
+    assert "steering_meeting" not in [m.key for m in application_milestones(application,
+                                                                            without)]

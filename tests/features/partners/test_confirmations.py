@@ -1,6 +1,7 @@
 """Sign-off pinned to a version: any later change to what a partner vouches for voids it."""
 
 import re
+from contextlib import contextmanager
 
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from grants.partners.models import ApplicationPartner, PartnerConfirmation
 from tests.factories import make_user
 
 
-def setup_partners(world):
+def setup_partners(world, *, sent_to_partners: bool = True):
     world.call.form_name = "kulturradet_utveckling"
     db.session.commit()
     application = world.new_application(form="kulturradet_utveckling", title="Gemensam läsning")
@@ -27,8 +28,22 @@ def setup_partners(world):
                                            contact_name=key, contact_email=email,
                                            contact_user_id=user_id, status="active")
         db.session.add(partners[key])
+    if sent_to_partners:
+        # The lead has sent it to the partners: confirmation is offered in this state only.
+        application.state = "partner_confirmation"
     db.session.commit()
     return application, partners
+
+
+@contextmanager
+def back_in_draft(application):
+    """The lead takes the application back to draft to change it, then sends it to the
+    partners again (the state is set directly: the transitions are tested elsewhere)."""
+    application.state = "draft"
+    db.session.commit()
+    yield
+    application.state = "partner_confirmation"
+    db.session.commit()
 
 
 def shown_version(browser, application, partner) -> dict[str, str]:
@@ -84,8 +99,9 @@ def test_confirmation_pins_a_version_and_changes_void_only_the_right_ones(login_
 
     # The lead edits a common section: Växjö's confirmation is void too, and it is told.
     lead = login_as("lead@demo.test")
-    lead.post(f"/applications/{application.id}/sections/background",
-              {"background": "Ny bakgrund", "version": "0"})
+    with back_in_draft(application):
+        lead.post(f"/applications/{application.id}/sections/background",
+                  {"background": "Ny bakgrund", "version": "0"})
     assert valid_confirmation(partners["vaxjo"]) is None
     page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
     assert page.count("Måste bekräfta igen") == 2
@@ -96,19 +112,16 @@ def test_budget_change_voids_and_the_guard_names_who_must_confirm(login_as, worl
     vaxjo, lnu, lead = (login_as("other@demo.test"), login_as("lnu@demo.test"),
                         login_as("lead@demo.test"))
     confirm(vaxjo, application, partners["vaxjo"])
-    lead.post(f"/applications/{application.id}/budget/lines", {
-        "line-organisation_id": world.orgs["kalmar"].id, "line-category": "travel",
-        "line-year": "2027", "line-description": "Resor", "line-amount": "10000"})
+    with back_in_draft(application):
+        lead.post(f"/applications/{application.id}/budget/lines", {
+            "line-organisation_id": world.orgs["kalmar"].id, "line-category": "travel",
+            "line-year": "2027", "line-description": "Resor", "line-amount": "10000"})
     assert valid_confirmation(partners["vaxjo"]) is None
-    application.state = "partner_confirmation"
-    db.session.commit()
     html = lead.post(f"/applications/{application.id}/transitions/send_to_review",
                      {"state_version": "1"}, follow_redirects=True).get_data(as_text=True)
     assert "Samverkansparten Växjö stadsbibliotek måste bekräfta igen" in html
     assert "Samverkansparten Linnéuniversitetet har inte bekräftat." in html
     # Both confirm the current version: the guard passes.
-    application.state = "draft"
-    db.session.commit()
     confirm(vaxjo, application, partners["vaxjo"])
     confirm(lnu, application, partners["lnu"])
     from grants.applications.queries import current_partners, load_answers
@@ -144,9 +157,11 @@ def test_the_signatory_confirms_the_version_shown_not_a_later_one(login_as, worl
     assert f"version {shown['fingerprint'][:12]}" in page  # the version is named on the page
     assert "hela budgeten" in page.lower() or "the whole budget" in page.lower()
 
-    # While Växjö's signatory reads, the lead edits a common section; then they confirm.
-    assert lead.post(f"/applications/{application.id}/sections/background",
-                     {"background": "Ändrad bakgrund", "version": "0"}).status_code == 303
+    # While Växjö's signatory reads, the lead takes it back, edits a common section and
+    # sends it again; then they confirm.
+    with back_in_draft(application):
+        assert lead.post(f"/applications/{application.id}/sections/background",
+                         {"background": "Ändrad bakgrund", "version": "0"}).status_code == 303
     refused = confirm(vaxjo, application, partners["vaxjo"], shown=shown).get_data(as_text=True)
     assert valid_confirmation(partners["vaxjo"]) is None  # nothing confirmed unseen
     assert "Inget bekräftades: ansökan ändrades efter att du öppnade sidan." in refused
@@ -155,10 +170,11 @@ def test_the_signatory_confirms_the_version_shown_not_a_later_one(login_as, worl
 
     # A budget change in between is named as such.
     shown = shown_version(vaxjo, application, partners["vaxjo"])
-    assert lead.post(f"/applications/{application.id}/budget/lines", {
-        "line-organisation_id": world.orgs["kalmar"].id, "line-category": "personnel",
-        "line-year": str(application.call.deadline_at.year), "line-description": "Lön",
-        "line-amount": "1000"}).status_code == 303
+    with back_in_draft(application):
+        assert lead.post(f"/applications/{application.id}/budget/lines", {
+            "line-organisation_id": world.orgs["kalmar"].id, "line-category": "personnel",
+            "line-year": str(application.call.deadline_at.year), "line-description": "Lön",
+            "line-amount": "1000"}).status_code == 303
     refused = confirm(vaxjo, application, partners["vaxjo"], shown=shown).get_data(as_text=True)
     assert "Ändrat: budgeten eller medfinansieringen" in refused
     assert valid_confirmation(partners["vaxjo"]) is None
@@ -176,3 +192,35 @@ def test_a_confirmation_without_the_version_shown_is_refused(login_as, world):
     refused = confirm(vaxjo, application, partners["vaxjo"], shown={}).get_data(as_text=True)
     assert "Inget bekräftades" in refused
     assert valid_confirmation(partners["vaxjo"]) is None
+
+
+def test_confirmation_is_offered_only_in_the_states_the_workflow_gives_for_it(login_as, world):
+    application, partners = setup_partners(world)
+    application.state = "draft"  # the lead is still writing
+    db.session.commit()
+    vaxjo = login_as("other@demo.test")
+    page = vaxjo.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert f'id="confirm-{partners["vaxjo"].id}"' not in page  # no confirmation form
+    assert ("Inget att bekräfta nu" in page
+            or "Nothing to confirm now: confirmation is open while the application is in "
+               "”Partnerbekräftelse”" in page.replace("“", "”"))
+    # A POST anyway (a form kept open from earlier, or crafted) confirms nothing.
+    application.state = "partner_confirmation"
+    db.session.commit()
+    shown = shown_version(vaxjo, application, partners["vaxjo"])
+    assert shown["fingerprint"]
+    application.state = "draft"
+    db.session.commit()
+    refused = confirm(vaxjo, application, partners["vaxjo"], shown=shown)
+    assert valid_confirmation(partners["vaxjo"]) is None
+    assert "Partnerbekräftelse" in refused.get_data(as_text=True)
+    # In review it is closed again; in the confirmation state the same version confirms.
+    for state in ("internal_review", "steering_approval", "approved"):
+        application.state = state
+        db.session.commit()
+        confirm(vaxjo, application, partners["vaxjo"], shown=shown)
+        assert valid_confirmation(partners["vaxjo"]) is None, state
+    application.state = "partner_confirmation"
+    db.session.commit()
+    confirm(vaxjo, application, partners["vaxjo"], shown=shown)
+    assert valid_confirmation(partners["vaxjo"]).fingerprint == shown["fingerprint"]
