@@ -4,22 +4,25 @@ the file changes; a coordinator moves it to the current version after seeing wha
 import re
 import shutil
 import textwrap
+import uuid
 
 import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from grants import DefinitionError, create_app
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
 from grants.applications.queries import current_partners, load_answers
 from grants.audit import AuditEvent
-from grants.config import PROJECT_ROOT
-from grants.db import db
+from grants.config import PROJECT_ROOT, _normalise_database_url
+from grants.db import db, utcnow
 from grants.definitions.models import DefinitionVersion
 from grants.partners.confirmation import confirm, partner_fingerprint
 from grants.partners.models import ApplicationPartner, PartnerConfirmation
 from grants.processes import form_for, get_form, pin_form, sha256_text, workflow_for
-from tests.conftest import Browser, make_settings
-from tests.factories import FULL_ANSWERS, make_user
+from tests.conftest import TEST_DATABASE_URL, Browser, make_settings
+from tests.factories import FULL_ANSWERS, build_world, make_user
 
 RISKS = textwrap.indent(textwrap.dedent("""\
     - key: risks
@@ -118,11 +121,13 @@ def test_application_keeps_its_form_version_after_the_file_changes(next_release,
 
 
 def test_new_applications_start_on_the_current_form_version(next_release, world):
+    # Plain ids: the first app's objects must not be loaded inside the second app's context.
+    call_id, organisation_id = world.call.id, world.orgs["kalmar"].id
     next_app = next_release()
     with next_app.app_context():
         lead = browser(next_app, "lead@demo.test")
         created = lead.post("/applications/new", {
-            "call_id": str(world.call.id), "organisation_id": str(world.orgs["kalmar"].id),
+            "call_id": str(call_id), "organisation_id": str(organisation_id),
             "title": "Ny ansökan", "language": "sv"})
         assert created.status_code in (302, 303), created.get_data(as_text=True)
         application = db.session.scalar(select(Application).where(
@@ -245,3 +250,55 @@ def test_malformed_changed_form_is_refused_with_file_and_line(app, next_release,
         DefinitionVersion.kind == "form")) == 1
     page = browser(app, "lead@demo.test").get(f"/applications/{application_id}")
     assert page.status_code == 200 and "Hösten 2027 – våren 2029." in page.get_data(as_text=True)
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """A database without tables: a SQLite file, or a new PostgreSQL database in CI's run."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+        return
+    admin_url = sa.make_url(_normalise_database_url(TEST_DATABASE_URL))
+    name = f"grants_migrate_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_migration_records_the_current_form_version_of_each_application(empty_database,
+                                                                        tmp_path, redis_url):
+    migration = next((PROJECT_ROOT / "migrations" / "versions").glob("*_form_versions.py"))
+    before = re.search(r"^down_revision = '(\w+)'", migration.read_text(), re.M).group(1)
+    migrated = create_app(settings=make_settings(tmp_path, empty_database, redis_url))
+    with migrated.app_context():
+        upgrade(directory=str(PROJECT_ROOT / "migrations"), revision=before)
+        world = build_world()
+        db.session.commit()
+        with db.engine.begin() as conn:
+            table = sa.Table("application", sa.MetaData(), autoload_with=conn)
+            assert "form_version" not in table.c
+            now = utcnow()
+            for title, form_name in [("Med formulär", "standard"), ("Utan fil", "gone")]:
+                conn.execute(table.insert().values(
+                    call_id=world.call.id, lead_organisation_id=world.orgs["kalmar"].id,
+                    lead_user_id=world.users["lead"].id, title=title, language="sv",
+                    workflow_name="joint_application", workflow_version=1, form_name=form_name,
+                    state="draft", state_version=1, created_at=now, updated_at=now))
+        db.session.remove()
+        upgrade(directory=str(PROJECT_ROOT / "migrations"))
+        rows = dict(db.session.execute(select(Application.title, Application.form_version)).all())
+        assert rows == {"Med formulär": 1, "Utan fil": None}
+        stored = db.session.scalars(select(DefinitionVersion).where(
+            DefinitionVersion.kind == "form")).all()
+        text = (PROJECT_ROOT / "workflows" / "forms" / "standard.yaml").read_text()
+        assert [(s.name, s.version, s.sha256) for s in stored] == [
+            ("standard", 1, sha256_text(text))]
+        application = db.session.scalar(select(Application).where(
+            Application.title == "Med formulär"))
+        assert form_for(application) is get_form("standard")
+        db.session.remove()
+        db.engine.dispose()
