@@ -192,8 +192,13 @@ def _parse_stored(row: DefinitionVersion) -> FormDef | None:
 
 def form_for(application) -> FormDef | None:
     """The form version the application uses: the one it started on (or was moved to). An
-    application without a recorded version (made before versions were stored) uses the
-    current file."""
+    application without a recorded version (made before versions were stored), or whose
+    version can no longer be loaded, uses the current file."""
     if application.form_version is None:
         return get_form(application.form_name)
-    return stored_form(application.form_name, application.form_version)
+    pinned = stored_form(application.form_name, application.form_version)
+    if pinned is None:  # `workflow check --against-db` names it: a coordinator must move it
+        logger.error("application %s: form %s v%s cannot be loaded; showing the current file",
+                     application.id, application.form_name, application.form_version)
+        return get_form(application.form_name)
+    return pinned

@@ -42,12 +42,12 @@ from grants.formengine.builder import (
     section_form_class,
     values_from_form,
 )
+from grants.formengine.changes import compare_forms
 from grants.formengine.fields import hidden_number
 from grants.i18n import current_locale, format_time_local, pick_label
 from grants.jobs.models import Job
 from grants.organisations.models import Organisation
 from grants.partners.models import ApplicationPartner
-from grants.formengine.changes import compare_forms
 from grants.processes import form_version_number, get_form, get_workflow, sha256_text
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
