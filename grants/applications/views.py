@@ -253,10 +253,8 @@ def form_version(application_id: int):
     """A coordinator sees what moving the application onto the current version of its form
     adds and removes, and confirms the move."""
     application, roles, workflow, form_def = load_application_page(application_id)
-    if "coordinator" not in roles:
-        abort(403)
     current = get_form(application.form_name)
-    if current is None:
+    if "coordinator" not in roles or current is None:  # as for the copy of record: 404
         abort(404)
     form = FormMoveForm()
     status = 200

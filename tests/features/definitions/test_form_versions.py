@@ -164,8 +164,11 @@ def test_coordinator_sees_what_the_move_changes_and_moves_it(next_release, world
 
     next_app = next_release()
     with next_app.app_context():
-        # Only a coordinator: the lead is refused, an outsider does not see the application.
-        assert browser(next_app, "lead@demo.test").get(url).status_code == 403
+        # Only a coordinator: to the lead as to an outsider, there is no such page.
+        lead = browser(next_app, "lead@demo.test")
+        assert lead.get(url).status_code == 404
+        assert lead.post(url, {"from_version": "1", "to_sha256": "0" * 64,
+                               "comment": "x"}).status_code == 404
         assert browser(next_app, "outsider@demo.test").get(url).status_code == 404
         coordinator = browser(next_app, "coordinator@demo.test")
         shown = coordinator.get(f"/applications/{application_id}").get_data(as_text=True)
