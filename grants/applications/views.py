@@ -284,6 +284,8 @@ def form_version(application_id: int):
         changes=compare_forms(form_def, current, queries.load_answers(application.id)),
         pinned=application.form_version, current_number=number,
         up_to_date=number == application.form_version,
+        closed=bool(workflow.state(application.state)
+                    and workflow.state(application.state).terminal),
         partner_name=lambda key: partners.get(key.partition("@")[2], "")), status
 
 

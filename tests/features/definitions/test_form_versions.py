@@ -305,3 +305,40 @@ def test_migration_records_the_current_form_version_of_each_application(empty_da
         assert form_for(application) is get_form("standard")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_closed_application_keeps_its_form_version(next_release, world):
+    english(world, "coordinator")
+    application_id = world.new_application(state="rejected", answers=FULL_ANSWERS).id
+    next_app = next_release()
+    with next_app.app_context():
+        coordinator = browser(next_app, "coordinator@demo.test")
+        url = f"/applications/{application_id}/form-version"
+        page = coordinator.get(url).get_data(as_text=True)
+        assert "keeps the form version it was decided on" in page and "to_sha256" not in page
+        token = sha256_text(get_form("standard").source_text)
+        refused = coordinator.post(url, {"from_version": "1", "to_sha256": token,
+                                         "comment": "Ny version"}, follow_redirects=True)
+        assert "keeps the form version it was decided on" in refused.get_data(as_text=True)
+        assert db.session.get(Application, application_id).form_version == 1
+        db.session.remove()
+
+
+def test_a_stored_version_that_no_longer_loads_needs_a_coordinator(app, world):
+    english(world, "lead")
+    application = world.new_application(answers=FULL_ANSWERS)
+    # A version stored by an earlier release whose rules the form engine no longer accepts.
+    db.session.add(DefinitionVersion(kind="form", name="standard", version=7,
+                                     source="title: {sv: Gammal, en: Old}\nversion: 7\n"
+                                            "sections: []\n", sha256="f" * 64))
+    application.form_version = 7
+    db.session.commit()
+    application_id = application.id
+    result = app.test_cli_runner().invoke(args=["workflow", "check", "--against-db"])
+    assert result.exit_code == 1
+    assert (f"ACTION: 1 application(s) use version 7 of form 'standard', which can no longer "
+            f"be loaded (they are shown with the current file): {application_id}") in result.output
+    page = browser(app, "lead@demo.test").get(f"/applications/{application_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "uses version 7 of its form" in text and "Hösten 2027 – våren 2029." in text
