@@ -121,7 +121,7 @@ def seed(app) -> Seeded:
     from grants.organisations.models import Organisation, OrganisationKind  # noqa: PLC0415
     from grants.organisations.orgnr import make_fictional  # noqa: PLC0415
     from grants.partners.models import ApplicationPartner  # noqa: PLC0415
-    from grants.processes import get_workflow, pin_workflow  # noqa: PLC0415
+    from grants.processes import get_form, get_workflow, pin_form, pin_workflow  # noqa: PLC0415
 
     with app.app_context():
         password_hash = generate_password_hash(PASSWORD, method="scrypt")
@@ -167,7 +167,7 @@ def seed(app) -> Seeded:
                 call_id=call_.id, lead_organisation_id=orgs[0].id, lead_user_id=lead.id,
                 title=title, language="sv", workflow_name=workflow.name,
                 workflow_version=workflow.version, form_name=form_name,
-                state=workflow.initial)
+                form_version=pin_form(get_form(form_name)), state=workflow.initial)
             db.session.add(application)
             db.session.flush()
             db.session.add(TransitionRecord(application_id=application.id, transition="create",

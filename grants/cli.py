@@ -95,12 +95,17 @@ def worker_command(burst: bool, with_scheduler: bool) -> None:
 @workflow.command("check")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--against-db", is_flag=True,
-              help="Also list applications the current files would strand.")
+              help="Also list applications the current files would strand, and those on "
+                   "older form versions.")
 def workflow_check(files: tuple[Path, ...], against_db: bool) -> None:
     """Validate workflow and form files (default: every file in workflows/ and
     workflows/forms/). Exit status 1 when a file is invalid or an application needs a
     coordinator."""
-    from grants.applications.versions import check_against_db, check_files  # noqa: PLC0415
+    from grants.applications.versions import (  # noqa: PLC0415
+        check_against_db,
+        check_files,
+        check_forms_against_db,
+    )
 
     directory = Path(current_app.config["WORKFLOWS_PATH"])
     paths = list(files) or (sorted(directory.glob("*.yaml"))
@@ -117,12 +122,13 @@ def workflow_check(files: tuple[Path, ...], against_db: bool) -> None:
                    f"{fields} fields – OK")
     failed = bool(problems)
     if against_db:
-        findings = check_against_db(valid)
+        findings = check_against_db(valid) + check_forms_against_db(forms)
         for finding in findings:
             click.echo(("ACTION: " if finding.needs_action else "note: ") + finding.message,
                        err=finding.needs_action)
         if not findings:
-            click.echo("Every application's state exists in the workflow it follows.")
+            click.echo("Every application's state exists in the workflow it follows, and every "
+                       "application uses the current version of its form.")
         failed = failed or any(f.needs_action for f in findings)
     if failed:
         sys.exit(1)

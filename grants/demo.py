@@ -20,7 +20,7 @@ from grants.deadlines.operations import schedule_reminders
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
 from grants.partners.models import ApplicationPartner
-from grants.processes import get_form, get_workflow, pin_workflow
+from grants.processes import get_form, get_workflow, pin_form, pin_workflow
 from grants.steering.models import SteeringGroup, SteeringMember
 
 DEMO_DATA = Path(__file__).parent / "demo_data" / "sydost.yaml"
@@ -168,6 +168,7 @@ def seed(data_path: Path | None = None) -> str:
             state=workflow.initial)
         db.session.add(application)
         pin_workflow(workflow)
+        application.form_version = pin_form(form)
         db.session.flush()
         db.session.add(TransitionRecord(application_id=application.id, transition="create",
                                         from_state="", to_state=workflow.initial,
@@ -233,6 +234,7 @@ def _seed_decision_in_progress(title: str, call: Call, orgs: dict, users: dict) 
         workflow_version=workflow.version, form_name=form.name, state=state)
     db.session.add(application)
     pin_workflow(workflow)
+    application.form_version = pin_form(form)
     db.session.flush()
     for transition, frm, to in history:
         db.session.add(TransitionRecord(application_id=application.id, transition=transition,

@@ -61,11 +61,12 @@ history row and pinned workflow) is flushed.
 Carries: application (Application), actor (User).""")
 
 content_changed = Event("content_changed", """\
-Sent whenever what an application says changes: a section saved (`applications`), a budget line
-or co-financing row added, changed or removed (`budget`), a partner added, removed or given a
-new contact (`partners`). Sent after the change is flushed, before the commit.
-Carries: application (Application), actor (User), form (FormDef), what ("section", "budget" or
-"partners").
+Sent whenever what an application says changes: a section saved or the application moved to
+the current version of its form (`applications`), a budget line or co-financing row added,
+changed or removed (`budget`), a partner added, removed or given a new contact (`partners`).
+Sent after the change is flushed, before the commit.
+Carries: application (Application), actor (User), form (FormDef: the version the application
+now uses), what ("section", "form", "budget" or "partners").
 Subscribers compare fingerprints: partners' confirmations of changed content are voided
 (order 10), and a steering group's open round restarts when what it votes on changed (order 20).""")
 

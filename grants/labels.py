@@ -94,6 +94,7 @@ def event_label(action: str) -> str:
 HISTORY_LABELS = {
     "create": _l("Created"),
     "workflow_update": _l("Moved to a new workflow version"),
+    "form_update": _l("Moved to the current form version"),
     "votes_voided": _l("Votes void after a change; voting starts again"),
     "extend_deadline": _l("Deadline extended"),
 }

@@ -16,7 +16,7 @@ from grants.calls.models import Call, Funder
 from grants.db import db, utcnow
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
-from grants.processes import get_form, get_workflow, pin_workflow
+from grants.processes import get_form, get_workflow, pin_form, pin_workflow
 from grants.steering.models import SteeringGroup, SteeringMember
 
 PASSWORD = "demo-password"
@@ -72,6 +72,7 @@ class World:
                           form_name=form, state=state or definition.initial)
         db.session.add(app)
         pin_workflow(definition)
+        app.form_version = pin_form(get_form(form))
         db.session.flush()
         db.session.add(TransitionRecord(application_id=app.id, transition="create", from_state="",
                                         to_state=definition.initial, actor_id=self.users[lead].id))

@@ -26,7 +26,7 @@ from grants.notifications.mail import absolute_url, queue_email
 from grants.notifications.models import Invitation
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import normalise
-from grants.processes import get_form, get_workflow, pin_workflow
+from grants.processes import get_form, get_workflow, pin_form, pin_workflow
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.tokens import new_token, utcnow
 
@@ -112,7 +112,7 @@ def save_call(actor: User, call: Call | None, data: dict[str, Any]) -> Call:
         if getattr(call, name) is None:  # left blank
             setattr(call, name, default)
     if before is None or before.get("form_name") != call.form_name:
-        call.form_version = form.version  # the form version the call opens with
+        call.form_version = pin_form(form)  # the form version the call opens with (stored)
     db.session.add(call)
     pin_workflow(workflow)
     db.session.flush()

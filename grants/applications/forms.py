@@ -36,5 +36,15 @@ class MoveForm(FlaskForm):
         render_kw={"rows": 2})
 
 
+class FormMoveForm(FlaskForm):
+    """A coordinator moves an application onto the current version of its form, after seeing
+    what changes: the versions compared travel with the form."""
+    from_version = HiddenField()
+    to_sha256 = HiddenField()
+    comment = TextAreaField(_l("Reason"), validators=[
+        DataRequired(message=_l("Say why the application is moved.")), Length(max=5000)],
+        render_kw={"rows": 2})
+
+
 class PreviewForm(FlaskForm):
     pass

@@ -25,6 +25,9 @@ class Application(db.Model):
     workflow_name: Mapped[str] = mapped_column(String(100))
     workflow_version: Mapped[int] = mapped_column(Integer)
     form_name: Mapped[str] = mapped_column(String(100))
+    # The form version (definition_version of kind "form") it started on or was moved to;
+    # None only for applications made before form versions were stored: they use the file.
+    form_version: Mapped[int | None] = mapped_column(Integer, default=None)
     state: Mapped[str] = mapped_column(String(100))
     # Bumped by every state change; transitions compare-and-set on (state, state_version).
     state_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -30,13 +30,14 @@ from grants.documents.rendering import add_render_job, document_fingerprint
 from grants.documents.uploads import KIND_MIME, identify, safe_filename
 from grants.errors import FieldsRefused, OperationRefused, StaleEdit, StaleState
 from grants.formengine.builder import table_row_problems
+from grants.formengine.changes import compare_forms
 from grants.formengine.definition import FormDef
 from grants.i18n import current_locale, format_datetime_local, pick_label
 from grants.jobs.models import Job
 from grants.labels import guard_label
 from grants.organisations.models import Organisation
 from grants.partners.models import ApplicationPartner
-from grants.processes import form_for, pin_workflow
+from grants.processes import form_for, pin_form, pin_workflow, sha256_text
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
 from grants.workflow.registry import effects, guards
@@ -57,6 +58,7 @@ def create_application(*, actor: User, call: Call, organisation: Organisation, t
         workflow_version=workflow.version, form_name=form.name, state=workflow.initial)
     db.session.add(application)
     pin_workflow(workflow)
+    application.form_version = pin_form(form)
     db.session.flush()
     db.session.add(TransitionRecord(application_id=application.id, transition="create",
                                     from_state="", to_state=workflow.initial, actor_id=actor.id))
@@ -351,6 +353,69 @@ def move_to_current_workflow(*, application: Application, roles: set[str], actor
     db.session.commit()
     logger.info("application %s moved to %s v%s state %s by user %s", application.id,
                 current.name, current.version, to_state, actor.id)
+    return record
+
+
+def move_to_current_form(*, application: Application, roles: set[str], actor: User,
+                         workflow: Workflow, form: FormDef, current: FormDef | None,
+                         seen_version: int | None, seen_sha256: str, comment: str
+                         ) -> TransitionRecord:
+    """A coordinator moves an application from the form version it started on onto the
+    current one, after seeing what the move adds and removes (`seen_*`: the versions that
+    preview compared). Answers the current version no longer asks for stay saved. Recorded
+    in the history and the audit log; confirmations and an open round are handled like any
+    content change."""
+    if "coordinator" not in roles:
+        raise OperationRefused(_("Only a coordinator can move an application to another form "
+                                 "version."))
+    if current is None:
+        raise OperationRefused(_("The form “%(name)s” no longer exists; a coordinator must "
+                                 "restore its file first.", name=application.form_name))
+    state = workflow.state(application.state)
+    if state is not None and state.terminal:
+        raise OperationRefused(_("This application is closed: it keeps the form version it "
+                                 "was decided on."))
+    comment = (comment or "").strip()
+    if not comment:
+        raise OperationRefused(_("Say why the application is moved."))
+    if seen_sha256 != sha256_text(current.source_text) \
+            or seen_version != application.form_version:
+        raise StaleState(_("The form or the application changed since you looked at the "
+                           "changes. Check them again before moving the application."))
+    changes = compare_forms(form, current, load_answers(application.id))
+    number = pin_form(current)
+    if number == application.form_version:
+        raise OperationRefused(_("The application already uses the current version of its "
+                                 "form."))
+    old_version = application.form_version
+    version_matches = (Application.form_version.is_(None) if old_version is None
+                       else Application.form_version == old_version)
+    changed = db.session.execute(
+        update(Application).where(Application.id == application.id, version_matches)
+        .values(form_version=number, updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        db.session.rollback()
+        raise StaleState(_("Someone else changed the application at the same moment. The page "
+                           "now shows the current state; check it and try again."))
+    record = TransitionRecord(application_id=application.id, transition="form_update",
+                              from_state=application.state, to_state=application.state,
+                              actor_id=actor.id, comment=comment)
+    db.session.add(record)
+    audit(actor_id=actor.id, action="application.form_update", object_type="application",
+          object_id=application.id,
+          before={"form": application.form_name, "version": old_version,
+                  "answers_no_longer_in_form": {f"{d.key}.{d.field_id}": d.value
+                                                for d in changes.dropped}},
+          after={"form": current.name, "version": number, "changes": changes.summary(),
+                 "comment": comment})
+    db.session.flush()
+    db.session.refresh(application)
+    events.content_changed.send(application=application, actor=actor, form=current,
+                                what="form")
+    db.session.commit()
+    logger.info("application %s moved to form %s v%s by user %s", application.id,
+                current.name, number, actor.id)
     return record
 
 

@@ -38,7 +38,7 @@ from grants.partners.confirmation import (
     vouched_content,
 )
 from grants.partners.forms import ConfirmForm
-from grants.processes import form_for, get_workflow, workflow_for
+from grants.processes import form_for, form_version_number, get_form, get_workflow, workflow_for
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
 
@@ -148,6 +148,7 @@ def render_application_page(application, roles, workflow, form_def, *, status: i
         transition_form=TransitionForm(state_version=application.state_version),
         preview_form=PreviewForm(), current_workflow=current,
         move_form=_move_form(application, roles, workflow, current), events=events,
+        form_version=form_version_notice(application, roles),
         removed=removed_values(form_def, answers),
         attachment_url=lambda attachment_id: url_for(
             "applications.attachment", application_id=application.id,
@@ -193,11 +194,25 @@ def _records(application_id: int) -> tuple[list, list, list]:
         .order_by(TransitionRecord.id.desc())).all()
     events = db.session.scalars(select(AuditEvent).where(
         AuditEvent.object_type == "application", AuditEvent.object_id == application_id,
-        AuditEvent.action.not_in(["application.transition", "application.workflow_update"]))
+        AuditEvent.action.not_in(["application.transition", "application.workflow_update",
+                                  "application.form_update"]))
         .order_by(AuditEvent.id.desc()).limit(50)).all()
     jobs = db.session.scalars(select(Job).where(Job.application_id == application_id)
                               .order_by(Job.id.desc()).limit(10)).all()
     return history, events, jobs
+
+
+def form_version_notice(application, roles) -> dict | None:
+    """When the application uses an older version of its form than the file's: both version
+    numbers, and whether this user may move it (a coordinator)."""
+    current = get_form(application.form_name)
+    if current is None or application.form_version is None:
+        return None
+    number = form_version_number(current)
+    if number == application.form_version:
+        return None
+    return {"pinned": application.form_version, "current": number,
+            "may_move": "coordinator" in roles}
 
 
 def _move_form(application, roles, workflow, current) -> MoveForm | None:

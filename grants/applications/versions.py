@@ -1,5 +1,5 @@
 """What `flask workflow check` reports: file problems, and (with --against-db) how the
-workflow files on disk fit the applications in the database."""
+workflow and form files on disk fit the applications in the database."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from grants.applications.models import Application
 from grants.db import db
 from grants.definitions.models import DefinitionVersion
 from grants.formengine.definition import FormDef, load_form_file
-from grants.processes import sha256_text, stored_workflow
+from grants.processes import form_version_number, sha256_text, stored_form, stored_workflow
 from grants.workflow.definition import Workflow
 from grants.workflow.loader import load_workflow_file
 from grants.workflow.registry import effects, guards
@@ -103,4 +103,44 @@ def check_against_db(current: dict[str, Workflow]) -> list[Finding]:
                                           f"{workflow.version} that applications started on, "
                                           f"but its version was not bumped: set 'version: "
                                           f"{workflow.version + 1}'."))
+    return findings
+
+
+def check_forms_against_db(current: dict[str, FormDef]) -> list[Finding]:
+    """Applications that use an older version of their form than the file on disk (each with
+    its id and title), versions that can no longer be loaded, and forms whose file is gone."""
+    findings: list[Finding] = []
+    groups = db.session.execute(
+        select(Application.form_name, Application.form_version, func.count(Application.id))
+        .group_by(Application.form_name, Application.form_version)
+        .order_by(Application.form_name, Application.form_version)).all()
+    numbers = {name: form_version_number(form) for name, form in current.items()}
+    for name, version, count in groups:
+        if version is None:
+            findings.append(Finding(False, f"{count} application(s) of form '{name}' record no "
+                                           f"form version and use the file as it is."))
+            continue
+        form = current.get(name)
+        if form is not None and numbers[name] == version:
+            continue
+        rows = db.session.execute(select(Application.id, Application.title).where(
+            Application.form_name == name, Application.form_version == version)
+            .order_by(Application.id).limit(20)).all()
+        listed = "; ".join(f"{i} “{title}”" for i, title in rows) + \
+            (" …" if count > len(rows) else "")
+        if stored_form(name, version) is None:
+            findings.append(Finding(True, f"{count} application(s) use version {version} of "
+                                          f"form '{name}', which can no longer be loaded (they "
+                                          f"are shown with the current file): {listed}. A "
+                                          f"coordinator must move them to the current form "
+                                          f"version."))
+        elif form is None:
+            findings.append(Finding(False, f"{count} application(s) use form '{name}' v{version}, "
+                                           f"whose file is gone; they keep using the stored "
+                                           f"version: {listed}."))
+        else:
+            findings.append(Finding(False, f"{count} application(s) use form '{name}' v{version} "
+                                           f"(current v{numbers[name]}): {listed}. A "
+                                           f"coordinator can move them to the current version "
+                                           f"on the application page."))
     return findings

@@ -21,7 +21,13 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from grants.applications import operations, queries
-from grants.applications.forms import MoveForm, NewApplicationForm, PreviewForm, TransitionForm
+from grants.applications.forms import (
+    FormMoveForm,
+    MoveForm,
+    NewApplicationForm,
+    PreviewForm,
+    TransitionForm,
+)
 from grants.applications.models import instance_key
 from grants.applications.page import JOB_DOCUMENTS, load_application_page, render_application_page
 from grants.applications.snapshot import build_snapshot, fingerprint
@@ -36,12 +42,13 @@ from grants.formengine.builder import (
     section_form_class,
     values_from_form,
 )
+from grants.formengine.changes import compare_forms
 from grants.formengine.fields import hidden_number
 from grants.i18n import current_locale, format_time_local, pick_label
 from grants.jobs.models import Job
 from grants.organisations.models import Organisation
 from grants.partners.models import ApplicationPartner
-from grants.processes import get_form, get_workflow
+from grants.processes import form_version_number, get_form, get_workflow, sha256_text
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
@@ -242,6 +249,47 @@ def move_to_current_workflow(application_id: int):
                 "“%(state)s”.", version=current.version,
                 state=pick_label(current.states[form.to_state.data].label)), "success")
     return redirect(url_for(".show", application_id=application.id), 303)
+
+
+@bp.route("/<int:application_id>/form-version", methods=["GET", "POST"])
+def form_version(application_id: int):
+    """A coordinator sees what moving the application onto the current version of its form
+    adds and removes, and confirms the move."""
+    application, roles, workflow, form_def = load_application_page(application_id)
+    current = get_form(application.form_name)
+    if "coordinator" not in roles or current is None:  # as for the copy of record: 404
+        abort(404)
+    form = FormMoveForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.move_to_current_form(
+                application=application, roles=roles, actor=current_user, workflow=workflow,
+                form=form_def, current=current,
+                seen_version=(hidden_number(form.from_version, -1)
+                              if form.from_version.data else None),
+                seen_sha256=form.to_sha256.data or "", comment=form.comment.data or "")
+        except OperationRefused as refused:
+            flash(refused.message, "error")
+            return redirect(url_for(".form_version", application_id=application.id), 303)
+        flash(_("The application now uses version %(version)d of its form.",
+                version=application.form_version), "success")
+        return redirect(url_for(".show", application_id=application.id), 303)
+    if request.method == "POST":
+        status = 400
+    form.from_version.data = "" if application.form_version is None \
+        else str(application.form_version)
+    form.to_sha256.data = sha256_text(current.source_text)
+    partners = {str(p.id): p.organisation.name for p in queries.current_partners(application.id)}
+    number = form_version_number(current)
+    return render_template(
+        "applications/form_version.html", application=application, form=form,
+        changes=compare_forms(form_def, current, queries.load_answers(application.id)),
+        pinned=application.form_version, current_number=number,
+        up_to_date=number == application.form_version,
+        closed=bool(workflow.state(application.state)
+                    and workflow.state(application.state).terminal),
+        partner_name=lambda key: partners.get(key.partition("@")[2], "")), status
 
 
 @bp.post("/<int:application_id>/preview")

@@ -91,6 +91,7 @@ ROUTES: dict[str, dict] = {
     "applications.transition": {"reach": ANYONE_ON_T},
     "applications.preview": {"reach": ANYONE_ON_T},
     "applications.move_to_current_workflow": {"reach": ANYONE_ON_T},
+    "applications.form_version": {"reach": COORD},  # moving to the current form version
     "approvals.vote": {"reach": ANYONE_ON_T},
     "approvals.recusal": {"reach": ANYONE_ON_T},
     "budget.index": {"reach": ANYONE_ON_T},
@@ -223,7 +224,7 @@ def state_of_database() -> dict:
         ApplicationPartner, PartnerConfirmation, Vote, Recusal, Submission, VoteRound,
         User, Call)}
     counts["applications"] = sorted((a.id, a.state, a.title, a.lead_user_id, a.call_id,
-                                     a.workflow_version, a.state_version)
+                                     a.workflow_version, a.form_version, a.state_version)
                                     for a in db.session.scalars(select(Application)))
     counts["partners"] = sorted((p.id, p.status, p.contact_email, p.contact_user_id,
                                  p.organisation_id) for p in db.session.scalars(
