@@ -13,7 +13,12 @@ from grants.documents.models import Attachment, Document
 from grants.jobs.models import Job, JobStatus
 from grants.notifications.models import Invitation, Notification, OutboxEmail
 from grants.organisations.models import Organisation, OrganisationKind
-from grants.partners.models import ApplicationPartner, PartnerConfirmation, PartnerInvitation
+from grants.partners.models import (
+    ApplicationPartner,
+    PartnerConfirmation,
+    PartnerInvitation,
+    Signatory,
+)
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import FunderDecision, Submission
 
@@ -22,6 +27,6 @@ __all__ = [
     "Cofinancing", "VoteRound", "DefinitionVersion", "Delivery", "DeliveryAttempt", "Document",
     "Funder", "FunderDecision", "Invitation", "Job", "JobStatus", "Notification", "Organisation",
     "OrganisationKind", "OutboxEmail", "PartnerConfirmation", "PartnerInvitation", "PasswordReset",
-    "Recusal", "Reminder", "SectionAnswer", "SteeringGroup", "SteeringMember", "Submission",
-    "TransitionRecord", "User", "Vote",
+    "Recusal", "Reminder", "SectionAnswer", "Signatory", "SteeringGroup",
+    "SteeringMember", "Submission", "TransitionRecord", "User", "Vote",
 ]
