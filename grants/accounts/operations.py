@@ -181,6 +181,15 @@ def has_pending_invitation(user_id: int) -> bool:
         Invitation.expires_at >= utcnow())) > 0
 
 
+def pending_invitations(user_ids: list[int]) -> set[int]:
+    """Of these accounts, those with an invitation not accepted yet (one query)."""
+    if not user_ids:
+        return set()
+    return set(db.session.scalars(select(Invitation.user_id).where(
+        Invitation.user_id.in_(user_ids), Invitation.used_at.is_(None),
+        Invitation.expires_at >= utcnow())))
+
+
 def void_pending_invitations(user_id: int) -> int:
     """Make the account's unused invitation links void (e.g. the person was named by mistake
     and replaced before accepting). Returns how many."""

@@ -94,7 +94,7 @@ def confirmation_states(application, roles, workflow, form_def, answers, partner
     states = {}
     for key, partner in [("lead", None)] + [(p.id, p) for p in partners]:
         organisation = application.lead_organisation if partner is None else partner.organisation
-        refusal = confirm_refusal(application, current_user, workflow, partner)
+        refusal = confirm_refusal(application, current_user, workflow, partner, signatories)
         state = {"confirmation": status[key][0], "valid": status[key][1],
                  "signatory": signatories.get(organisation.id), "organisation": organisation,
                  "partner": partner, "may_confirm": refusal is None,

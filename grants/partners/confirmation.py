@@ -135,14 +135,17 @@ def signing_states(workflow: Workflow, partner: ApplicationPartner | None) -> se
 
 
 def confirm_refusal(application: Application, actor: User, workflow: Workflow,
-                    partner: ApplicationPartner | None) -> str | None:
-    """Why `actor` cannot confirm for the organisation now (None: they can)."""
+                    partner: ApplicationPartner | None, signatories: dict | None = None
+                    ) -> str | None:
+    """Why `actor` cannot confirm for the organisation now (None: they can). `signatories`:
+    the application's, by organisation id, when the caller has read them."""
     organisation = partner.organisation if partner is not None else \
         application.lead_organisation
     if application.state not in signing_states(workflow, partner) or \
             (partner is not None and partner.status != "active"):
         return _("Confirmation is not open in this state of the application.")
-    signatory = signatory_of(application.id, organisation.id)
+    signatory = signatories.get(organisation.id) if signatories is not None else \
+        signatory_of(application.id, organisation.id)
     if signatory is None:
         return _("%(org)s has not named its authorised signatory yet.", org=organisation.name)
     if signatory.user_id != actor.id:

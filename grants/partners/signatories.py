@@ -19,6 +19,7 @@ from grants.accounts.operations import (
     add_invited_user,
     find_user_by_email,
     has_pending_invitation,
+    pending_invitations,
     void_pending_invitations,
 )
 from grants.applications.models import Application
@@ -54,6 +55,11 @@ def is_pending(signatory: Signatory) -> bool:
     return has_pending_invitation(signatory.user_id)
 
 
+def pending_user_ids(user_ids) -> set[int]:
+    """Of these accounts, those invited that have not chosen their password yet (one query)."""
+    return pending_invitations(list(user_ids))
+
+
 def may_name_signatory(application: Application, roles: set[str], actor: User,
                        workflow: Workflow, partner: ApplicationPartner | None) -> bool:
     """The lead names the lead organisation's signatory; a partner's is named by its own
@@ -70,10 +76,25 @@ def may_name_signatory(application: Application, roles: set[str], actor: User,
 
 def candidates(organisation: Organisation) -> list[User]:
     """The accounts that can be chosen as the organisation's signatory: its active members."""
-    return sorted(db.session.scalars(
-        select(User).join(organisation_member, organisation_member.c.user_id == User.id)
-        .where(organisation_member.c.organisation_id == organisation.id,
-               User.is_active_account.is_(True))), key=lambda u: u.name.casefold())
+    return candidates_of([organisation.id]).get(organisation.id, [])
+
+
+def candidates_of(organisation_ids) -> dict[int, list[User]]:
+    """`candidates` of several organisations, by organisation id, in one query."""
+    found: dict[int, list[User]] = {}
+    ids = list(organisation_ids)
+    if not ids:
+        return found
+    for organisation_id, user in db.session.execute(
+            select(organisation_member.c.organisation_id, User)
+            .join(organisation_member, organisation_member.c.user_id == User.id)
+            .where(organisation_member.c.organisation_id.in_(ids),
+                   User.is_active_account.is_(True))
+            .execution_options(populate_existing=False)):
+        found.setdefault(organisation_id, []).append(user)
+    for users in found.values():
+        users.sort(key=lambda u: u.name.casefold())
+    return found
 
 
 def name_signatory(*, actor: User, application: Application, roles: set[str],

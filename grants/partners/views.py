@@ -77,21 +77,26 @@ def _render_index(application, roles, workflow, *, add_form: AddPartnerForm | No
     may_manage = operations.may_manage_partners(application, roles, workflow)
     form = add_form if add_form is not None else _add_form(application, partners, posted=False)
     named = signatories.signatories_of(application.id)
+    pending = signatories.pending_user_ids(s.user_id for s in named.values())
     rows, forms = [], dict(signatory_forms or {})
-    for partner in [None] + partners:
-        organisation = application.lead_organisation if partner is None else \
-            partner.organisation
+    organisations = [(None, application.lead_organisation)] + [(p, p.organisation)
+                                                                for p in partners]
+    may = {o.id: signatories.may_name_signatory(application, roles, current_user, workflow, p)
+           for p, o in organisations}
+    people = signatories.candidates_of(o.id for _p, o in organisations
+                                       if may[o.id] and o.id not in forms)
+    for partner, organisation in organisations:
         current = named.get(organisation.id)
-        may_name = signatories.may_name_signatory(application, roles, current_user, workflow,
-                                                  partner)
+        may_name = may[organisation.id]
         if may_name and organisation.id not in forms:
-            forms[organisation.id] = _signatory_form(organisation, posted=False)
+            forms[organisation.id] = _signatory_form(organisation, posted=False,
+                                                     people=people.get(organisation.id, []))
             if current is not None:
                 forms[organisation.id].user_id.data = current.user_id
                 forms[organisation.id].title.data = current.title
         rows.append({"organisation": organisation, "lead": partner is None,
                      "signatory": current, "may_name": may_name,
-                     "pending": current is not None and signatories.is_pending(current),
+                     "pending": current is not None and current.user_id in pending,
                      "form": forms.get(organisation.id) if may_name else None})
     refused = bool(form.errors or form.form_errors) or any(
         f.errors or f.form_errors for f in (signatory_forms or {}).values())
@@ -264,11 +269,13 @@ def signatory(application_id: int, organisation_id: int):
     return _render_index(application, roles, workflow, signatory_forms={organisation.id: form})
 
 
-def _signatory_form(organisation, *, posted: bool) -> SignatoryForm:
+def _signatory_form(organisation, *, posted: bool, people=None) -> SignatoryForm:
+    """The form naming the organisation's signatory; `people`: its candidates, when read."""
     form = SignatoryForm(prefix=f"s{organisation.id}") if posted else \
         SignatoryForm(prefix=f"s{organisation.id}", formdata=None)
+    people = signatories.candidates(organisation) if people is None else people
     form.user_id.choices = [SelectChoice(0, _("New person"))] + [
-        SelectChoice(u.id, f"{u.name} ({u.email})") for u in signatories.candidates(organisation)]
+        SelectChoice(u.id, f"{u.name} ({u.email})") for u in people]
     return form
 
 
