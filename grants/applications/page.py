@@ -37,8 +37,8 @@ from grants.partners.confirmation import (
     signing_states,
     vouched_content,
 )
-from grants.partners.signatories import signatories_of
 from grants.partners.forms import ConfirmForm
+from grants.partners.signatories import signatories_of
 from grants.processes import form_for, get_workflow, workflow_for
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
