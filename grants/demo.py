@@ -193,6 +193,9 @@ def seed(data_path: Path | None = None) -> str:
             contact_user_id=users["partner@demo.test"].id, status="active")
         db.session.add(partner)
         db.session.flush()
+        _seed_signatories(application, users["lead@demo.test"], [
+            (orgs["Kalmar stadsbibliotek"], users["lead@demo.test"], "Bibliotekschef"),
+            (orgs["Växjö stadsbibliotek"], users["partner@demo.test"], "Bibliotekschef")])
         # Reminder rows for its milestones; the worker's start-up sweep puts them into RQ's
         # scheduler (the embedded Redis of `make demo` does not run yet while seeding).
         schedule_reminders(application, push=False)
@@ -206,6 +209,16 @@ def seed(data_path: Path | None = None) -> str:
     if not s.created:
         return "Demo data already present; nothing changed."
     return "Created " + ", ".join(f"{n} {what}" for what, n in s.created.items()) + "."
+
+
+def _seed_signatories(application: Application, named_by, signatories) -> None:
+    """The authorised signatories of the organisations: (organisation, user, title)."""
+    from grants.partners.models import Signatory  # noqa: PLC0415
+    for organisation, user, title in signatories:
+        db.session.add(Signatory(application_id=application.id, organisation_id=organisation.id,
+                                 user_id=user.id, name=user.name, email=user.email,
+                                 title=title, named_by_id=named_by.id))
+    db.session.flush()
 
 
 def _seed_decision_in_progress(title: str, call: Call, orgs: dict, users: dict) -> None:
@@ -302,12 +315,21 @@ def _seed_decision_in_progress(title: str, call: Call, orgs: dict, users: dict) 
                     source="public", year=2028, description="Forskartid för utvärdering",
                     amount=60_000)])
     db.session.flush()
-    # The partner's signatory confirmed exactly this version before the review.
-    db.session.add(PartnerConfirmation(
-        partner_id=partner.id, confirmed_by_id=partner_user.id,
-        signatory_name=partner_user.name, signatory_title="Prefekt",
-        fingerprint=partner_fingerprint(application, form, load_answers(application.id),
-                                        partner)))
+    # The partner's signatory confirmed exactly this version before the review; the lead
+    # organisation's signatory (the lead herself) has signed it too, so that the lead can
+    # submit once the steering group approves (`lead_signed`).
+    _seed_signatories(application, lead, [(orgs["Kalmar stadsbibliotek"], lead, "Bibliotekschef"),
+                                          (orgs["Linnéuniversitetet"], partner_user, "Prefekt")])
+    answers_now = load_answers(application.id)
+    db.session.add_all([
+        PartnerConfirmation(
+            partner_id=partner.id, confirmed_by_id=partner_user.id,
+            signatory_name=partner_user.name, signatory_title="Prefekt",
+            fingerprint=partner_fingerprint(application, form, answers_now, partner)),
+        PartnerConfirmation(
+            lead_application_id=application.id, confirmed_by_id=lead.id,
+            signatory_name=lead.name, signatory_title="Bibliotekschef",
+            fingerprint=partner_fingerprint(application, form, answers_now, None))])
     db.session.flush()
     round_ = on_state_entered(application, workflow, form, lead)
     if round_ is not None:

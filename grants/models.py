@@ -19,7 +19,12 @@ from grants.notifications.models import (
     OutboxEmail,
 )
 from grants.organisations.models import Organisation, OrganisationKind
-from grants.partners.models import ApplicationPartner, PartnerConfirmation, PartnerInvitation
+from grants.partners.models import (
+    ApplicationPartner,
+    PartnerConfirmation,
+    PartnerInvitation,
+    Signatory,
+)
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import FunderDecision, Submission
 
@@ -29,6 +34,6 @@ __all__ = [
     "Funder", "FunderDecision", "Invitation", "Job", "JobStatus", "Notification",
     "NotificationDigest", "NotificationPreference", "Organisation",
     "OrganisationKind", "OutboxEmail", "PartnerConfirmation", "PartnerInvitation", "PasswordReset",
-    "Recusal", "Reminder", "SectionAnswer", "SteeringGroup", "SteeringMember", "Submission",
-    "TransitionRecord", "User", "Vote",
+    "Recusal", "Reminder", "SectionAnswer", "Signatory", "SteeringGroup",
+    "SteeringMember", "Submission", "TransitionRecord", "User", "Vote",
 ]

@@ -10,13 +10,17 @@ from werkzeug.security import generate_password_hash
 
 from grants.accounts.models import User
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
+from grants.applications.queries import load_answers
 from grants.approvals.operations import on_state_entered
 from grants.approvals.rounds import open_round
 from grants.calls.models import Call, Funder
 from grants.db import db, utcnow
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
-from grants.processes import get_form, get_workflow, pin_form, pin_workflow
+from grants.partners.confirmation import confirm, partner_fingerprint
+from grants.partners.models import Signatory
+from grants.partners.signatories import signatory_of
+from grants.processes import get_form, get_workflow, pin_form, pin_workflow, workflow_for
 from grants.steering.models import SteeringGroup, SteeringMember
 
 PASSWORD = "demo-password"
@@ -141,3 +145,28 @@ def build_world() -> World:
     db.session.add(w.call)
     db.session.commit()
     return w
+
+
+def lead_signs(application: Application, title: str = "Bibliotekschef") -> None:
+    """The lead organisation's authorised signatory (the project lead) signs the current
+    version, as the `lead_signed` guard of the submit transition requires."""
+    application = db.session.get(Application, application.id)
+    lead = db.session.get(User, application.lead_user_id)
+    if signatory_of(application.id, application.lead_organisation_id) is None:
+        db.session.add(Signatory(application_id=application.id,
+                                 organisation_id=application.lead_organisation_id,
+                                 user_id=lead.id, name=lead.name, email=lead.email, title=title,
+                                 named_by_id=lead.id))
+        db.session.commit()
+    form, answers = get_form(application.form_name), load_answers(application.id)
+    confirm(actor=lead, application=application, roles={"lead"},
+            workflow=workflow_for(application), form=form, answers=answers, partner=None,
+            shown_fingerprint=partner_fingerprint(application, form, answers, None))
+
+
+def lead_must_sign(application: Application, transition: str) -> bool:
+    """Whether firing `transition` now needs the lead organisation's signature first."""
+    workflow = workflow_for(application)
+    found = workflow.transitions.get(transition) if workflow is not None else None
+    return found is not None and "lead_signed" in found.requires and \
+        application.state in found.sources

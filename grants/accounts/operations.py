@@ -4,6 +4,7 @@ Each changing function is one transaction."""
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import timedelta
 
 from flask_babel import force_locale
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 # Compared against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 RESET_VALID_FOR = timedelta(hours=1)
+INVITATION_VALID_FOR = timedelta(days=7)
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -150,6 +152,50 @@ def reset_password(token: str, new: str) -> User:
     db.session.commit()
     logger.info("user %s reset their password", user.id)
     return user
+
+
+def find_user_by_email(email: str) -> User | None:
+    return _find_by_email(email)
+
+
+def add_invited_user(*, email: str, name: str, organisations: list,
+                     locale: str | None = None) -> tuple[User, str]:
+    """A new account without a usable password, and the single-use link (valid for
+    `INVITATION_VALID_FOR`) with which the person chooses one (`accept_invitation`). The caller
+    emails the link in its own words and commits."""
+    user = User(email=email.strip().lower(), name=name, locale=locale)
+    user.set_password(secrets.token_urlsafe(32))  # unusable until the invitation is accepted
+    user.organisations = list(organisations)
+    db.session.add(user)
+    db.session.flush()
+    token, digest = new_token()
+    db.session.add(Invitation(user_id=user.id, token_hash=digest,
+                              expires_at=utcnow() + INVITATION_VALID_FOR))
+    return user, absolute_url("accounts.accept_invitation", token=token)
+
+
+def has_pending_invitation(user_id: int) -> bool:
+    """Whether the account was invited and has not chosen its password yet."""
+    return db.session.scalar(select(func.count(Invitation.id)).where(
+        Invitation.user_id == user_id, Invitation.used_at.is_(None),
+        Invitation.expires_at >= utcnow())) > 0
+
+
+def pending_invitations(user_ids: list[int]) -> set[int]:
+    """Of these accounts, those with an invitation not accepted yet (one query)."""
+    if not user_ids:
+        return set()
+    return set(db.session.scalars(select(Invitation.user_id).where(
+        Invitation.user_id.in_(user_ids), Invitation.used_at.is_(None),
+        Invitation.expires_at >= utcnow())))
+
+
+def void_pending_invitations(user_id: int) -> int:
+    """Make the account's unused invitation links void (e.g. the person was named by mistake
+    and replaced before accepting). Returns how many."""
+    return db.session.execute(update(Invitation).where(
+        Invitation.user_id == user_id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False)).rowcount
 
 
 def accept_invitation(token: str, password: str) -> User:

@@ -9,7 +9,7 @@ from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.calls.models import Call
 from grants.db import db
-from grants.partners.models import ApplicationPartner
+from grants.partners.models import ApplicationPartner, Signatory
 from grants.steering.models import SteeringMember
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
@@ -28,6 +28,9 @@ def roles_for(user: User, application: Application) -> set[str]:
             ApplicationPartner.contact_user_id == user.id,
             ApplicationPartner.status == "active"))):
         roles.add("partner")
+    if db.session.scalar(select(exists().where(
+            Signatory.application_id == application.id, Signatory.user_id == user.id))):
+        roles.add("signatory")  # reads the application and confirms for its organisation
     group_id = application.call.steering_group_id
     if group_id is not None and db.session.scalar(select(exists().where(
             SteeringMember.group_id == group_id, SteeringMember.user_id == user.id))):
@@ -68,8 +71,25 @@ def visible_applications_filter(user: User):
     partner_of = (select(ApplicationPartner.application_id)
                   .where(ApplicationPartner.contact_user_id == user.id,
                          ApplicationPartner.status == "active"))
+    signs_for = select(Signatory.application_id).where(Signatory.user_id == user.id)
     return or_(Application.lead_user_id == user.id, Application.call_id.in_(steering_calls),
-               Application.id.in_(partner_of))
+               Application.id.in_(partner_of), Application.id.in_(signs_for))
+
+
+def _viewing_roles(user: User, application: Application, roles: set[str]) -> set[str]:
+    """An authorised signatory sees the application where the organisation it signs for
+    does: the lead's view for the lead organisation's signatory, the partners' for a
+    partner's (only to see it: `roles` stay what they are)."""
+    if "signatory" not in roles:
+        return roles
+    organisations = set(db.session.scalars(select(Signatory.organisation_id).where(
+        Signatory.application_id == application.id, Signatory.user_id == user.id)))
+    seen = set(roles)
+    if application.lead_organisation_id in organisations:
+        seen.add("lead")
+    if organisations - {application.lead_organisation_id}:
+        seen.add("partner")
+    return seen
 
 
 def load_application(application_id: int, user: User, workflow_for) -> tuple[Application, set[str]]:
@@ -79,8 +99,8 @@ def load_application(application_id: int, user: User, workflow_for) -> tuple[App
         abort(404)
     roles = roles_for(user, application)
     workflow: Workflow | None = workflow_for(application)
-    visible = bool(roles) and (workflow is None or engine.may_view(workflow, application.state,
-                                                                   roles))
+    visible = bool(roles) and (workflow is None or engine.may_view(
+        workflow, application.state, _viewing_roles(user, application, roles)))
     if not visible:
         abort(404)
     return application, roles

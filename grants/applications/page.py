@@ -30,14 +30,16 @@ from grants.formengine.definition import field_is_shown, removed_values, section
 from grants.i18n import pick_label
 from grants.jobs.models import Job
 from grants.partners.confirmation import (
-    confirmation_open,
+    confirm_refusal,
     confirmation_status,
-    may_confirm,
+    lead_status,
     not_open_message,
     shown_version,
+    signing_states,
     vouched_content,
 )
 from grants.partners.forms import ConfirmForm
+from grants.partners.signatories import signatories_of
 from grants.processes import form_for, form_version_number, get_form, get_workflow, workflow_for
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
@@ -82,36 +84,46 @@ def load_application_page(application_id: int):
 
 
 def confirmation_states(application, roles, workflow, form_def, answers, partners):
-    """Per partner: its current confirmation, whether it still matches, whether I may confirm;
-    for the one who may, the version the form carries (fingerprint and parts) and a summary
-    of what the signatory vouches for."""
+    """Per partner id, and for the lead organisation under "lead": its current confirmation,
+    whether it still matches, its authorised signatory, whether I may confirm (else why not,
+    when I could act for it); for the one who may, the version the form carries (fingerprint
+    and parts) and a summary of what the signatory vouches for."""
     status = confirmation_status(application, form_def, answers, partners)
+    budget = budget_snapshot(application.id)
+    status["lead"] = lead_status(application, form_def, answers, budget)
+    signatories = signatories_of(application.id)
     states = {}
-    budget = None
-    for partner in partners:
-        state = {"confirmation": status[partner.id][0], "valid": status[partner.id][1],
-                 "may_confirm": may_confirm(application, roles, current_user, workflow,
-                                            partner),
-                 "not_yet": (not_open_message(workflow)
-                             if not confirmation_open(application, workflow)
-                             and "partner" in roles and partner.status == "active"
-                             and partner.contact_user_id == current_user.id else "")}
+    for key, partner in [("lead", None)] + [(p.id, p) for p in partners]:
+        organisation = application.lead_organisation if partner is None else partner.organisation
+        refusal = confirm_refusal(application, current_user, workflow, partner, signatories)
+        state = {"confirmation": status[key][0], "valid": status[key][1],
+                 "signatory": signatories.get(organisation.id), "organisation": organisation,
+                 "partner": partner, "may_confirm": refusal is None,
+                 "open": application.state in signing_states(workflow, partner),
+                 "refusal": refusal}
+        # Whoever would confirm for it hears when the workflow opens the confirmation.
+        signatory = state["signatory"]
+        concerned = (signatory is not None and signatory.user_id == current_user.id) or (
+            partner is not None and partner.contact_user_id == current_user.id)
+        state["not_yet"] = not_open_message(workflow) if (
+            concerned and not state["open"] and partner is not None
+            and partner.status == "active") else ""
         if state["may_confirm"]:
-            budget = budget if budget is not None else budget_snapshot(application.id)
             content = vouched_content(application, form_def, answers, partner, budget)
             state["fingerprint"], state["parts"] = shown_version(content)
-            state["vouches"] = _vouches(form_def, partner, budget)
-        states[partner.id] = state
+            state["vouches"] = _vouches(form_def, organisation, partner is None, budget)
+        states[key] = state
     return states
 
 
-def _vouches(form_def, partner, budget: dict) -> dict:
+def _vouches(form_def, organisation, lead: bool, budget: dict) -> dict:
     """What a signatory vouches for, in words and numbers: the common sections, the
-    organisation's own part, its costs and co-financing, and the whole budget."""
-    name = partner.organisation.name
+    organisation's own part (none for the lead organisation), its costs and co-financing, and
+    the whole budget."""
+    name = organisation.name
     return {
         "common": [s.title for s in form_def.sections if s.part == "common"],
-        "own": [s.title for s in form_def.sections if s.part == "partner_part"],
+        "own": [] if lead else [s.title for s in form_def.sections if s.part == "partner_part"],
         "own_cost": sum(line["amount"] for line in budget["lines"]
                         if line["organisation"] == name),
         "own_cofinancing": sum(item["amount"] for item in budget["cofinancing"]

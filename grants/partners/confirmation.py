@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from grants.accounts.models import User
 from grants.applications.models import Application
@@ -19,28 +19,36 @@ from grants.i18n import pick_label
 from grants.notifications.mail import queue_email
 from grants.notifications.notify import notify
 from grants.partners.models import ApplicationPartner, PartnerConfirmation
+from grants.partners.signatories import signatories_of, signatory_of
+from grants.workflow.definition import Workflow
+
+# The guard a workflow names on a transition that needs the lead organisation's signature.
+LEAD_GUARD = "lead_signed"
 
 # The parts of what a partner vouches for, in the order the confirmation page names them.
 PARTS = ("common", "own", "budget")
 
 
 def vouched_content(application: Application, form: FormDef, answers: dict,
-                    partner: ApplicationPartner, budget: dict | None = None) -> dict:
-    """What this partner vouches for: the common sections, its own part and the whole budget
-    with co-financing. Other partners' parts are not included, so their edits do not void
-    this partner's confirmation. `budget`: the application's budget snapshot when the caller
-    has it (one for all partners), else read now."""
+                    partner: ApplicationPartner | None, budget: dict | None = None) -> dict:
+    """What an organisation's signatory vouches for: the common sections, its own part and
+    the whole budget with co-financing (`partner` None: the lead organisation, whose own part
+    is its costs and co-financing in the budget). Other partners' parts are not included, so
+    their edits do not void this organisation's confirmation. `budget`: the application's
+    budget snapshot when the caller has it (one for all partners), else read now."""
     common = {s.key: answers.get(s.key, {}) for s in form.sections if s.part == "common"}
-    own = {s.key: answers.get(f"{s.key}@{partner.id}", {}) for s in form.sections
-           if s.part == "partner_part"}
+    own = {} if partner is None else {
+        s.key: answers.get(f"{s.key}@{partner.id}", {}) for s in form.sections
+        if s.part == "partner_part"}
     return {"title": application.title, "common": common, "own": own,
-            "organisation": partner.organisation_id,
+            "organisation": partner.organisation_id if partner is not None
+            else application.lead_organisation_id,
             "budget": budget if budget is not None else budget_snapshot(application.id)}
 
 
 def partner_fingerprint(application: Application, form: FormDef, answers: dict,
-                        partner: ApplicationPartner, budget: dict | None = None) -> str:
-    """SHA-256 of what this partner vouches for (`vouched_content`)."""
+                        partner: ApplicationPartner | None, budget: dict | None = None) -> str:
+    """SHA-256 of what this organisation vouches for (`vouched_content`)."""
     return fingerprint(vouched_content(application, form, answers, partner, budget))
 
 
@@ -70,6 +78,19 @@ def current_confirmation(partner_id: int) -> PartnerConfirmation | None:
     return db.session.scalars(select(PartnerConfirmation).where(
         PartnerConfirmation.partner_id == partner_id)
         .order_by(PartnerConfirmation.id.desc())).first()
+
+
+def lead_confirmation(application_id: int) -> PartnerConfirmation | None:
+    """The lead organisation's latest confirmation, void or not."""
+    return db.session.scalars(select(PartnerConfirmation).where(
+        PartnerConfirmation.lead_application_id == application_id)
+        .order_by(PartnerConfirmation.id.desc())).first()
+
+
+def latest_confirmation(application: Application, partner: ApplicationPartner | None
+                        ) -> PartnerConfirmation | None:
+    return lead_confirmation(application.id) if partner is None else \
+        current_confirmation(partner.id)
 
 
 def current_confirmations(partner_ids) -> dict[int, PartnerConfirmation]:
@@ -120,47 +141,78 @@ def not_open_message(workflow) -> str:
              "%(states)s.", states=", ".join(opens_in))
 
 
-def may_confirm(application, roles, actor, workflow, partner) -> bool:
-    return (confirmation_open(application, workflow) and "partner" in roles
-            and partner.contact_user_id == actor.id and partner.status == "active")
+def signing_states(workflow: Workflow, partner: ApplicationPartner | None) -> set[str]:
+    """The states in which an organisation's signatory confirms: a partner's where the
+    workflow gives the confirmation (`confirmation: true`); the lead organisation's there too,
+    and wherever a transition that requires `lead_signed` leaves from (all read from the
+    workflow file)."""
+    states = {name for name, state in workflow.states.items() if state.confirmation}
+    if partner is None:
+        states |= {source for t in workflow.transitions.values() if LEAD_GUARD in t.requires
+                   for source in t.sources}
+    return states
+
+
+def confirm_refusal(application: Application, actor: User, workflow: Workflow,
+                    partner: ApplicationPartner | None, signatories: dict | None = None
+                    ) -> str | None:
+    """Why `actor` cannot confirm for the organisation now (None: they can). `signatories`:
+    the application's, by organisation id, when the caller has read them."""
+    organisation = partner.organisation if partner is not None else \
+        application.lead_organisation
+    if application.state not in signing_states(workflow, partner):
+        return not_open_message(workflow) if partner is not None else \
+            _("Confirmation is not open in this state of the application.")
+    if partner is not None and partner.status != "active":
+        return _("Confirmation is not open in this state of the application.")
+    signatory = signatories.get(organisation.id) if signatories is not None else \
+        signatory_of(application.id, organisation.id)
+    if signatory is None:
+        return _("%(org)s has not named its authorised signatory yet.", org=organisation.name)
+    if signatory.user_id != actor.id:
+        return _("Only %(name)s, the authorised signatory of %(org)s, can confirm for it.",
+                 name=signatory.name, org=organisation.name)
+    return None
 
 
 def confirm(*, actor: User, application: Application, roles: set[str], workflow, form: FormDef,
-            answers: dict, partner: ApplicationPartner, signatory_name: str,
-            signatory_title: str, shown_fingerprint: str,
+            answers: dict, partner: ApplicationPartner | None, shown_fingerprint: str,
             shown_parts: str = "") -> PartnerConfirmation:
-    """The signatory confirms the version they were shown (`shown_fingerprint`, from the
-    form). When the content changed since the page was opened, nothing is confirmed: the
-    refusal names the parts that changed, so the signatory reads them before confirming."""
-    if not confirmation_open(application, workflow):
-        raise OperationRefused(not_open_message(workflow))
-    if not may_confirm(application, roles, actor, workflow, partner):
-        raise OperationRefused(_("Only the partner's own contact can confirm, while the "
-                                 "application is open for the partners."))
+    """The organisation's authorised signatory (the lead organisation's when `partner` is
+    None) confirms the version they were shown (`shown_fingerprint`, from the form). When the
+    content changed since the page was opened, nothing is confirmed: the refusal names the
+    parts that changed, so the signatory reads them before confirming. The confirmation keeps
+    the signatory's name and title as they are at this moment."""
+    refusal = confirm_refusal(application, actor, workflow, partner)
+    if refusal is not None:
+        raise OperationRefused(refusal)
+    organisation = partner.organisation if partner is not None else \
+        application.lead_organisation
+    signatory = signatory_of(application.id, organisation.id)
     content = vouched_content(application, form, answers, partner)
     current = fingerprint(content)
     if shown_fingerprint != current:
         labels = {"common": _("the common sections (or the title)"),
-                  "own": _("the own part of %(organisation)s",
-                           organisation=partner.organisation.name),
+                  "own": _("the own part of %(organisation)s", organisation=organisation.name),
                   "budget": _("the budget or the co-financing")}
         raise OperationRefused(
             _("Nothing was confirmed: the application changed after you opened the page. Read "
               "the current version below and confirm it if you still vouch for it."),
             details=[_("Changed: %(part)s", part=labels[name])
                      for name in changed_parts(shown_parts, content)])
-    previous = current_confirmation(partner.id)
+    previous = latest_confirmation(application, partner)
     if previous is not None and previous.voided_at is None:
         previous.voided_at = utcnow()
     confirmation = PartnerConfirmation(
-        partner_id=partner.id, fingerprint=current,
-        confirmed_by_id=actor.id, signatory_name=signatory_name,
-        signatory_title=signatory_title)
+        partner_id=partner.id if partner is not None else None,
+        lead_application_id=application.id if partner is None else None,
+        fingerprint=current, confirmed_by_id=actor.id, signatory_name=signatory.name,
+        signatory_title=signatory.title)
     db.session.add(confirmation)
-    audit(actor_id=actor.id, action="partner.confirm",
+    audit(actor_id=actor.id, action="partner.confirm" if partner is not None else "lead.confirm",
           object_type="application", object_id=application.id, before=None,
-          after={"organisation": partner.organisation.name,
-                 "signatory": signatory_name,
+          after={"organisation": organisation.name, "signatory": signatory.name,
+                 "title": signatory.title, "user_id": actor.id,
                  "fingerprint": confirmation.fingerprint})
     db.session.commit()
     return confirmation
@@ -169,10 +221,12 @@ def confirm(*, actor: User, application: Application, roles: set[str], workflow,
 def void_changed_confirmations(application: Application, form: FormDef, answers: dict,
                                partners: list[ApplicationPartner], actor: User) -> list[str]:
     """Called inside an operation that changed content (before its commit): confirmations whose
-    fingerprint no longer matches are voided and the partner is told. Returns their names."""
+    fingerprint no longer matches are voided and the partner is told (the lead organisation's
+    signatory too, for its confirmation). Returns the organisations' names."""
     voided = []
     latest = current_confirmations(p.id for p in partners)
-    budget = budget_snapshot(application.id) if latest else None
+    lead = lead_confirmation(application.id)
+    budget = budget_snapshot(application.id) if latest or lead else None
     for partner in partners:
         confirmation = latest.get(partner.id)
         if confirmation is None or confirmation.voided_at is not None:
@@ -180,42 +234,67 @@ def void_changed_confirmations(application: Application, form: FormDef, answers:
         if confirmation.fingerprint == partner_fingerprint(application, form, answers, partner,
                                                            budget):
             continue
-        confirmation.voided_at = utcnow()
+        _void(application, actor, confirmation, partner.organisation.name)
         voided.append(partner.organisation.name)
-        audit(actor_id=actor.id, action="partner.confirmation_void",
-              object_type="application", object_id=application.id,
-              before={"fingerprint": confirmation.fingerprint}, after={
-                  "organisation": partner.organisation.name})
-        _ask_to_confirm_again(application, partner, actor)
+        # The one who signs is asked; a partner without a signatory yet, its contact.
+        signatory = signatory_of(application.id, partner.organisation_id)
+        if signatory is not None:
+            _ask_to_confirm_again(application, signatory.user, signatory.name,
+                                  signatory.email, partner.organisation.name, actor)
+        else:
+            _ask_to_confirm_again(application, partner.contact_user, partner.contact_name,
+                                  partner.contact_email, partner.organisation.name, actor)
+    if lead is not None and lead.voided_at is None and lead.fingerprint != partner_fingerprint(
+            application, form, answers, None, budget):
+        organisation = application.lead_organisation
+        _void(application, actor, lead, organisation.name)
+        voided.append(organisation.name)
+        signatory = signatory_of(application.id, organisation.id)
+        if signatory is not None and signatory.user_id != actor.id:
+            _ask_to_confirm_again(application, signatory.user, signatory.name,
+                                  signatory.email, organisation.name, actor)
     return voided
 
 
-def _ask_to_confirm_again(application: Application, partner: ApplicationPartner,
-                          actor: User) -> None:
-    """In the app, and by email as the contact chose for confirmations."""
+def _void(application: Application, actor: User, confirmation: PartnerConfirmation,
+          organisation_name: str) -> None:
+    confirmation.voided_at = utcnow()
+    audit(actor_id=actor.id, action="partner.confirmation_void",
+          object_type="application", object_id=application.id,
+          before={"fingerprint": confirmation.fingerprint},
+          after={"organisation": organisation_name})
+
+
+def _ask_to_confirm_again(application: Application, user: User | None, name: str, email: str,
+                          organisation_name: str, actor: User) -> None:
+    """In the app, and by email as the person chose for confirmations."""
     def build() -> tuple[str, str]:
         return (_("Confirm “%(title)s” again", title=application.title),
                 _("Hello %(name)s,\n\nThe application “%(title)s” has changed since %(org)s "
                   "confirmed it (changed by %(actor)s). Please read it again and confirm the "
-                  "new version.\n", name=partner.contact_name, title=application.title,
-                  org=partner.organisation.name, actor=actor.name))
-    if partner.contact_user is not None:
-        notify([partner.contact_user], "confirm_again", build, application_id=application.id,
+                  "new version.\n", name=name, title=application.title,
+                  org=organisation_name, actor=actor.name))
+    if user is not None:
+        notify([user], "confirm_again", build, application_id=application.id,
                endpoint="applications.show", category="confirmation")
         return
     with force_locale(application.language):  # a contact without an account: email only
         subject, body = build()
-        queue_email(partner.contact_email, subject, body)
+        queue_email(email, subject, body)
 
 
 def unconfirmed_problems(application: Application, form: FormDef, answers: dict,
                          partners: list[ApplicationPartner]) -> list[str]:
     problems = []
     status = confirmation_status(application, form, answers, partners)
+    named = signatories_of(application.id)
     for partner in partners:
         confirmation, valid = status[partner.id]
         if partner.status != "active":
             problems.append(_("Partner %(org)s has not accepted the invitation yet.",
+                              org=partner.organisation.name))
+        elif confirmation is None and partner.organisation_id not in named:
+            problems.append(_("Partner %(org)s has not named its authorised signatory.",
                               org=partner.organisation.name))
         elif confirmation is None:
             problems.append(_("Partner %(org)s has not confirmed.", org=partner.organisation.name))
@@ -225,15 +304,50 @@ def unconfirmed_problems(application: Application, form: FormDef, answers: dict,
     return problems
 
 
+def lead_status(application: Application, form: FormDef, answers: dict,
+                budget: dict | None = None) -> tuple[PartnerConfirmation | None, bool]:
+    """The lead organisation's latest confirmation and whether it still matches the content."""
+    confirmation = lead_confirmation(application.id)
+    return confirmation, is_valid(confirmation, partner_fingerprint(
+        application, form, answers, None, budget))
+
+
+def unsigned_lead_problems(application: Application, form: FormDef, answers: dict) -> list[str]:
+    """What is missing before the lead organisation's signature holds for this version."""
+    organisation = application.lead_organisation
+    confirmation, valid = lead_status(application, form, answers)
+    if valid:
+        return []
+    signatory = signatory_of(application.id, organisation.id)
+    if signatory is None:
+        return [_("%(org)s, the lead organisation, has not named its authorised signatory.",
+                  org=organisation.name)]
+    if confirmation is None:
+        return [_("%(name)s, the authorised signatory of %(org)s, has not signed the "
+                  "application yet.", name=signatory.name, org=organisation.name)]
+    return [_("%(name)s, the authorised signatory of %(org)s, must sign again: the application "
+              "has changed since it was signed.", name=signatory.name, org=organisation.name)]
+
+
 @record_part("confirmations")
 def valid_confirmations(application: Application, partners: list) -> list[dict[str, Any]]:
-    """The partners' confirmations that still hold: part of a submission's copy of record."""
-    partner_ids = [p.id for p in partners]
-    if not partner_ids:
-        return []
+    """The confirmations that still hold, the lead organisation's first: part of a
+    submission's copy of record. Each names the organisation, the signatory (name, title and
+    account), the moment and the fingerprint of the version confirmed."""
+    by_partner = {p.id: p for p in partners}
+    condition = PartnerConfirmation.lead_application_id == application.id
+    if by_partner:
+        condition = or_(condition, PartnerConfirmation.partner_id.in_(list(by_partner)))
     rows = db.session.scalars(select(PartnerConfirmation).where(
-        PartnerConfirmation.partner_id.in_(partner_ids),
-        PartnerConfirmation.voided_at.is_(None)).order_by(PartnerConfirmation.id))
-    return [{"partner_id": c.partner_id, "signatory_name": c.signatory_name,
-             "signatory_title": c.signatory_title, "confirmed_at": c.confirmed_at.isoformat(),
-             "fingerprint": c.fingerprint} for c in rows]
+        condition, PartnerConfirmation.voided_at.is_(None))
+        .order_by(PartnerConfirmation.partner_id.is_not(None), PartnerConfirmation.id))
+    records = []
+    for c in rows:
+        organisation = by_partner[c.partner_id].organisation if c.partner_id is not None \
+            else application.lead_organisation
+        records.append({"partner_id": c.partner_id, "lead": c.partner_id is None,
+                        "organisation": organisation.name, "signatory_name": c.signatory_name,
+                        "signatory_title": c.signatory_title, "signatory_user_id":
+                        c.confirmed_by_id, "confirmed_at": c.confirmed_at.isoformat(),
+                        "fingerprint": c.fingerprint})
+    return records

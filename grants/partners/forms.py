@@ -64,11 +64,31 @@ class ConfirmForm(FlaskForm):
     # grants.partners.confirmation.shown_version).
     fingerprint = HiddenField()
     parts = HiddenField()
-    signatory_name = StringField(_l("Name of the authorised signatory"), validators=[
-        DataRequired(message=_l("Fill in this field.")), Length(max=200)], filters=[_strip])
-    signatory_title = StringField(_l("Title"), validators=[
-        DataRequired(message=_l("Fill in this field.")), Length(max=200)], filters=[_strip],
-        description=_l("E.g. head of library services, authorised by delegation."))
     authorised = BooleanField(_l("I am authorised to sign for the organisation (firmatecknare) "
                                  "and confirm its participation and co-financing as shown."),
                               validators=[DataRequired(message=_l("Tick the box to confirm."))])
+
+
+class SignatoryForm(FlaskForm):
+    """Name an organisation's authorised signatory: one of its people, or a new person."""
+
+    user_id = SelectField(_l("Authorised signatory (firmatecknare)"), coerce=int,
+                          description=_l("Choose a person of the organisation, or “New "
+                                         "person” and fill in the name and email below: they "
+                                         "are invited by email."))
+    name = StringField(_l("Name of the new person"), validators=[Length(max=200)],
+                       filters=[_strip])
+    email = EmailField(_l("Email of the new person"), filters=[_strip])
+    title = StringField(_l("Title (befattning)"), validators=[
+        DataRequired(message=_l("Fill in this field.")), Length(max=200)], filters=[_strip],
+        description=_l("E.g. head of library services, authorised by delegation."))
+
+    def validate_name(self, field):
+        if self.user_id.data == 0 and not field.data:
+            raise ValidationError(_l("Fill in this field."))
+
+    def validate_email(self, field):
+        if self.user_id.data == 0:
+            if not field.data:
+                raise ValidationError(_l("Fill in this field."))
+            EmailAddress()(self, field)

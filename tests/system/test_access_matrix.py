@@ -24,7 +24,7 @@ from grants.db import db, utcnow
 from grants.documents.models import Attachment, Document
 from grants.jobs.models import Job
 from grants.notifications.models import Notification
-from grants.partners.models import ApplicationPartner, PartnerConfirmation
+from grants.partners.models import ApplicationPartner, PartnerConfirmation, Signatory
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import Submission
 from tests.conftest import Browser
@@ -102,6 +102,8 @@ ROUTES: dict[str, dict] = {
     "partners.remove": {"reach": ANYONE_ON_T},
     "partners.contact": {"reach": ANYONE_ON_T},
     "partners.confirm": {"reach": ANYONE_ON_T},
+    "partners.confirm_lead": {"reach": ANYONE_ON_T},
+    "partners.signatory": {"reach": ANYONE_ON_T},
     "partners.certificate": {"reach": ANYONE_ON_T},
     "deadlines.extend": {"reach": ANYONE_ON_T},
     "delivery.portal_receipt": {"reach": ANYONE_ON_T},
@@ -221,7 +223,7 @@ def build(rule, values) -> str:
 def state_of_database() -> dict:
     counts = {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in (
         SectionAnswer, TransitionRecord, BudgetLine, Cofinancing, Document, Attachment, Job,
-        ApplicationPartner, PartnerConfirmation, Vote, Recusal, Submission, VoteRound,
+        ApplicationPartner, PartnerConfirmation, Signatory, Vote, Recusal, Submission, VoteRound,
         User, Call)}
     counts["applications"] = sorted((a.id, a.state, a.title, a.lead_user_id, a.call_id,
                                      a.workflow_version, a.form_version, a.state_version)

@@ -90,10 +90,17 @@ def test_from_first_draft_to_the_funders_pdf(world, visitor, run_worker):
     lead.goto(f"/applications/{application_id}")
     fire(page, "send_to_partners")
     lead.shot("sent-to-partners")
+    #    Petra names herself Växjö's authorised signatory first.
+    partner.goto(f"/applications/{application_id}/partners")
+    vaxjo = world.orgs["vaxjo"].id
+    signatory_form = partner.page.locator(f"#signatory-{vaxjo} form")
+    partner.page.locator(f"#signatory-{vaxjo} summary").click()
+    signatory_form.locator("select").select_option(label="Petra Partner (petra@vaxjo.example)")
+    signatory_form.locator(f"#s{vaxjo}-title").fill("Bibliotekschef")
+    with partner.page.expect_navigation():
+        signatory_form.locator("button[type=submit]").click()
     partner.goto(f"/applications/{application_id}")
     confirm = partner.page.locator("form.confirm-form")
-    confirm.locator("input[name=signatory_name]").fill("Petra Partner")
-    confirm.locator("input[name=signatory_title]").fill("Bibliotekschef")
     confirm.locator("input[name=authorised]").check()
     with partner.page.expect_navigation():
         confirm.locator("button[type=submit]").click()
@@ -135,8 +142,20 @@ def test_from_first_draft_to_the_funders_pdf(world, visitor, run_worker):
     assert db.session.get(Application, application_id).state == "approved"
     db.session.rollback()
 
-    # 8. The lead submits; the worker renders the PDF; the page updates by itself.
+    # 8. The lead names herself the lead organisation's signatory and signs; she submits; the
+    #    worker renders the PDF; the page updates by itself.
+    kalmar = world.orgs["kalmar"].id
+    lead.goto(f"/applications/{application_id}/partners")
+    page.locator(f"#signatory-{kalmar} summary").click()
+    lead_form = page.locator(f"#signatory-{kalmar} form")
+    lead_form.locator("select").select_option(label="Lena Lindqvist (lead@demo.test)")
+    lead_form.locator(f"#s{kalmar}-title").fill("Bibliotekschef")
+    with page.expect_navigation():
+        lead_form.locator("button[type=submit]").click()
     lead.goto(f"/applications/{application_id}")
+    page.locator("#confirm-lead input[name=authorised]").check()
+    with page.expect_navigation():
+        page.locator("#confirm-lead button[type=submit]").click()
     fire(page, "submit")
     lead.shot("submitted")
     page.evaluate("window.stillTheSamePage = true")

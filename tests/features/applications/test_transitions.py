@@ -4,11 +4,14 @@ from sqlalchemy import select
 
 from grants.applications.models import Application, TransitionRecord
 from grants.db import db
-from tests.factories import FULL_ANSWERS, vote
+from tests.factories import FULL_ANSWERS, lead_must_sign, lead_signs, vote
 
 
 def fire(browser, application, name, comment="", state_version=None):
     db.session.refresh(application)
+    if lead_must_sign(application, name):
+        lead_signs(application)  # the lead organisation's signatory signs first
+        db.session.refresh(application)
     version = application.state_version if state_version is None else state_version
     return browser.post(f"/applications/{application.id}/transitions/{name}",
                         {"comment": comment, "state_version": str(version)},

@@ -23,7 +23,7 @@ from grants.notifications.preferences import CATEGORIES, choice_for
 from grants.partners.models import ApplicationPartner
 from grants.processes import form_for, workflow_for
 from grants.steering.models import SteeringMember
-from tests.factories import FULL_ANSWERS, make_user, vote
+from tests.factories import FULL_ANSWERS, lead_signs, make_user, vote
 
 
 def add_members(world, *specs):
@@ -282,6 +282,7 @@ def test_members_are_notified_by_email_or_only_in_the_app(login_as, world, smtp_
 
 def test_submission_notifies_everyone_involved(login_as, world, run_worker):
     application = world.new_application(state="approved", answers=FULL_ANSWERS)
+    lead_signs(application)
     lead = login_as("lead@demo.test")
     lead.post(f"/applications/{application.id}/transitions/submit",
               {"state_version": str(application.state_version), "comment": ""})

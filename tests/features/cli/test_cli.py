@@ -50,12 +50,17 @@ def test_demo_seed_is_idempotent(app):
     from grants.applications.queries import current_partners, load_answers  # noqa: PLC0415
     from grants.budget.operations import budget_summary, load_budget  # noqa: PLC0415
     from grants.budget.totals import rule_problems  # noqa: PLC0415
-    from grants.partners.confirmation import unconfirmed_problems  # noqa: PLC0415
+    from grants.partners.confirmation import (  # noqa: PLC0415
+        unconfirmed_problems,
+        unsigned_lead_problems,
+    )
     from grants.processes import form_for  # noqa: PLC0415
     form, answers, partners = form_for(voting), load_answers(voting.id), current_partners(voting.id)
     with app.test_request_context():
         assert missing_fields(form, answers, [p.id for p in partners]) == []
         assert unconfirmed_problems(voting, form, answers, partners) == []
+        # The lead organisation has signed this version: once approved, it can be submitted.
+        assert unsigned_lead_problems(voting, form, answers) == []
         assert rule_problems(budget_summary(*load_budget(voting.id)),
                              max_requested=voting.call.max_requested_amount,
                              min_cofinancing_percent=voting.call.min_cofinancing_percent,

@@ -37,7 +37,7 @@ from grants.i18n import format_datetime_local
 from grants.jobs.queue import all_queues, get_queue, redis_connection, reminder_rq_job_id
 from grants.notifications.models import Notification, OutboxEmail
 from grants.partners.models import ApplicationPartner
-from tests.factories import FULL_ANSWERS, make_user
+from tests.factories import FULL_ANSWERS, lead_must_sign, lead_signs, make_user
 
 UTC = UTC
 DEFAULT_DAYS = {"partner_input": 21, "steering_meeting": 14, "signatures": 7}
@@ -104,15 +104,19 @@ def add_partner(application, org, user: User, *, status="active") -> Application
 def confirm_partner(application, partner, user) -> None:
     from grants.applications.queries import load_answers
     from grants.partners.confirmation import confirm, partner_fingerprint
+    from grants.partners.models import Signatory
     from grants.processes import get_form, workflow_for
     # Partners confirm where the workflow offers it: the joint application's confirmation
     # state (still partner input, still before the steering group).
     application.state = "partner_confirmation"
+    db.session.add(Signatory(application_id=application.id,
+                             organisation_id=partner.organisation_id, user_id=user.id,
+                             name=user.name, email=user.email, title="Bibliotekschef",
+                             named_by_id=application.lead_user_id))
     db.session.commit()
     form, answers = get_form(application.form_name), load_answers(application.id)
     confirm(actor=user, application=application, roles={"partner"},
             workflow=workflow_for(application), form=form, answers=answers, partner=partner,
-            signatory_name=user.name, signatory_title="Bibliotekschef",
             shown_fingerprint=partner_fingerprint(application, form, answers, partner))
 
 
@@ -129,6 +133,9 @@ def extend(browser, application, day: str, clock: str, reason: str):
 
 def fire(browser, application, name):
     db.session.refresh(application)
+    if lead_must_sign(application, name):
+        lead_signs(application)  # the lead organisation's signatory signs first
+        db.session.refresh(application)
     return browser.post(f"/applications/{application.id}/transitions/{name}",
                         {"comment": "", "state_version": str(application.state_version)},
                         follow_redirects=True)

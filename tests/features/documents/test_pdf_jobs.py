@@ -12,7 +12,7 @@ from grants.documents.models import Document
 from grants.documents.pdf import html_to_pdf
 from grants.jobs.models import Job, JobStatus
 from grants.jobs.queue import get_queue
-from tests.factories import FULL_ANSWERS
+from tests.factories import FULL_ANSWERS, lead_signs
 
 
 def pdf_text(content: bytes) -> tuple[pypdf.PdfReader, str]:
@@ -98,6 +98,7 @@ def test_running_the_same_job_twice_stores_one_pdf(login_as, world, run_worker, 
 
 def test_submitted_pdf_has_no_watermark(login_as, world, run_worker):
     application = world.new_application(state="approved", answers=FULL_ANSWERS)
+    lead_signs(application)
     lead = login_as("lead@demo.test")
     lead.post(f"/applications/{application.id}/transitions/submit", {"state_version": "1"})
     job = db.session.scalar(select(Job))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from grants.db import db
 from grants.notifications.models import OutboxEmail
-from grants.partners.models import ApplicationPartner, PartnerConfirmation
+from grants.partners.models import ApplicationPartner, PartnerConfirmation, Signatory
 from tests.factories import make_user
 
 
@@ -28,6 +28,12 @@ def setup_partners(world, *, sent_to_partners: bool = True):
                                            contact_name=key, contact_email=email,
                                            contact_user_id=user_id, status="active")
         db.session.add(partners[key])
+        # Each partner's contact is its organisation's authorised signatory.
+        user = db.session.get(User, user_id)
+        db.session.add(Signatory(application_id=application.id,
+                                 organisation_id=world.orgs[org].id, user_id=user_id,
+                                 name=user.name, email=user.email, title="Bibliotekschef",
+                                 named_by_id=world.users["lead"].id))
     if sent_to_partners:
         # The lead has sent it to the partners: confirmation is offered in this state only.
         application.state = "partner_confirmation"
@@ -58,8 +64,7 @@ def shown_version(browser, application, partner) -> dict[str, str]:
 
 
 def confirm(browser, application, partner, tick=True, shown=None):
-    data = {"signatory_name": "Eva Firmatecknare", "signatory_title": "Bibliotekschef",
-            **(shown if shown is not None else shown_version(browser, application, partner))}
+    data = dict(shown if shown is not None else shown_version(browser, application, partner))
     if tick:
         data["authorised"] = "y"
     return browser.post(f"/applications/{application.id}/partners/{partner.id}/confirm", data,
@@ -82,7 +87,7 @@ def test_confirmation_pins_a_version_and_changes_void_only_the_right_ones(login_
         vaxjo, application, partners["vaxjo"]).get_data(as_text=True)
     confirm(lnu, application, partners["lnu"])
     first = valid_confirmation(partners["vaxjo"])
-    assert len(first.fingerprint) == 64 and first.signatory_name == "Eva Firmatecknare"
+    assert len(first.fingerprint) == 64 and first.signatory_name == "Olle Öberg"
     # Another partner cannot confirm for Växjö.
     confirm(lnu, application, partners["vaxjo"])
     assert valid_confirmation(partners["vaxjo"]).id == first.id

@@ -24,11 +24,12 @@ from grants.processes import form_for, workflow_for
 from grants.submissions.archive import render_final_pdf
 from grants.submissions.models import FunderDecision, Submission
 from grants.submissions.operations import freeze_submission
-from tests.factories import FULL_ANSWERS
+from tests.factories import FULL_ANSWERS, lead_signs
 from tests.files import pdf_bytes, png_bytes
 
 
 def submit(browser, application):
+    lead_signs(application)
     db.session.refresh(application)
     return browser.post(f"/applications/{application.id}/transitions/submit",
                         {"state_version": str(application.state_version), "comment": ""},
