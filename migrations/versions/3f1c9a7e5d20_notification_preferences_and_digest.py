@@ -1,7 +1,7 @@
 """notification preferences per category, daily digest
 
 Revision ID: 3f1c9a7e5d20
-Revises: 6763a77d2669
+Revises: 3f1c9a7e5b20
 Create Date: 2026-12-02 17:00:00.000000
 
 The single switch `user_account.notify_by_email` becomes one preference per category: a user
@@ -15,7 +15,7 @@ import grants.db
 
 # revision identifiers, used by Alembic.
 revision = '3f1c9a7e5d20'
-down_revision = '6763a77d2669'
+down_revision = '3f1c9a7e5b20'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """signatories: each organisation names its authorised signatory; the lead signs too
 
 Revision ID: c4e1a9d2b7f3
-Revises: 6763a77d2669
+Revises: 3f1c9a7e5d20
 Create Date: 2026-12-02 17:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import grants.db
 
 # revision identifiers, used by Alembic.
 revision = 'c4e1a9d2b7f3'
-down_revision = '6763a77d2669'
+down_revision = '3f1c9a7e5d20'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ from grants.config import PROJECT_ROOT
 from grants.db import db
 from tests.conftest import make_settings
 
-BEFORE = "6763a77d2669"
+BEFORE = "3f1c9a7e5b20"  # the revision before this one
 CATEGORIES = {"action", "confirmation", "vote", "reminder", "decision", "state"}
 
 
