@@ -15,7 +15,7 @@ from grants.notifications.models import Invitation, Notification, OutboxEmail
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.partners.models import ApplicationPartner, PartnerConfirmation, PartnerInvitation
 from grants.steering.models import SteeringGroup, SteeringMember
-from grants.submissions.models import FunderDecision, Submission
+from grants.submissions.models import FunderDecision, Submission, SubmissionDocument
 
 __all__ = [
     "Application", "ApplicationPartner", "Attachment", "AuditEvent", "BudgetLine", "Call",
@@ -23,5 +23,5 @@ __all__ = [
     "Funder", "FunderDecision", "Invitation", "Job", "JobStatus", "Notification", "Organisation",
     "OrganisationKind", "OutboxEmail", "PartnerConfirmation", "PartnerInvitation", "PasswordReset",
     "Recusal", "Reminder", "SectionAnswer", "SteeringGroup", "SteeringMember", "Submission",
-    "TransitionRecord", "User", "Vote",
+    "SubmissionDocument", "TransitionRecord", "User", "Vote",
 ]
