@@ -97,7 +97,7 @@ TRIGGERS = {"sqlite": ("audit_event_no_update", "audit_event_no_delete"),
 for _dialect, _statements in APPEND_ONLY_DDL.items():
     for _statement in _statements:
         event.listen(AuditEvent.__table__, "after_create",
-                     DDL(_statement).execute_if(dialect=_dialect))
+                     DDL(_statement.replace("%", "%%")).execute_if(dialect=_dialect))
 
 
 # --- the hash chain ----------------------------------------------------------------------------
@@ -124,15 +124,19 @@ def chain_sha256(previous: str, content: str) -> str:
 
 @event.listens_for(Session, "before_flush")
 def _chain_new_rows(session: Session, _context, _instances) -> None:
-    """Hash new audit rows onto the chain, in the order they will get their ids. On PostgreSQL
-    a transaction-wide advisory lock first, so two transactions never chain onto the same
-    head (SQLite serialises writers by itself)."""
+    """Hash new audit rows onto the chain, in the order they will get their ids. The head is
+    read under a lock held to the commit, so two transactions never chain onto the same head:
+    on PostgreSQL a transaction-wide advisory lock; on SQLite the database's write lock, taken
+    by a write that changes nothing (SQLite would otherwise read before its transaction
+    begins)."""
     new = [obj for obj in session.new if isinstance(obj, AuditEvent)]
     if not new:
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    elif connection.dialect.name == "sqlite":
+        connection.execute(text("UPDATE audit_event SET id = id WHERE 0"))
     head = connection.execute(select(AuditEvent.chain_sha256).order_by(
         AuditEvent.id.desc()).limit(1)).scalar() or GENESIS
     for row in sorted(new, key=lambda obj: obj._sa_instance_state.insert_order):

@@ -120,10 +120,10 @@ FROZEN_DDL = {
         "CREATE TRIGGER IF NOT EXISTS submission_frozen_delete BEFORE DELETE ON submission "
         "BEGIN SELECT RAISE(ABORT, 'submission is frozen once submitted: DELETE refused'); END",
         "CREATE TRIGGER IF NOT EXISTS submission_document_no_update BEFORE UPDATE ON "
-        "submission_document BEGIN SELECT RAISE(ABORT, 'submission_document is frozen: "
+        "submission_document BEGIN SELECT RAISE(ABORT, 'submission_document is append-only: "
         "UPDATE refused'); END",
         "CREATE TRIGGER IF NOT EXISTS submission_document_no_delete BEFORE DELETE ON "
-        "submission_document BEGIN SELECT RAISE(ABORT, 'submission_document is frozen: "
+        "submission_document BEGIN SELECT RAISE(ABORT, 'submission_document is append-only: "
         "DELETE refused'); END",
         f"CREATE TRIGGER IF NOT EXISTS document_frozen_update BEFORE UPDATE ON document "
         f"WHEN {_OF_RECORD} BEGIN SELECT RAISE(ABORT, 'document of a submission is frozen: "
@@ -162,7 +162,7 @@ FROZEN_DDL = {
 for _dialect, _statements in FROZEN_DDL.items():
     for _statement in _statements:
         event.listen(SubmissionDocument.__table__, "after_create",
-                     DDL(_statement).execute_if(dialect=_dialect))
+                     DDL(_statement.replace("%", "%%")).execute_if(dialect=_dialect))
 
 
 class FunderDecision(db.Model):

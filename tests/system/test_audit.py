@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import delete, select, update
 
 from grants.audit import AuditEvent, AuditLogIsAppendOnly
 from grants.db import db
+from grants.deadlines.milestones import STOCKHOLM, from_local
 from grants.documents.models import Document
 from tests.factories import FULL_ANSWERS, vote
 
@@ -151,3 +153,35 @@ def test_audit_rows_cannot_be_changed_or_removed(app, world, login_as):
         db.session.execute(delete(AuditEvent))
     db.session.rollback()
     assert events(application.id, "section.update")[0].after["aims"] == "Ändrat"
+
+
+def test_deadline_extensions_are_recorded(app, world, login_as):
+    application = world.new_application(state="approved", answers=FULL_ANSWERS)
+    new_day = (world.call.deadline_at.astimezone(STOCKHOLM) + timedelta(days=30)).date()
+    coordinator = login_as("coordinator@demo.test")
+    response = coordinator.post(f"/applications/{application.id}/deadline", {
+        "extension-new_date": new_day.isoformat(), "extension-new_time": "23:59",
+        "extension-reason": "Styrelsen sammanträder sent"})
+    assert response.status_code == 303
+    [event] = events(application.id, "deadline.extend")
+    assert event.actor_id == world.users["coordinator"].id
+    assert event.before == {"deadline": world.call.deadline_at.isoformat()}
+    assert event.after == {"deadline": from_local(new_day, time(23, 59)).isoformat(),
+                           "reason": "Styrelsen sammanträder sent"}
+
+
+def test_voided_vote_rounds_are_recorded(app, world, login_as):
+    from grants.approvals.rounds import open_round
+    application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
+    first = open_round(application.id)
+    old_fingerprint = first.fingerprint
+    vote(login_as("steering1@demo.test"), application, "approve")
+    assert login_as("lead@demo.test").post(f"/applications/{application.id}/sections/aims", {
+        "aims": "Mål: 600 deltagare.", "version": "1"}).status_code == 303
+    [event] = events(application.id, "steering.round_voided")
+    assert event.actor_id == world.users["lead"].id
+    assert event.before == {"round": 1, "fingerprint": old_fingerprint,
+                            "votes": [{"user": world.users["steering1"].id,
+                                       "choice": "approve"}]}
+    second = open_round(application.id)
+    assert event.after == {"round": 2, "fingerprint": second.fingerprint}
