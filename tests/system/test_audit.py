@@ -185,3 +185,42 @@ def test_voided_vote_rounds_are_recorded(app, world, login_as):
                                        "choice": "approve"}]}
     second = open_round(application.id)
     assert event.after == {"round": 2, "fingerprint": second.fingerprint}
+
+
+def test_downloads_of_submitted_uploads_are_recorded_drafts_are_not(app, world, login_as):
+    import hashlib
+    from datetime import date
+
+    from grants.documents.models import Attachment
+    from grants.submissions.models import FunderDecision, Submission
+    application = world.new_application(answers=FULL_ANSWERS)
+    uploads = []
+    for name in ("cv.pdf", "beslut.pdf"):
+        content = b"%PDF-" + name.encode()
+        uploads.append(Attachment(application_id=application.id, field_id="cv",
+                                  filename=name, kind="pdf", mime_type="application/pdf",
+                                  size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                                  content=content))
+    db.session.add_all(uploads)
+    db.session.commit()
+    cv, letter = uploads
+    lead = login_as("lead@demo.test")
+    for upload in uploads:
+        assert lead.get(f"/applications/{application.id}/attachments/{upload.id}"
+                        ).status_code == 200
+    assert events(application.id, "download.attachment") == []  # a draft's uploads
+    snapshot = {"attachments": [{"attachment_id": cv.id, "sha256": cv.sha256}]}
+    db.session.add(Submission(application_id=application.id, number=1, snapshot=snapshot,
+                              sha256="s" * 64))
+    db.session.add(FunderDecision(application_id=application.id, outcome="granted",
+                                  granted_amount=1, decision_date=date(2027, 6, 1),
+                                  letter_attachment_id=letter.id))
+    db.session.commit()
+    for upload in uploads:
+        assert lead.get(f"/applications/{application.id}/attachments/{upload.id}"
+                        ).status_code == 200
+    recorded = events(application.id, "download.attachment")
+    assert [e.after["attachment"] for e in recorded] == [cv.id, letter.id]
+    assert recorded[0].after == {"attachment": cv.id, "field": "cv", "filename": "cv.pdf",
+                                 "sha256": cv.sha256}
+    assert recorded[0].actor_id == world.users["lead"].id
