@@ -187,7 +187,10 @@ def audit(action: str, *, actor=None, actor_id: int | None = None, object_type: 
     row = AuditEvent(actor_id=actor.id if actor is not None else actor_id, action=action,
                      object_type=object_type, object_id=object_id, before=before, after=after,
                      created_at=utcnow())
-    db.session.info.setdefault(PENDING, []).append(row)
+    session = db.session()
+    if session.get_transaction() is None:
+        session.begin()  # the row belongs to this transaction: a rollback takes it along
+    session.info.setdefault(PENDING, []).append(row)
     return row
 
 
@@ -203,6 +206,9 @@ def _add_pending(session: Session) -> None:
         session.add_all(pending)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_pending(session: Session) -> None:
-    session.info.pop(PENDING, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction) -> None:
+    """The session's transaction ended without a commit (rolled back, closed): its rows go
+    with it. A savepoint's end is not the transaction's."""
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)

@@ -224,3 +224,18 @@ def test_downloads_of_submitted_uploads_are_recorded_drafts_are_not(app, world, 
     assert recorded[0].after == {"attachment": cv.id, "field": "cv", "filename": "cv.pdf",
                                  "sha256": cv.sha256}
     assert recorded[0].actor_id == world.users["lead"].id
+
+
+def test_audit_rows_are_written_at_commit_and_go_with_a_rollback(app, world):
+    from grants.audit import audit
+    audit("test.kept", actor_id=None, object_type="test", object_id=1)
+    try:
+        with db.session.begin_nested():  # a savepoint that fails, e.g. a concurrent render
+            raise ValueError
+    except ValueError:
+        pass
+    db.session.commit()
+    audit("test.rolled_back", actor_id=None, object_type="test", object_id=2)
+    db.session.rollback()
+    db.session.commit()
+    assert [e.action for e in events() if e.action.startswith("test.")] == ["test.kept"]
