@@ -9,6 +9,16 @@ The file is a zip:
 - ``tables/<table>.jsonl``: one JSON object per row, every column; bytes as base64, times as
   ISO 8601 with their UTC offset, dates as ISO dates, enums by value.
 
+The exported data is deterministic: rows in primary-key order (text keys in byte order on every
+database), keys sorted, no spaces. ``data_sha256`` in the manifest – printed by export and
+import – is the SHA-256 of the canonical JSON of the tables' names, row counts and data
+SHA-256s: the same data gives the same digest whichever database it was exported from
+(SQLite → PostgreSQL → SQLite gives one digest).
+
+Rows of the audit log, frozen submissions and their documents are refused UPDATE and DELETE
+by database triggers; import only INSERTs into an empty database, so the triggers stay in place
+and need no exception.
+
 Tables are written and read in dependency order (`metadata.sorted_tables`), so foreign keys hold
 while importing. The import goes into an empty database with the same schema (`flask db upgrade`
 first), in one transaction: it checks every count and every SHA-256 – of the data files, and of
@@ -30,6 +40,7 @@ from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 
+from grants.canonical import fingerprint
 from grants.db import UTCDateTime, db, utcnow
 
 FORMAT = "grants-backup/1"
@@ -47,14 +58,26 @@ class Summary:
     tables: dict[str, int] = field(default_factory=dict)
     files: int = 0
     revision: str | None = None
+    data_sha256: str = ""
 
     def __str__(self) -> str:
         rows = sum(self.tables.values())
         return (f"{rows} rows in {len(self.tables)} tables, {self.files} stored files "
-                f"(SHA-256 checked), schema revision {self.revision or 'unknown'}")
+                f"(SHA-256 checked), schema revision {self.revision or 'unknown'}, "
+                f"data SHA-256 {self.data_sha256}")
+
+
+def data_sha256(tables: list[dict[str, Any]]) -> str:
+    """The digest of the exported data: every table's name, row count and data SHA-256."""
+    return fingerprint([{"name": t["name"], "rows": t["rows"], "sha256": t["sha256"]}
+                        for t in tables])
 
 
 # --- values ------------------------------------------------------------------------------------
+def _is_text(column: sa.Column) -> bool:
+    return isinstance(column.type, sa.String) and not isinstance(column.type, sa.Enum)
+
+
 def _is_json(column: sa.Column) -> bool:
     return isinstance(column.type, sa.JSON)
 
@@ -115,13 +138,15 @@ def export_database(out: BinaryIO | Path) -> Summary:
                                                             zipfile.ZIP_DEFLATED) as archive:
         # One snapshot of the data: a repeatable read on PostgreSQL (SQLite reads in one
         # transaction anyway), so rows of different tables agree with each other.
-        if connection.dialect.name == "postgresql":
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
             connection.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, "
                                        "READ ONLY"))
         summary.revision = manifest["revision"] = _revision(connection)
         for table in _tables():
             digest, count = hashlib.sha256(), 0
-            order = list(table.primary_key.columns) or list(table.columns)
+            order = [c.collate("C") if postgres and _is_text(c) else c
+                     for c in (list(table.primary_key.columns) or list(table.columns))]
             with archive.open(f"tables/{table.name}.jsonl", "w") as member:
                 flags = [c.is_(None).label(f"null_{i}") for i, c in enumerate(table.columns)
                          if _is_json(c)]
@@ -144,6 +169,7 @@ def export_database(out: BinaryIO | Path) -> Summary:
                                        "sha256": digest.hexdigest()})
             summary.tables[table.name] = count
         summary.files = len(manifest["files"])
+        summary.data_sha256 = manifest["data_sha256"] = data_sha256(manifest["tables"])
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
     return summary
 
@@ -170,6 +196,10 @@ def import_database(source: BinaryIO | Path) -> Summary:
     with archive:
         manifest = read_manifest(archive)
         summary.revision = manifest.get("revision")
+        summary.data_sha256 = data_sha256(manifest["tables"])
+        if manifest.get("data_sha256", summary.data_sha256) != summary.data_sha256:
+            raise BackupError("The manifest is damaged (its data SHA-256 does not match its "
+                              "tables); nothing was imported.")
         expected_files = {(f["table"], f["id"]): f["sha256"] for f in manifest["files"]}
         tables = {t.name: t for t in _tables()}
         listed = [entry["name"] for entry in manifest["tables"]]

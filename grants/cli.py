@@ -1,4 +1,4 @@
-"""flask CLI commands: demo, applications, worker, workflow, jobs, export and import."""
+"""flask CLI commands: demo, applications, worker, workflow, jobs, audit, export and import."""
 
 from __future__ import annotations
 
@@ -195,6 +195,24 @@ def jobs_reminders() -> None:
     click.echo(f"{scheduled} reminder(s) waiting to be sent.")
 
 
+audit = AppGroup("audit", help="The audit log.")
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the audit log's hash chain: OK with the number of rows and the head hash, or the
+    first row that does not match (exit status 1)."""
+    from grants.audit import verify_chain  # noqa: PLC0415
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"OK: {report.rows} audit rows, the chain is intact (head {report.head}).")
+        return
+    row = report.broken
+    click.echo(f"BROKEN at audit row {row.id} ({row.created_at.isoformat()}, {row.action}): "
+               f"{report.problem}. The {report.rows} rows before it match.", err=True)
+    sys.exit(1)
+
+
 @click.command("export")
 @with_appcontext
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -218,16 +236,24 @@ def export_command(out: Path) -> None:
 def import_command(backup: Path) -> None:
     """Restore a backup made by `export` into this app's empty database (migrated with
     `flask db upgrade`). Everything or nothing."""
+    from grants.audit import verify_chain  # noqa: PLC0415
     from grants.backup import BackupError, import_database  # noqa: PLC0415
     try:
         summary = import_database(backup)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Imported {backup}: {summary}.")
+    chain = verify_chain()
+    if chain.ok:
+        click.echo(f"Audit chain: OK, {chain.rows} rows (head {chain.head}).")
+    else:
+        click.echo(f"Audit chain: BROKEN at row {chain.broken.id} ({chain.broken.action}): "
+                   f"{chain.problem}.", err=True)
+        sys.exit(1)
 
 
 def register_cli(app: Flask) -> None:
     """Every command, on the app's `flask` command line."""
-    for command in (demo, applications, workflow, jobs, worker_command, export_command,
+    for command in (demo, applications, workflow, jobs, audit, worker_command, export_command,
                     import_command):
         app.cli.add_command(command)

@@ -26,7 +26,7 @@ from grants.partners.models import (
     Signatory,
 )
 from grants.steering.models import SteeringGroup, SteeringMember
-from grants.submissions.models import FunderDecision, Submission
+from grants.submissions.models import FunderDecision, Submission, SubmissionDocument
 
 __all__ = [
     "Application", "ApplicationPartner", "Attachment", "AuditEvent", "BudgetLine", "Call",
@@ -35,5 +35,5 @@ __all__ = [
     "NotificationDigest", "NotificationPreference", "Organisation",
     "OrganisationKind", "OutboxEmail", "PartnerConfirmation", "PartnerInvitation", "PasswordReset",
     "Recusal", "Reminder", "SectionAnswer", "Signatory", "SteeringGroup",
-    "SteeringMember", "Submission", "TransitionRecord", "User", "Vote",
+    "SteeringMember", "Submission", "SubmissionDocument", "TransitionRecord", "User", "Vote",
 ]

@@ -5,7 +5,8 @@ not yours); `render_application_page` renders the page, e.g. again after a refus
 features contribute their panels to the page through template globals (`steering_panel`,
 `submissions_panel`, `deadline_panel`, `delivery_log`), which read a refused form back with
 `page_form`, and say which transitions their panel offers with a form of its own through
-`own_form_transitions`."""
+`own_form_transitions`, and which uploads are part of the record through
+`attachment_of_record`."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from grants.applications.snapshot import budget_snapshot
 from grants.audit import AuditEvent
 from grants.db import db
 from grants.definitions.views import workflow_svg
+from grants.documents.models import Attachment
 from grants.formengine.definition import field_is_shown, removed_values, section_instances
 from grants.i18n import pick_label
 from grants.jobs.models import Job
@@ -64,6 +66,16 @@ def job_documents(kind: str):
         JOB_DOCUMENTS[kind] = function
         return function
     return decorator
+
+
+# Hooks (attachment) -> bool: True when the upload is part of the record – named in a frozen
+# submission, the funder's decision letter, a delivery receipt – so that its downloads are audited.
+ATTACHMENTS_OF_RECORD: list[Callable[[Attachment], bool]] = []
+
+
+def attachment_of_record(hook: Callable[[Attachment], bool]):
+    ATTACHMENTS_OF_RECORD.append(hook)
+    return hook
 
 
 def page_form(name: str):

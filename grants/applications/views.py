@@ -29,7 +29,12 @@ from grants.applications.forms import (
     TransitionForm,
 )
 from grants.applications.models import instance_key
-from grants.applications.page import JOB_DOCUMENTS, load_application_page, render_application_page
+from grants.applications.page import (
+    ATTACHMENTS_OF_RECORD,
+    JOB_DOCUMENTS,
+    load_application_page,
+    render_application_page,
+)
 from grants.applications.snapshot import build_snapshot, fingerprint
 from grants.calls.models import Call
 from grants.db import db, utcnow
@@ -354,6 +359,11 @@ def attachment(application_id: int, attachment_id: int):
     stored = db.session.get(Attachment, attachment_id)
     if stored is None or stored.application_id != application.id:
         abort(404)
+    if any(of_record(stored) for of_record in ATTACHMENTS_OF_RECORD):
+        operations.record_download(application=application, actor=current_user,
+                                   what="attachment", details={
+                                       "attachment": stored.id, "field": stored.field_id,
+                                       "filename": stored.filename, "sha256": stored.sha256})
     return _download(stored.content, stored.mime_type, stored.filename)
 
 

@@ -99,6 +99,12 @@ def restart_round_if_changed(application: Application, form: FormDef | None,
                   "%(number)d are void and voting starts again.", count=len(votes),
                   number=round_.number)))
     db.session.flush()
+    audit(actor_id=actor.id, action="steering.round_voided", object_type="application",
+          object_id=application.id,
+          before={"round": round_.number, "fingerprint": round_.fingerprint,
+                  "votes": [{"user": v.user_id, "choice": v.choice}
+                            for v in sorted(votes, key=lambda v: v.user_id)]},
+          after={"round": fresh.number, "fingerprint": current})
     steering_vote = load_steering_vote(application, workflow_for(application), fresh)
     if steering_vote is not None:
         voters = {v.user_id for v in votes}

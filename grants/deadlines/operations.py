@@ -18,6 +18,7 @@ from sqlalchemy import select
 from grants.accounts.models import User
 from grants.applications.models import Application, TransitionRecord
 from grants.applications.queries import current_partners, load_answers
+from grants.audit import audit
 from grants.calls.models import MILESTONE_DAY_DEFAULTS, Call
 from grants.db import db, utcnow
 from grants.deadlines.milestones import (
@@ -321,6 +322,9 @@ def extend_deadline(*, application: Application, actor: User, new_deadline: date
                               actor_id=actor.id, comment=comment)
     db.session.add(record)
     db.session.flush()
+    audit("deadline.extend", actor=actor, object_type="application", object_id=application.id,
+          before={"deadline": previous.isoformat()},
+          after={"deadline": new_deadline.isoformat(), "reason": reason})
     schedule_reminders(application, now=now)
     db.session.commit()
     logger.info("application %s: deadline extended to %s by user %s", application.id,

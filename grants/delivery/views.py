@@ -12,7 +12,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from grants.applications.models import Application
-from grants.applications.page import load_application_page, page_form, render_application_page
+from grants.applications.page import (
+    attachment_of_record,
+    load_application_page,
+    page_form,
+    render_application_page,
+)
 from grants.db import db
 from grants.delivery import labels, operations
 from grants.delivery.forms import ReceiptForm, ResolveForm
@@ -36,6 +41,13 @@ class DeliveryRow:
 class SubmissionLog:
     submission: Submission
     deliveries: list[DeliveryRow] = field(default_factory=list)
+
+
+@attachment_of_record
+def _receipt(attachment) -> bool:
+    """The funder's receipt of a delivery."""
+    return db.session.scalar(select(Delivery.id).where(
+        Delivery.receipt_attachment_id == attachment.id).limit(1)) is not None
 
 
 def receipt_prefix(delivery_id: int) -> str:

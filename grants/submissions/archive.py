@@ -13,7 +13,7 @@ from typing import Any
 
 import weasyprint
 from pypdf import PdfReader, PdfWriter
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from weasyprint.urls import URLFetcherResponse
 
 from grants import events
@@ -29,7 +29,7 @@ from grants.documents.rendering import (
 )
 from grants.jobs.models import Job
 from grants.jobs.runner import handler
-from grants.submissions.models import Submission
+from grants.submissions.models import Submission, SubmissionDocument
 from grants.submissions.operations import budget_csv
 
 logger = logging.getLogger(__name__)
@@ -161,31 +161,31 @@ def render_submission_job(job: Job) -> None:
 
 
 # --- the dossier -------------------------------------------------------------------------------
-def _latest(documents: list[Document], key) -> list[Document]:
-    chosen: dict[Any, Document] = {}
-    for document in sorted(documents, key=lambda d: d.id):
-        chosen[key(document)] = document
-    return list(chosen.values())
+def submission_documents(submission: Submission) -> list[Document]:
+    """The minutes and certificates frozen with this submission (`SubmissionDocument`), in
+    kind and name order; one not yet rendered is left out until it is."""
+    return list(db.session.scalars(select(Document).join(SubmissionDocument, and_(
+        SubmissionDocument.application_id == Document.application_id,
+        SubmissionDocument.kind == Document.kind,
+        SubmissionDocument.fingerprint == Document.fingerprint)).where(
+        SubmissionDocument.submission_id == submission.id).order_by(
+        Document.kind, Document.filename, Document.id)))
 
 
 def dossier_zip(submission: Submission) -> tuple[bytes, dict[str, Any]]:
-    """A zip for the registry: final PDF, reading copy, minutes, co-financing certificates,
-    attachments, snapshot JSON, budget CSV, and manifest.json with the SHA-256 of each file."""
+    """A zip for the registry: final PDF, reading copy, the minutes and co-financing
+    certificates frozen with this submission, attachments, snapshot JSON (with the partners'
+    confirmations), budget CSV, and manifest.json with the SHA-256 of each file."""
     snapshot = submission.snapshot
     files: list[tuple[str, bytes]] = []
     for document_id in (submission.final_document_id, submission.reading_document_id):
         if document_id:
             document = db.session.get(Document, document_id)
             files.append((document.filename, document.content))
-    others = list(db.session.scalars(select(Document).where(
-        Document.application_id == submission.application_id,
-        Document.kind.in_(["minutes", "certificate"]))))
-    for document in _latest([d for d in others if d.kind == "minutes"],
-                            key=lambda d: d.filename):
-        files.append((f"protokoll/{document.filename}", document.content))
-    for document in _latest([d for d in others if d.kind == "certificate"],
-                            key=lambda d: d.filename):
-        files.append((f"medfinansieringsintyg/{document.filename}", document.content))
+    folders = {"minutes": "protokoll", "certificate": "medfinansieringsintyg"}
+    for document in submission_documents(submission):
+        files.append((f"{folders.get(document.kind, document.kind)}/{document.filename}",
+                      document.content))
     for attachment in _attachment_rows(snapshot):
         files.append((f"bilagor/{attachment.id}-{attachment.filename}", attachment.content))
     files.append(("ansokan.json", snapshot_json(snapshot)))

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     Date,
@@ -71,6 +72,97 @@ def _frozen(_mapper, _connection, target: Submission) -> None:
     for name in FROZEN:
         if state.attrs[name].history.has_changes():
             raise ValueError(f"submission {target.id}: '{name}' is frozen once submitted")
+
+
+class SubmissionDocument(db.Model):
+    """A document of record that belongs to one submission, fixed when it is frozen: the
+    steering group's minutes and the partners' co-financing certificates made before the
+    freeze (the archival PDF and the reading copy are named on the submission itself). Named
+    by kind and fingerprint, which identify one document of the application even when its
+    render finishes after the freeze. The dossier holds exactly these."""
+
+    __tablename__ = "submission_document"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)      # minutes/certificate
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+
+    def __repr__(self) -> str:
+        return f"<SubmissionDocument {self.submission_id} {self.kind} {self.fingerprint[:12]}>"
+
+
+# --- frozen in the database --------------------------------------------------------------------
+# Triggers refuse what the ORM guard above refuses, for any client: changing a submission's
+# frozen columns (its documents may be set once, from none), deleting a submission, changing
+# or deleting a row of `submission_document`, and changing or deleting a document that belongs
+# to a submission. Status and withdrawal stay writable. Messages say "frozen"; both databases
+# report an integrity error.
+_FROZEN_SQLITE = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in (
+    "id", "application_id", "number", "submitted_at", "submitted_by_id", "snapshot", "sha256",
+    "requested_amount"))
+_FROZEN_PG = " OR ".join(f"NEW.{c}{cast} IS DISTINCT FROM OLD.{c}{cast}" for c, cast in (
+    ("id", ""), ("application_id", ""), ("number", ""), ("submitted_at", ""),
+    ("submitted_by_id", ""), ("snapshot", "::text"), ("sha256", ""), ("requested_amount", "")))
+_SET_ONCE = ("(OLD.final_document_id IS NOT NULL AND NEW.final_document_id IS {ne} "
+             "OLD.final_document_id) OR (OLD.reading_document_id IS NOT NULL AND "
+             "NEW.reading_document_id IS {ne} OLD.reading_document_id)")
+_OF_RECORD = ("EXISTS (SELECT 1 FROM submission s WHERE s.final_document_id = OLD.id OR "
+              "s.reading_document_id = OLD.id) OR EXISTS (SELECT 1 FROM submission_document d "
+              "WHERE d.application_id = OLD.application_id AND d.kind = OLD.kind AND "
+              "d.fingerprint = OLD.fingerprint)")
+
+FROZEN_DDL = {
+    "sqlite": [
+        f"CREATE TRIGGER IF NOT EXISTS submission_frozen_update BEFORE UPDATE ON submission "
+        f"WHEN {_FROZEN_SQLITE} OR {_SET_ONCE.format(ne='NOT')} "
+        f"BEGIN SELECT RAISE(ABORT, 'submission is frozen once submitted: UPDATE refused'); END",
+        "CREATE TRIGGER IF NOT EXISTS submission_frozen_delete BEFORE DELETE ON submission "
+        "BEGIN SELECT RAISE(ABORT, 'submission is frozen once submitted: DELETE refused'); END",
+        "CREATE TRIGGER IF NOT EXISTS submission_document_no_update BEFORE UPDATE ON "
+        "submission_document BEGIN SELECT RAISE(ABORT, 'submission_document is append-only: "
+        "UPDATE refused'); END",
+        "CREATE TRIGGER IF NOT EXISTS submission_document_no_delete BEFORE DELETE ON "
+        "submission_document BEGIN SELECT RAISE(ABORT, 'submission_document is append-only: "
+        "DELETE refused'); END",
+        f"CREATE TRIGGER IF NOT EXISTS document_frozen_update BEFORE UPDATE ON document "
+        f"WHEN {_OF_RECORD} BEGIN SELECT RAISE(ABORT, 'document of a submission is frozen: "
+        f"UPDATE refused'); END",
+        f"CREATE TRIGGER IF NOT EXISTS document_frozen_delete BEFORE DELETE ON document "
+        f"WHEN {_OF_RECORD} BEGIN SELECT RAISE(ABORT, 'document of a submission is frozen: "
+        f"DELETE refused'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION grants_submission_frozen() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$ BEGIN IF TG_OP = 'DELETE' THEN RAISE EXCEPTION 'submission % is frozen once "
+        "submitted: DELETE refused', OLD.id USING ERRCODE = 'restrict_violation'; END IF; "
+        f"IF {_FROZEN_PG} OR {_SET_ONCE.format(ne='DISTINCT FROM')} THEN RAISE EXCEPTION "
+        "'submission % is frozen once submitted: UPDATE refused', OLD.id USING ERRCODE = "
+        "'restrict_violation'; END IF; RETURN NEW; END $$",
+        "CREATE OR REPLACE FUNCTION grants_document_frozen() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $$ BEGIN IF {_OF_RECORD} THEN RAISE EXCEPTION 'document % of a submission is "
+        "frozen: % refused', OLD.id, TG_OP USING ERRCODE = 'restrict_violation'; END IF; "
+        "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END $$",
+        "CREATE OR REPLACE FUNCTION grants_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP "
+        "USING ERRCODE = 'restrict_violation'; END $$",
+        "DROP TRIGGER IF EXISTS submission_frozen ON submission",
+        "CREATE TRIGGER submission_frozen BEFORE UPDATE OR DELETE ON submission FOR EACH ROW "
+        "EXECUTE FUNCTION grants_submission_frozen()",
+        "DROP TRIGGER IF EXISTS submission_document_frozen ON submission_document",
+        "CREATE TRIGGER submission_document_frozen BEFORE UPDATE OR DELETE ON "
+        "submission_document FOR EACH ROW EXECUTE FUNCTION grants_append_only()",
+        "DROP TRIGGER IF EXISTS document_frozen ON document",
+        "CREATE TRIGGER document_frozen BEFORE UPDATE OR DELETE ON document FOR EACH ROW "
+        "EXECUTE FUNCTION grants_document_frozen()",
+    ],
+}
+
+# Every table exists when the last of them is created (submission_document refers to both).
+for _dialect, _statements in FROZEN_DDL.items():
+    for _statement in _statements:
+        event.listen(SubmissionDocument.__table__, "after_create",
+                     DDL(_statement.replace("%", "%%")).execute_if(dialect=_dialect))
 
 
 class FunderDecision(db.Model):

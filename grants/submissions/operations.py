@@ -24,7 +24,7 @@ from grants.documents.uploads import KIND_MIME, identify, safe_filename
 from grants.errors import FieldsRefused, OperationRefused
 from grants.jobs.models import Job
 from grants.jobs.runner import enqueue_job
-from grants.submissions.models import FunderDecision, Submission
+from grants.submissions.models import FunderDecision, Submission, SubmissionDocument
 from grants.workflow.definition import Transition, Workflow
 from grants.workflow.engine import available_transitions
 
@@ -60,6 +60,24 @@ def submission_snapshot(application: Application, form, answers: dict, partners:
     return snapshot
 
 
+# Render jobs whose documents go into the dossier, and what makes one the latest of its kind:
+# the minutes of each decided round, the co-financing certificate of each partner.
+RECORD_JOBS = {"render_minutes": "round_id", "render_certificate": "partner_id"}
+
+
+def documents_of_record(application_id: int) -> list[tuple[str, str]]:
+    """(kind, fingerprint) of the minutes and certificates that belong to a submission frozen
+    now: the latest requested of each round and of each partner, rendered yet or not."""
+    latest: dict[tuple[str, Any], tuple[str, str]] = {}
+    for job in db.session.scalars(select(Job).where(
+            Job.application_id == application_id, Job.kind.in_(RECORD_JOBS))
+            .order_by(Job.id)):
+        if job.fingerprint and job.payload.get("kind"):
+            key = (job.kind, job.payload.get(RECORD_JOBS[job.kind]))
+            latest[key] = (job.payload["kind"], job.fingerprint)
+    return sorted(set(latest.values()))
+
+
 def freeze_submission(ctx) -> Submission:
     """The `submitted` transition's effect: freeze the snapshot, record the render job of the
     archival PDF (enqueued after commit). Another submission still current is superseded."""
@@ -80,6 +98,10 @@ def freeze_submission(ctx) -> Submission:
                             requested_amount=snapshot["application"].get("requested_amount"))
     db.session.add(submission)
     db.session.flush()
+    for kind, doc_fingerprint in documents_of_record(application.id):
+        db.session.add(SubmissionDocument(submission_id=submission.id, kind=kind,
+                                          fingerprint=doc_fingerprint,
+                                          application_id=application.id))
     job = Job(kind="render_submission", application_id=application.id,
               requested_by_id=ctx.actor.id, payload={"kind": "final",
                                                      "submission_id": submission.id},

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from grants.applications.operations import record_download
 from grants.applications.page import (
+    attachment_of_record,
     job_documents,
     load_application_page,
     own_form_transitions,
@@ -111,6 +112,18 @@ def _archival_documents(job: Job) -> list[tuple[int, str]]:
         return []
     return [(submission.final_document_id, _("Archival PDF (PDF/A)")),
             (submission.reading_document_id, _("Reading copy with attachments"))]
+
+
+@attachment_of_record
+def _submitted_attachment(attachment) -> bool:
+    """An upload a frozen submission names (by id and SHA-256), or the funder's decision
+    letter."""
+    if db.session.scalar(select(FunderDecision.id).where(
+            FunderDecision.letter_attachment_id == attachment.id)) is not None:
+        return True
+    return any(a.get("attachment_id") == attachment.id and a.get("sha256") == attachment.sha256
+               for submission in operations.submissions_of(attachment.application_id)
+               for a in submission.snapshot.get("attachments", []))
 
 
 @own_form_transitions

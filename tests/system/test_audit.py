@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import delete, select, update
 
 from grants.audit import AuditEvent, AuditLogIsAppendOnly
 from grants.db import db
+from grants.deadlines.milestones import STOCKHOLM, from_local
 from grants.documents.models import Document
 from tests.factories import FULL_ANSWERS, vote
 
@@ -151,3 +153,89 @@ def test_audit_rows_cannot_be_changed_or_removed(app, world, login_as):
         db.session.execute(delete(AuditEvent))
     db.session.rollback()
     assert events(application.id, "section.update")[0].after["aims"] == "Ändrat"
+
+
+def test_deadline_extensions_are_recorded(app, world, login_as):
+    application = world.new_application(state="approved", answers=FULL_ANSWERS)
+    new_day = (world.call.deadline_at.astimezone(STOCKHOLM) + timedelta(days=30)).date()
+    coordinator = login_as("coordinator@demo.test")
+    response = coordinator.post(f"/applications/{application.id}/deadline", {
+        "extension-new_date": new_day.isoformat(), "extension-new_time": "23:59",
+        "extension-reason": "Styrelsen sammanträder sent"})
+    assert response.status_code == 303
+    [event] = events(application.id, "deadline.extend")
+    assert event.actor_id == world.users["coordinator"].id
+    assert event.before == {"deadline": world.call.deadline_at.isoformat()}
+    assert event.after == {"deadline": from_local(new_day, time(23, 59)).isoformat(),
+                           "reason": "Styrelsen sammanträder sent"}
+
+
+def test_voided_vote_rounds_are_recorded(app, world, login_as):
+    from grants.approvals.rounds import open_round
+    application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
+    first = open_round(application.id)
+    old_fingerprint = first.fingerprint
+    vote(login_as("steering1@demo.test"), application, "approve")
+    assert login_as("lead@demo.test").post(f"/applications/{application.id}/sections/aims", {
+        "aims": "Mål: 600 deltagare.", "version": "1"}).status_code == 303
+    [event] = events(application.id, "steering.round_voided")
+    assert event.actor_id == world.users["lead"].id
+    assert event.before == {"round": 1, "fingerprint": old_fingerprint,
+                            "votes": [{"user": world.users["steering1"].id,
+                                       "choice": "approve"}]}
+    second = open_round(application.id)
+    assert event.after == {"round": 2, "fingerprint": second.fingerprint}
+
+
+def test_downloads_of_submitted_uploads_are_recorded_drafts_are_not(app, world, login_as):
+    import hashlib
+    from datetime import date
+
+    from grants.documents.models import Attachment
+    from grants.submissions.models import FunderDecision, Submission
+    application = world.new_application(answers=FULL_ANSWERS)
+    uploads = []
+    for name in ("cv.pdf", "beslut.pdf"):
+        content = b"%PDF-" + name.encode()
+        uploads.append(Attachment(application_id=application.id, field_id="cv",
+                                  filename=name, kind="pdf", mime_type="application/pdf",
+                                  size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                                  content=content))
+    db.session.add_all(uploads)
+    db.session.commit()
+    cv, letter = uploads
+    lead = login_as("lead@demo.test")
+    for upload in uploads:
+        assert lead.get(f"/applications/{application.id}/attachments/{upload.id}"
+                        ).status_code == 200
+    assert events(application.id, "download.attachment") == []  # a draft's uploads
+    snapshot = {"attachments": [{"attachment_id": cv.id, "sha256": cv.sha256}]}
+    db.session.add(Submission(application_id=application.id, number=1, snapshot=snapshot,
+                              sha256="s" * 64))
+    db.session.add(FunderDecision(application_id=application.id, outcome="granted",
+                                  granted_amount=1, decision_date=date(2027, 6, 1),
+                                  letter_attachment_id=letter.id))
+    db.session.commit()
+    for upload in uploads:
+        assert lead.get(f"/applications/{application.id}/attachments/{upload.id}"
+                        ).status_code == 200
+    recorded = events(application.id, "download.attachment")
+    assert [e.after["attachment"] for e in recorded] == [cv.id, letter.id]
+    assert recorded[0].after == {"attachment": cv.id, "field": "cv", "filename": "cv.pdf",
+                                 "sha256": cv.sha256}
+    assert recorded[0].actor_id == world.users["lead"].id
+
+
+def test_audit_rows_are_written_at_commit_and_go_with_a_rollback(app, world):
+    from grants.audit import audit
+    audit("test.kept", actor_id=None, object_type="test", object_id=1)
+    try:
+        with db.session.begin_nested():  # a savepoint that fails, e.g. a concurrent render
+            raise ValueError
+    except ValueError:
+        pass
+    db.session.commit()
+    audit("test.rolled_back", actor_id=None, object_type="test", object_id=2)
+    db.session.rollback()
+    db.session.commit()
+    assert [e.action for e in events() if e.action.startswith("test.")] == ["test.kept"]

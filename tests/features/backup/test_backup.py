@@ -18,11 +18,12 @@ from grants import create_app
 from grants.applications.models import TransitionRecord
 from grants.audit import AuditEvent
 from grants.budget.models import BudgetLine
+from grants.canonical import fingerprint
 from grants.db import db, utcnow
 from grants.documents.models import Attachment, Document
 from grants.jobs.models import Job, JobStatus
 from grants.notifications.models import Notification
-from grants.submissions.models import FunderDecision
+from grants.submissions.models import FunderDecision, Submission, SubmissionDocument
 from tests.conftest import TEST_DATABASE_URL, make_settings
 from tests.factories import FULL_ANSWERS, build_world
 
@@ -61,6 +62,16 @@ def _fill(app) -> None:
                      body="", link="/"),
     ])
     db.session.flush()
+    final = db.session.scalar(sa.select(Document).where(Document.kind == "final"))
+    snapshot = {"application": {"id": application.id, "title": "Läsfrämjande"},
+                "list": [1, None, "två"]}
+    submission = Submission(application_id=application.id, number=1, submitted_by_id=lead.id,
+                            snapshot=snapshot, sha256=fingerprint(snapshot),
+                            requested_amount=250_000, final_document_id=final.id)
+    db.session.add(submission)
+    db.session.flush()
+    db.session.add(SubmissionDocument(submission_id=submission.id, kind="empty",
+                                      fingerprint="b" * 64, application_id=application.id))
     db.session.add(FunderDecision(application_id=application.id, outcome="granted",
                                   granted_amount=450_000, decision_date=date(2027, 6, 1),
                                   funder_reference="KUR 2027/123", recorded_by_id=lead.id))
@@ -95,32 +106,46 @@ def source(tmp_path, redis_url):
 
 
 @pytest.fixture
-def empty_target(tmp_path, redis_url):
-    """An empty database with the schema: PostgreSQL when TEST_DATABASE_URL is set (a new
-    database on that server, dropped afterwards), else a new SQLite file."""
-    admin = None
-    if TEST_DATABASE_URL:
-        from grants.config import _normalise_database_url
-        admin_url = sa.make_url(_normalise_database_url(TEST_DATABASE_URL))
+def new_database(tmp_path, redis_url):
+    """Makes empty databases with the schema (and its triggers), each with its app:
+    `new_database("postgresql")` a new database on the TEST_DATABASE_URL server, dropped
+    afterwards; `new_database("sqlite")` a new SQLite file."""
+    made: list = []
+
+    def make(kind: str):
         name = f"grants_restore_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tmp_path / 'target.sqlite3'}"
-    app = create_app(settings=make_settings(tmp_path / "target", url, redis_url))
-    with app.app_context():
-        db.create_all()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin is not None:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        if kind == "postgresql":
+            from grants.config import _normalise_database_url
+            admin_url = sa.make_url(_normalise_database_url(TEST_DATABASE_URL))
+            admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            url = admin_url.set(database=name).render_as_string(hide_password=False)
+        else:
+            admin, url = None, f"sqlite:///{tmp_path / (name + '.sqlite3')}"
+        app = create_app(settings=make_settings(tmp_path / name, url, redis_url))
+        with app.app_context():
+            db.create_all()
+            db.session.remove()
+        made.append((app, admin, name))
+        return app
+
+    yield make
+    for app, admin, name in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@pytest.fixture
+def empty_target(new_database):
+    """An empty database with the schema: PostgreSQL when TEST_DATABASE_URL is set, else a new
+    SQLite file."""
+    return new_database("postgresql" if TEST_DATABASE_URL else "sqlite")
 
 
 def test_export_and_import_move_every_row_and_file_unchanged(source, empty_target, tmp_path):
@@ -142,6 +167,8 @@ def test_export_and_import_move_every_row_and_file_unchanged(source, empty_targe
 
     result = empty_target.test_cli_runner().invoke(args=["import", str(backup)])
     assert result.exit_code == 0, result.output
+    assert f"data SHA-256 {manifest['data_sha256']}" in result.output
+    assert f"Audit chain: OK, {len(before['audit_event'])} rows" in result.output
     with empty_target.app_context():
         after = _dump(db.engine)
         for name, rows in before.items():
@@ -209,3 +236,69 @@ def test_timestamps_survive_with_their_moment(source, empty_target, tmp_path):
     with empty_target.app_context():
         restored = db.session.scalar(sa.select(Job.started_at))
     assert restored == moment and restored.utcoffset() == timedelta(0)
+
+
+def export(app, path) -> tuple[str, dict[str, str]]:
+    """Export `app`'s database to `path`: the data SHA-256 it prints, and each table's."""
+    result = app.test_cli_runner().invoke(args=["export", "--out", str(path)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert f"data SHA-256 {manifest['data_sha256']}" in result.output
+    return manifest["data_sha256"], {t["name"]: t["sha256"] for t in manifest["tables"]}
+
+
+def load(app, path) -> None:
+    result = app.test_cli_runner().invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Audit chain: OK" in result.output
+
+
+def assert_guarded(app) -> None:
+    """The triggers are in place after an import: the audit log and the frozen submission with
+    its document refuse changes, whoever asks."""
+    with app.app_context():
+        for statement, word in (("UPDATE audit_event SET action = 'x'", "append-only"),
+                                ("DELETE FROM audit_event", "append-only"),
+                                ("UPDATE submission SET sha256 = 'x'", "frozen"),
+                                ("DELETE FROM submission", "frozen"),
+                                ("UPDATE document SET content = NULL WHERE kind = 'final'",
+                                 "frozen"),
+                                ("DELETE FROM submission_document", "append-only")):
+            with pytest.raises(sa.exc.IntegrityError, match=word), \
+                    db.engine.begin() as connection:
+                connection.execute(sa.text(statement))
+        assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_the_export_of_the_same_data_is_the_same_on_every_database(source, new_database,
+                                                                   tmp_path):
+    """SQLite → SQLite → SQLite: the exported data has one SHA-256, table by table."""
+    first_sha, first_tables = export(source, tmp_path / "1.zip")
+    again_sha, _again = export(source, tmp_path / "again.zip")
+    assert again_sha == first_sha  # deterministic
+    copy = new_database("sqlite")
+    load(copy, tmp_path / "1.zip")
+    assert export(copy, tmp_path / "2.zip") == (first_sha, first_tables)
+    assert_guarded(copy)
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL (TEST_DATABASE_URL)")
+def test_sqlite_to_postgresql_and_back_keeps_every_byte(source, new_database, tmp_path):
+    """SQLite → PostgreSQL → SQLite: each export has the same data SHA-256, every table the
+    same SHA-256; the audit chain verifies and the triggers guard each copy."""
+    sqlite_sha, sqlite_tables = export(source, tmp_path / "from-sqlite.zip")
+    postgres = new_database("postgresql")
+    load(postgres, tmp_path / "from-sqlite.zip")
+    assert_guarded(postgres)
+    postgres_sha, postgres_tables = export(postgres, tmp_path / "from-postgresql.zip")
+    assert postgres_tables == sqlite_tables
+    assert postgres_sha == sqlite_sha
+    back = new_database("sqlite")
+    load(back, tmp_path / "from-postgresql.zip")
+    assert_guarded(back)
+    assert export(back, tmp_path / "back.zip") == (sqlite_sha, sqlite_tables)
+    with source.app_context():
+        before = _dump(db.engine)
+    with back.app_context():
+        assert _dump(db.engine) == before

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pypdf
+import pytest
 import redis
 import sqlalchemy as sa
 from sqlalchemy import func, select
@@ -160,3 +161,58 @@ def test_migrations_match_the_models(tmp_path):
         assert diff == []
         assert "alembic_version" in sa.inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_migration_hashes_existing_audit_rows_and_guards_the_tables(tmp_path, redis_url,
+                                                                       kind):
+    """Upgrading a database that has audit rows hashes them onto the chain in id order and
+    creates the triggers; downgrading removes them again."""
+    import uuid
+
+    from flask_migrate import downgrade, upgrade
+
+    from grants import create_app
+    from grants.audit import verify_chain
+    from tests.conftest import TEST_DATABASE_URL, make_settings
+    admin = None
+    if kind == "postgresql":
+        if not TEST_DATABASE_URL:
+            pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
+        from grants.config import _normalise_database_url
+        admin_url = sa.make_url(_normalise_database_url(TEST_DATABASE_URL))
+        name = f"grants_migrate_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = admin_url.set(database=name).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+    app = create_app(settings=make_settings(tmp_path, url, redis_url))
+    directory = str(PROJECT_ROOT / "migrations")
+    try:
+        with app.app_context():
+            upgrade(directory=directory, revision="c4e1a9d2b7f3")
+            with db.engine.begin() as conn:
+                for i in range(3):
+                    conn.execute(sa.text(
+                        "INSERT INTO audit_event (action, object_type, object_id, before, after,"
+                        " created_at) VALUES (:a, 'application', :i, NULL, :after, :t)"),
+                        {"a": f"section.update{i}", "i": i, "after": f'{{"aims": "Mål {i} %"}}',
+                         "t": f"2026-01-0{i + 1}T10:00:00.123456+00:00"})
+            upgrade(directory=directory)
+            report = verify_chain()
+            assert report.ok and report.rows == 3
+            db.session.remove()
+            with pytest.raises(sa.exc.IntegrityError, match="append-only"), \
+                    db.engine.begin() as conn:
+                conn.execute(sa.text("DELETE FROM audit_event"))
+            downgrade(directory=directory, revision="c4e1a9d2b7f3")
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DELETE FROM audit_event WHERE object_id = 0"))
+            db.engine.dispose()
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()

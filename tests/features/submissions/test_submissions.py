@@ -19,6 +19,7 @@ from grants.applications.snapshot import fingerprint
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.db import db, utcnow
 from grants.documents.models import Attachment, Document
+from grants.jobs.models import Job, JobStatus
 from grants.partners.models import ApplicationPartner
 from grants.processes import form_for, workflow_for
 from grants.submissions.archive import render_final_pdf
@@ -151,15 +152,13 @@ def test_attachments_are_embedded_and_appended_to_the_reading_copy(app, world, r
 
 
 def test_dossier_holds_every_file_with_its_hash(login_as, world, budgeted, run_worker):
+    # Minutes made before the submission are part of its dossier.
+    record_document(budgeted, "minutes", "protokollsutdrag-1-1.pdf", "Protokoll", round_id=1)
+    db.session.commit()
     lead = login_as("lead@demo.test")
     submit(lead, budgeted)
     run_worker()
     submission = db.session.scalar(select(Submission))
-    # Minutes and certificates made before are part of the dossier.
-    db.session.add(Document(application_id=budgeted.id, kind="minutes", fingerprint="m" * 64,
-                            filename="protokollsutdrag-1-1.pdf", size=4, sha256="x" * 64,
-                            content=pdf_bytes("Protokoll")))
-    db.session.commit()
     response = lead.get(f"/applications/{budgeted.id}/submissions/1/dossier.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.data))
@@ -187,6 +186,97 @@ def test_dossier_holds_every_file_with_its_hash(login_as, world, budgeted, run_w
             f"/applications/{budgeted.id}/submissions/1/dossier.zip").status_code == 404
     assert login_as("coordinator@demo.test").get(
         f"/applications/{budgeted.id}/submissions/1/dossier.zip").status_code == 200
+
+
+RECORD_JOB = {"minutes": "render_minutes", "certificate": "render_certificate"}
+
+
+def record_document(application, kind: str, filename: str, text: str, *, render=True,
+                    **key) -> Document | None:
+    """Minutes or a co-financing certificate requested as the app requests them (a render
+    job), rendered now or later (`render_later`)."""
+    doc_fingerprint = hashlib.sha256(f"{kind}:{text}".encode()).hexdigest()
+    db.session.add(Job(kind=RECORD_JOB[kind], application_id=application.id, fingerprint=doc_fingerprint,
+                       payload={"kind": kind, **key},
+                       status=JobStatus.done if render else JobStatus.queued))
+    if not render:
+        return None
+    return render_later(application, kind, filename, text)
+
+
+def render_later(application, kind: str, filename: str, text: str) -> Document:
+    content = pdf_bytes(text)
+    document = Document(application_id=application.id, kind=kind,
+                        fingerprint=hashlib.sha256(f"{kind}:{text}".encode()).hexdigest(),
+                        filename=filename, size=len(content),
+                        sha256=hashlib.sha256(content).hexdigest(), content=content)
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def dossier_files(browser, application, number: int) -> dict[str, str]:
+    """Name → SHA-256 of every file in one submission's dossier, checked against its
+    manifest."""
+    response = browser.get(f"/applications/{application.id}/submissions/{number}/dossier.zip")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    manifest = json.loads(archive.read("manifest.json"))
+    files = {f["name"]: f["sha256"] for f in manifest["files"]}
+    for name, sha in files.items():
+        assert hashlib.sha256(archive.read(name)).hexdigest() == sha
+    return files
+
+
+def test_each_dossier_holds_the_minutes_and_certificates_of_its_own_submission(
+        login_as, world, budgeted, run_worker):
+    world.call.allow_resubmission = True
+    first_minutes = record_document(budgeted, "minutes", "protokollsutdrag-1-1.pdf",
+                                    "Protokoll omgång 1", round_id=1)
+    first_certificate = record_document(budgeted, "certificate", "medfinansieringsintyg-1-7.pdf",
+                                        "Intyg version 1", partner_id=7)
+    # Requested before the freeze, rendered after it: still this submission's.
+    record_document(budgeted, "certificate", "medfinansieringsintyg-1-8.pdf", "Intyg partner 8",
+                    render=False, partner_id=8)
+    db.session.commit()
+    lead = login_as("lead@demo.test")
+    submit(lead, budgeted)
+    run_worker()
+    late = render_later(budgeted, "certificate", "medfinansieringsintyg-1-8.pdf",
+                        "Intyg partner 8")
+    db.session.commit()
+    # Taken back; new minutes and a new certificate for partner 7; submitted again.
+    db.session.refresh(budgeted)
+    lead.post(f"/applications/{budgeted.id}/transitions/retract_submission",
+              {"state_version": str(budgeted.state_version), "comment": "Ny budget"})
+    second_minutes = record_document(budgeted, "minutes", "protokollsutdrag-1-2.pdf",
+                                     "Protokoll omgång 2", round_id=2)
+    second_certificate = record_document(budgeted, "certificate",
+                                         "medfinansieringsintyg-1-7.pdf", "Intyg version 2",
+                                         partner_id=7)
+    db.session.commit()
+    submit(lead, budgeted)
+    run_worker()
+    assert db.session.scalar(select(func.count(Submission.id))) == 2
+
+    first, second = dossier_files(lead, budgeted, 1), dossier_files(lead, budgeted, 2)
+    assert {n: h for n, h in first.items() if "/" in n and not n.startswith("bilagor/")} == {
+        "protokoll/protokollsutdrag-1-1.pdf": first_minutes.sha256,
+        "medfinansieringsintyg/medfinansieringsintyg-1-7.pdf": first_certificate.sha256,
+        "medfinansieringsintyg/medfinansieringsintyg-1-8.pdf": late.sha256}
+    assert {n: h for n, h in second.items() if "/" in n and not n.startswith("bilagor/")} == {
+        "protokoll/protokollsutdrag-1-1.pdf": first_minutes.sha256,
+        "protokoll/protokollsutdrag-1-2.pdf": second_minutes.sha256,
+        "medfinansieringsintyg/medfinansieringsintyg-1-7.pdf": second_certificate.sha256,
+        "medfinansieringsintyg/medfinansieringsintyg-1-8.pdf": late.sha256}
+    # Each its own archival PDF and snapshot.
+    assert first[f"ansokan-{budgeted.id}-1.pdf"] != second[f"ansokan-{budgeted.id}-2.pdf"]
+    assert first["ansokan.json"] != second["ansokan.json"]
+    # Minutes made after the last submission belong to none of them.
+    record_document(budgeted, "minutes", "protokollsutdrag-1-3.pdf", "Protokoll omgång 3",
+                    round_id=3)
+    db.session.commit()
+    assert "protokoll/protokollsutdrag-1-3.pdf" not in dossier_files(lead, budgeted, 2)
 
 
 def test_resubmission_before_the_deadline_keeps_each_submission(login_as, world, budgeted,
