@@ -19,7 +19,7 @@ from grants.db import db, utcnow
 from grants.documents.models import Document
 from grants.jobs.models import Job, JobStatus
 from grants.submissions.models import Submission, SubmissionDocument
-from tests.factories import FULL_ANSWERS
+from tests.factories import FULL_ANSWERS, lead_signs
 
 
 def raw(sql: str, **params):
@@ -74,7 +74,9 @@ def submitted(world, login_as, run_worker):
     minutes = pdf_document(application, "minutes", "protokollsutdrag.pdf", b"%PDF-minutes")
     db.session.add(job_for(application, "render_minutes", "minutes", minutes, round_id=1))
     db.session.commit()
+    lead_signs(application)  # the lead organisation's signature, which `submit` requires
     lead = login_as("lead@demo.test")
+    db.session.refresh(application)
     lead.post(f"/applications/{application.id}/transitions/submit",
               {"state_version": str(application.state_version), "comment": ""})
     run_worker()

@@ -18,9 +18,9 @@ from grants.db import db
 from grants.deadlines.models import Reminder, ReminderStatus
 from grants.deadlines.operations import application_milestones, is_finished, who_owes
 from grants.deadlines.reminders import send_reminder
-from grants.partners.models import ApplicationPartner, PartnerConfirmation
+from grants.partners.models import ApplicationPartner, PartnerConfirmation, Signatory
 from grants.processes import get_workflow
-from tests.factories import FULL_ANSWERS, vote
+from tests.factories import FULL_ANSWERS, lead_signs, vote
 
 PREFIX = "fas_"
 SHIPPED = yaml.safe_load((PROJECT_ROOT / "workflows" / "joint_application.yaml")
@@ -114,6 +114,12 @@ def test_every_state_renamed_and_everything_still_works(world, login_as, app):
                                  contact_name="Olle Öberg", contact_email="other@demo.test",
                                  contact_user_id=world.users["other_lead"].id, status="active")
     db.session.add(partner)
+    # The partner's contact is its organisation's authorised signatory.
+    db.session.add(Signatory(application_id=application.id,
+                             organisation_id=world.orgs["vaxjo"].id,
+                             user_id=world.users["other_lead"].id, name="Olle Öberg",
+                             email="other@demo.test", title="Bibliotekschef",
+                             named_by_id=world.users["lead"].id))
     db.session.commit()
 
     # Every milestone applies and has its reminder; the partner owes its input.
@@ -170,6 +176,7 @@ def test_every_state_renamed_and_everything_still_works(world, login_as, app):
 
     # Submit: finished, no reminders left; the lead's next step is gone.
     assert any("Skicka in till bidragsgivaren" in s for s in next_steps_of(lead))
+    lead_signs(application)  # the lead organisation's signatory signs where `lead_signed` asks
     fire(lead, application, "submit")
     application = db.session.get(Application, application.id)
     assert application.state == renamed("submitted")

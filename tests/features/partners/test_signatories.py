@@ -260,6 +260,7 @@ def test_the_snapshot_and_the_pdf_name_the_signatories(login_as, world):
 
     text = " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(
         render_application_pdf(submission.snapshot, "final"))).pages)
+    text = text.replace("\u2010\n", "")  # words hyphenated at a line end, joined again
     flat = re.sub(r"\s+", "", text)
     assert "Lena Lindqvist, Kultur- och fritidschef" in " ".join(text.split())
     assert "Olle Öberg, Bibliotekschef i Växjö" in " ".join(text.split())
