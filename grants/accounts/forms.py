@@ -1,14 +1,14 @@
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from grants.accounts.operations import MIN_PASSWORD_LENGTH
+from grants.formengine.base import AppForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = EmailField(_l("Email"), validators=[
         DataRequired(message=_l("Fill in your email address.")), Length(max=254)],
         render_kw={"autocomplete": "username"})
@@ -32,20 +32,20 @@ def _new_password_fields():
     return new_password, repeat_password
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current_password = PasswordField(_l("Current password"), validators=[
         DataRequired(message=_l("Fill in your password.")), Length(max=1024)],
         render_kw={"autocomplete": "current-password"})
     new_password, repeat_password = _new_password_fields()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(AppForm):
     email = EmailField(_l("Email"), validators=[
         DataRequired(message=_l("Fill in your email address.")), Length(max=254)],
         render_kw={"autocomplete": "username"})
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(AppForm):
     new_password, repeat_password = _new_password_fields()
 
 
@@ -62,7 +62,7 @@ class EmailAddress:
             raise ValidationError(_l("This is not a valid email address.")) from None
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(AppForm):
     password = StringField(_l("Choose a password"), validators=[
         DataRequired(message=_l("Fill in this field.")),
         Length(min=12, max=1024, message=_l("At least %(min)d characters."))],

@@ -4,7 +4,6 @@ import re
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -21,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from grants.accounts.forms import EmailAddress
 from grants.calls.models import DEFAULT_SUBJECT_FORMAT, MILESTONE_DAY_DEFAULTS
 from grants.delivery.subject import MAX_FORMAT_LENGTH, format_problems
+from grants.formengine.base import AppForm
 from grants.formengine.fields import KronorField, WholeNumberField
 from grants.organisations.orgnr import is_valid
 
@@ -36,7 +36,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class FunderForm(FlaskForm):
+class FunderForm(AppForm):
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Fill in this field.")),
                                                Length(max=200)], filters=[_strip])
     short_name = StringField(_l("Short name"), validators=[
@@ -82,7 +82,7 @@ class FunderForm(FlaskForm):
             raise ValidationError(_l("Give the full address, starting with https://."))
 
 
-class CallForm(FlaskForm):
+class CallForm(AppForm):
     funder_id = SelectField(_l("Funder"), coerce=int)
     title = StringField(_l("Title"), validators=[DataRequired(message=_l("Fill in this field.")),
                                                  Length(max=300)], filters=[_strip])
@@ -163,7 +163,7 @@ class CallForm(FlaskForm):
                 days=steering))
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(AppForm):
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Fill in this field.")),
                                                Length(max=200)], filters=[_strip])
     org_number = StringField(_l("Organisation number"), validators=[
@@ -179,7 +179,7 @@ class OrganisationForm(FlaskForm):
                                      "last one is a check digit)."))
 
 
-class InviteForm(FlaskForm):
+class InviteForm(AppForm):
     email = EmailField(_l("Email"), validators=[
         DataRequired(message=_l("Fill in this field.")), EmailAddress()], filters=[_strip])
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Fill in this field.")),
@@ -188,13 +188,13 @@ class InviteForm(FlaskForm):
     is_coordinator = BooleanField(_l("Coordinator (administers calls, workflows and users)"))
 
 
-class UserForm(FlaskForm):
+class UserForm(AppForm):
     organisation_ids = CheckboxList(_l("Organisations"), coerce=int)
     is_coordinator = BooleanField(_l("Coordinator (administers calls, workflows and users)"))
     is_active_account = BooleanField(_l("Active (may log in)"))
 
 
-class SteeringGroupForm(FlaskForm):
+class SteeringGroupForm(AppForm):
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Fill in this field.")),
                                                Length(max=200)], filters=[_strip])
     member_ids = CheckboxList(_l("Members"), coerce=int)

@@ -1,11 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from grants.formengine.base import AppForm
 
-class NewApplicationForm(FlaskForm):
+
+class NewApplicationForm(AppForm):
     call_id = SelectField(_l("Call"), coerce=int,
                           validators=[DataRequired(message=_l("Choose a call."))])
     organisation_id = SelectField(_l("Lead organisation"), coerce=int,
@@ -20,13 +21,13 @@ class NewApplicationForm(FlaskForm):
                            description=_l("The PDF for the funder is written in this language."))
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(AppForm):
     state_version = HiddenField()
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)],
                             render_kw={"rows": 3})
 
 
-class MoveForm(FlaskForm):
+class MoveForm(AppForm):
     """A coordinator moves an application onto the current version of its workflow."""
     state_version = HiddenField()
     to_state = SelectField(_l("State in the current version"),
@@ -36,7 +37,7 @@ class MoveForm(FlaskForm):
         render_kw={"rows": 2})
 
 
-class FormMoveForm(FlaskForm):
+class FormMoveForm(AppForm):
     """A coordinator moves an application onto the current version of its form, after seeing
     what changes: the versions compared travel with the form."""
     from_version = HiddenField()
@@ -46,5 +47,5 @@ class FormMoveForm(FlaskForm):
         render_kw={"rows": 2})
 
 
-class PreviewForm(FlaskForm):
+class PreviewForm(AppForm):
     pass

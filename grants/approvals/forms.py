@@ -1,15 +1,16 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
+
+from grants.formengine.base import AppForm
 
 VOTE_CHOICES = [SelectChoice("approve", _l("Approve")),
                 SelectChoice("changes", _l("Request changes")),
                 SelectChoice("abstain", _l("Abstain"))]
 
 
-class VoteForm(FlaskForm):
+class VoteForm(AppForm):
     round_id = HiddenField()
     fingerprint = HiddenField()
     choice = RadioField(_l("Your vote"), choices=VOTE_CHOICES, validators=[
@@ -21,7 +22,7 @@ class VoteForm(FlaskForm):
                             render_kw={"rows": 3})
 
 
-class RecusalForm(FlaskForm):
+class RecusalForm(AppForm):
     reason = TextAreaField(_l("Reason for your jäv"), validators=[
         InputRequired(message=_l("Say why you have a conflict of interest (it goes into the "
                                  "minutes).")), Length(max=4000)],

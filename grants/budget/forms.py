@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from grants.formengine.base import AppForm
 from grants.formengine.fields import KronorField
 
 
@@ -10,7 +10,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class BudgetLineForm(FlaskForm):
+class BudgetLineForm(AppForm):
     organisation_id = SelectField(_l("Organisation"), coerce=int)
     category = SelectField(_l("Cost category"))
     year = SelectField(_l("Year"), coerce=int)
@@ -21,7 +21,7 @@ class BudgetLineForm(FlaskForm):
                          min_value=1)
 
 
-class CofinancingForm(FlaskForm):
+class CofinancingForm(AppForm):
     organisation_id = SelectField(_l("Organisation"), coerce=int)
     kind = SelectField(_l("Kind"))
     source = SelectField(_l("Public or private"))
@@ -34,5 +34,5 @@ class CofinancingForm(FlaskForm):
                          min_value=1)
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(AppForm):
     pass

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, StopValidation
+
+from grants.formengine.base import AppForm
 
 
 class Given:
@@ -34,7 +35,7 @@ class LocalTimeField(_BlankIsMissing, TimeField):
     pass
 
 
-class ExtensionForm(FlaskForm):
+class ExtensionForm(AppForm):
     """A coordinator extends one application's deadline: a date and a time in Swedish time."""
 
     new_date = LocalDateField(

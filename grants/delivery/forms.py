@@ -3,21 +3,22 @@ coordinator's decision on an uncertain delivery. The operations check the values
 by its content); the forms carry them and the CSRF token."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from grants.formengine.base import AppForm
 
-class ReceiptForm(FlaskForm):
+
+class ReceiptForm(AppForm):
     funder_reference = StringField(_l("The funder's reference number (diarienummer)"),
                                    validators=[Length(max=100)])
     receipt = FileField(_l("The funder's receipt (PDF)"),
                         render_kw={"accept": "application/pdf,.pdf"})
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(AppForm):
     decision = RadioField(_l("What did the funder say?"), choices=[
         SelectChoice("sent", _l("The funder has received it: mark it as sent")),
         SelectChoice("resend", _l("The funder has not received it: send it again"))],

@@ -8,12 +8,12 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import FieldList, Form, FormField, HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from grants.formengine.base import AppForm
 from grants.formengine.definition import Column, FieldDef, SectionDef
 from grants.formengine.fields import (
     ChoiceField,
@@ -25,7 +25,7 @@ from grants.formengine.fields import (
 from grants.i18n import pick_label
 
 
-class SectionFormBase(FlaskForm):
+class SectionFormBase(AppForm):
     version = HiddenField()
 
 

@@ -1,15 +1,15 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
+from grants.formengine.base import AppForm
 from grants.notifications.preferences import CATEGORIES, DELIVERIES, DELIVERY_LABELS
 
 PREFIX = "notify_"
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(AppForm):
     """How each category of notifications reaches the user, and the user's language. One
     radio group per category (`notify_<category>`)."""
 

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from grants.accounts.forms import EmailAddress
+from grants.formengine.base import AppForm
 from grants.organisations.orgnr import is_valid
 
 
@@ -11,7 +11,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class ContactForm(FlaskForm):
+class ContactForm(AppForm):
     contact_name = StringField(_l("Contact person"), validators=[
         DataRequired(message=_l("Fill in this field.")), Length(max=200)], filters=[_strip])
     contact_email = EmailField(_l("Contact's email"), validators=[
@@ -46,7 +46,7 @@ class AddPartnerForm(ContactForm):
             raise ValidationError(_l("Fill in this field."))
 
 
-class NewAccountForm(FlaskForm):
+class NewAccountForm(AppForm):
     name = StringField(_l("Your name"), validators=[
         DataRequired(message=_l("Fill in this field.")), Length(max=200)], filters=[_strip])
     password = StringField(_l("Choose a password"), validators=[
@@ -55,11 +55,11 @@ class NewAccountForm(FlaskForm):
         render_kw={"type": "password", "autocomplete": "new-password"})
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(AppForm):
     pass
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     # The version the signatory was shown, and its parts' fingerprints (see
     # grants.partners.confirmation.shown_version).
     fingerprint = HiddenField()
@@ -69,7 +69,7 @@ class ConfirmForm(FlaskForm):
                               validators=[DataRequired(message=_l("Tick the box to confirm."))])
 
 
-class SignatoryForm(FlaskForm):
+class SignatoryForm(AppForm):
     """Name an organisation's authorised signatory: one of its people, or a new person."""
 
     user_id = SelectField(_l("Authorised signatory (firmatecknare)"), coerce=int,

@@ -1,14 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from grants.formengine.base import AppForm
 from grants.formengine.fields import IsoDateField, KronorField
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(AppForm):
     state_version = HiddenField()
     outcome = RadioField(_l("The funder's decision"), choices=[
         SelectChoice("granted", _l("Granted")), SelectChoice("rejected", _l("Rejected"))],

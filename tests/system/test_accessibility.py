@@ -104,7 +104,8 @@ def test_pages_fit_a_phone_screen(world, visitor):
     wide = {}
     for path in ["/", f"/applications/{application.id}",
                  f"/applications/{application.id}/sections/summary",
-                 f"/applications/{application.id}/budget", "/workflows/joint_application"]:
+                 f"/applications/{application.id}/budget", "/workflows/joint_application",
+                 f"/applications/{application.id}/partners"]:
         page = phone.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         if overflow > 1:
