@@ -374,7 +374,8 @@ def test_invalid_filter_shows_a_message_beside_it(portfolio, login_as, query, fi
     response = coordinator.get("/portfolio?" + query)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    beside = re.search(rf'<p class="error-message" id="{field}-error">(.*?)</p>', html, re.S)
+    beside = re.search(rf'<div id="{field}-error">\s*<p class="error-message">(.*?)</p>', html,
+                       re.S)
     assert beside and message in beside.group(1)
     assert 'aria-invalid="true"' in html and "<script>" not in html.split("<main")[1]
     # The invalid filter is left out: the figures are those of everything.
