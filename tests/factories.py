@@ -147,16 +147,24 @@ def build_world() -> World:
     return w
 
 
+def name_signatory(application: Application, organisation_id: int, user: User,
+                   title: str = "Bibliotekschef") -> Signatory:
+    """Name `user` the authorised signatory of the organisation on the application (named by
+    the project lead); the caller commits."""
+    signatory = Signatory(application_id=application.id, organisation_id=organisation_id,
+                          user_id=user.id, name=user.name, email=user.email, title=title,
+                          named_by_id=application.lead_user_id)
+    db.session.add(signatory)
+    return signatory
+
+
 def lead_signs(application: Application, title: str = "Bibliotekschef") -> None:
     """The lead organisation's authorised signatory (the project lead) signs the current
     version, as the `lead_signed` guard of the submit transition requires."""
     application = db.session.get(Application, application.id)
     lead = db.session.get(User, application.lead_user_id)
     if signatory_of(application.id, application.lead_organisation_id) is None:
-        db.session.add(Signatory(application_id=application.id,
-                                 organisation_id=application.lead_organisation_id,
-                                 user_id=lead.id, name=lead.name, email=lead.email, title=title,
-                                 named_by_id=lead.id))
+        name_signatory(application, application.lead_organisation_id, lead, title)
         db.session.commit()
     form, answers = get_form(application.form_name), load_answers(application.id)
     confirm(actor=lead, application=application, roles={"lead"},

@@ -37,7 +37,7 @@ from grants.i18n import format_datetime_local
 from grants.jobs.queue import all_queues, get_queue, redis_connection, reminder_rq_job_id
 from grants.notifications.models import Notification, OutboxEmail
 from grants.partners.models import ApplicationPartner
-from tests.factories import FULL_ANSWERS, lead_must_sign, lead_signs, make_user
+from tests.factories import FULL_ANSWERS, lead_must_sign, lead_signs, make_user, name_signatory
 
 UTC = UTC
 DEFAULT_DAYS = {"partner_input": 21, "steering_meeting": 14, "signatures": 7}
@@ -104,15 +104,11 @@ def add_partner(application, org, user: User, *, status="active") -> Application
 def confirm_partner(application, partner, user) -> None:
     from grants.applications.queries import load_answers
     from grants.partners.confirmation import confirm, partner_fingerprint
-    from grants.partners.models import Signatory
     from grants.processes import get_form, workflow_for
     # Partners confirm where the workflow offers it: the joint application's confirmation
     # state (still partner input, still before the steering group).
     application.state = "partner_confirmation"
-    db.session.add(Signatory(application_id=application.id,
-                             organisation_id=partner.organisation_id, user_id=user.id,
-                             name=user.name, email=user.email, title="Bibliotekschef",
-                             named_by_id=application.lead_user_id))
+    name_signatory(application, partner.organisation_id, user)
     db.session.commit()
     form, answers = get_form(application.form_name), load_answers(application.id)
     confirm(actor=user, application=application, roles={"partner"},

@@ -19,10 +19,10 @@ from grants.config import PROJECT_ROOT, _normalise_database_url
 from grants.db import db, utcnow
 from grants.definitions.models import DefinitionVersion
 from grants.partners.confirmation import confirm, partner_fingerprint
-from grants.partners.models import ApplicationPartner, PartnerConfirmation, Signatory
+from grants.partners.models import ApplicationPartner, PartnerConfirmation
 from grants.processes import form_for, get_form, pin_form, sha256_text, workflow_for
 from tests.conftest import TEST_DATABASE_URL, Browser, make_settings
-from tests.factories import FULL_ANSWERS, build_world, make_user
+from tests.factories import FULL_ANSWERS, build_world, make_user, name_signatory
 
 RISKS = textwrap.indent(textwrap.dedent("""\
     - key: risks
@@ -152,10 +152,7 @@ def test_coordinator_sees_what_the_move_changes_and_moves_it(next_release, world
                                  contact_user_id=partner_user.id, status="active")
     db.session.add(partner)
     # The partner's contact is its organisation's authorised signatory.
-    db.session.add(Signatory(application_id=application.id,
-                             organisation_id=world.orgs["vaxjo"].id, user_id=partner_user.id,
-                             name=partner_user.name, email=partner_user.email,
-                             title="Bibliotekschef", named_by_id=world.users["lead"].id))
+    name_signatory(application, world.orgs["vaxjo"].id, partner_user)
     db.session.commit()
     form, answers = form_for(application), load_answers(application.id)
     confirm(actor=partner_user, application=application, roles={"partner"},

@@ -18,9 +18,9 @@ from grants.db import db
 from grants.deadlines.models import Reminder, ReminderStatus
 from grants.deadlines.operations import application_milestones, is_finished, who_owes
 from grants.deadlines.reminders import send_reminder
-from grants.partners.models import ApplicationPartner, PartnerConfirmation, Signatory
+from grants.partners.models import ApplicationPartner, PartnerConfirmation
 from grants.processes import get_workflow
-from tests.factories import FULL_ANSWERS, lead_signs, vote
+from tests.factories import FULL_ANSWERS, lead_signs, name_signatory, vote
 
 PREFIX = "fas_"
 SHIPPED = yaml.safe_load((PROJECT_ROOT / "workflows" / "joint_application.yaml")
@@ -115,11 +115,7 @@ def test_every_state_renamed_and_everything_still_works(world, login_as, app):
                                  contact_user_id=world.users["other_lead"].id, status="active")
     db.session.add(partner)
     # The partner's contact is its organisation's authorised signatory.
-    db.session.add(Signatory(application_id=application.id,
-                             organisation_id=world.orgs["vaxjo"].id,
-                             user_id=world.users["other_lead"].id, name="Olle Öberg",
-                             email="other@demo.test", title="Bibliotekschef",
-                             named_by_id=world.users["lead"].id))
+    name_signatory(application, world.orgs["vaxjo"].id, world.user("other_lead"))
     db.session.commit()
 
     # Every milestone applies and has its reminder; the partner owes its input.

@@ -9,10 +9,8 @@ import shutil
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from grants import create_app
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.config import PROJECT_ROOT
@@ -34,7 +32,7 @@ from grants.notifications.models import (
     OutboxEmail,
 )
 from grants.partners.models import ApplicationPartner, PartnerConfirmation
-from tests.conftest import _delete_queue_keys, make_settings
+from tests.conftest import _delete_queue_keys
 from tests.factories import FULL_ANSWERS, build_world, vote
 
 # A copy of the joint workflow in which the steering group, not the coordinator, moves an
@@ -43,7 +41,8 @@ VARIANT = "joint_variant"
 
 
 @pytest.fixture
-def app(tmp_path, redis_url, postgres_database):
+def workflows_path(tmp_path):
+    """The app (tests/conftest.py) runs on the shipped files plus the variant."""
     directory = tmp_path / "workflows"
     shutil.copytree(PROJECT_ROOT / "workflows", directory)
     text = (directory / "joint_application.yaml").read_text(encoding="utf-8")
@@ -52,23 +51,7 @@ def app(tmp_path, redis_url, postgres_database):
         end = text.index("    by: [coordinator]\n", start)
         text = text[:end] + "    by: [steering]\n" + text[end + len("    by: [coordinator]\n"):]
     (directory / f"{VARIANT}.yaml").write_text(text, encoding="utf-8")
-    database_url = postgres_database or f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    application = create_app(settings=make_settings(tmp_path, database_url, redis_url,
-                                                    workflows_path=directory))
-    with application.app_context():
-        if postgres_database is None:
-            db.create_all()
-        yield application
-        db.session.remove()
-        if postgres_database is not None:
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        _delete_queue_keys(application)
-        connection = application.extensions.get("grants.redis", {}).get("connection")
-        if connection is not None:
-            connection.close()
-        db.engine.dispose()
+    return directory
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from grants.db import db
 from grants.notifications.models import OutboxEmail
-from grants.partners.models import ApplicationPartner, PartnerConfirmation, Signatory
-from tests.factories import make_user
+from grants.partners.models import ApplicationPartner, PartnerConfirmation
+from tests.factories import make_user, name_signatory
 
 
 def setup_partners(world, *, sent_to_partners: bool = True):
@@ -29,11 +29,7 @@ def setup_partners(world, *, sent_to_partners: bool = True):
                                            contact_user_id=user_id, status="active")
         db.session.add(partners[key])
         # Each partner's contact is its organisation's authorised signatory.
-        user = db.session.get(User, user_id)
-        db.session.add(Signatory(application_id=application.id,
-                                 organisation_id=world.orgs[org].id, user_id=user_id,
-                                 name=user.name, email=user.email, title="Bibliotekschef",
-                                 named_by_id=world.users["lead"].id))
+        name_signatory(application, world.orgs[org].id, db.session.get(User, user_id))
     if sent_to_partners:
         # The lead has sent it to the partners: confirmation is offered in this state only.
         application.state = "partner_confirmation"
