@@ -1,11 +1,13 @@
 """The application page, for every feature that shows it or acts on it.
 
 `load_application_page` is the one loader of the application views (404 alike for missing and
-not yours); `render_application_page` renders the page, e.g. again after a refused POST. Other
-features contribute their panels to the page through template globals (`steering_panel`,
-`submissions_panel`, `deadline_panel`, `delivery_log`), which read a refused form back with
-`page_form`, and say which transitions their panel offers with a form of its own through
-`own_form_transitions`, and which uploads are part of the record through
+not yours); `render_application_page` renders a tab of the workspace (workspace.py), e.g. again
+after a refused POST; `workspace_context` is what a tab served by another feature (partners,
+budget) adds for the header every tab shares. Other features contribute their panels through
+template globals (`steering_panel`, `submissions_panel`, `deadline_panel`, `delivery_log`),
+which read a refused form back with `page_form`; they say which transitions their panel offers
+with a form of its own through `workspace.own_form_transitions`, what is someone's turn through
+`workspace.whose_turn`, and which uploads are part of the record through
 `attachment_of_record`."""
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from grants.applications.forms import MoveForm, PreviewForm, TransitionForm
 from grants.applications.guards import missing_fields
 from grants.applications.models import TransitionRecord
 from grants.applications.snapshot import budget_snapshot
+from grants.applications.workspace import (
+    TABS,
+    moved_anchors,
+    own_form_names,
+    turn_lines,
+)
 from grants.audit import AuditEvent
 from grants.db import db
 from grants.definitions.views import workflow_svg
@@ -45,16 +53,6 @@ from grants.partners.signatories import signatories_of
 from grants.processes import form_for, form_version_number, get_form, get_workflow, workflow_for
 from grants.workflow import engine
 from grants.workflow.definition import Workflow
-
-# Hooks (workflow, state, roles) -> names of the transitions a feature's panel offers with a
-# form of its own; the page's generic transition buttons leave those out.
-OWN_FORM_TRANSITIONS: list[Callable[[Workflow, str, set[str]], set[str]]] = []
-
-
-def own_form_transitions(hook: Callable[[Workflow, str, set[str]], set[str]]):
-    OWN_FORM_TRANSITIONS.append(hook)
-    return hook
-
 
 # Per job kind: (job) -> [(document id, label)] – the documents a finished job of that kind made,
 # when there are several (the archival PDF and its reading copy); else its one document.
@@ -145,42 +143,69 @@ def _vouches(form_def, organisation, lead: bool, budget: dict) -> dict:
 
 
 def render_application_page(application, roles, workflow, form_def, *, status: int = 200,
-                            comment_errors: dict | None = None, forms: dict | None = None):
-    """The application page. A view whose POST was refused renders it again with its form
-    (errors included) in `forms`, by name; the panel that shows that form picks it up with
-    `page_form(name)`."""
+                            comment_errors: dict | None = None, forms: dict | None = None,
+                            tab: str = "overview"):
+    """One tab of the application's workspace (the overview unless told). A view whose POST
+    was refused renders its tab again with its form (errors included) in `forms`, by name; the
+    panel that shows that form picks it up with `page_form(name)`."""
     g.application_page_forms = dict(forms or {})
     answers = queries.load_answers(application.id)
     partners = queries.current_partners(application.id)
-    missing = missing_fields(form_def, answers, [p.id for p in partners])
-    transitions = page_transitions(application, roles, workflow)
-    history, events, jobs = _records(application.id)
-    current = get_workflow(application.workflow_name)
-    return render_template(
-        "applications/show.html", application=application, roles=roles, workflow=workflow,
-        form_def=form_def, answers=answers, state=workflow.state(application.state),
-        missing=missing, missing_sections={key for key, _field in missing},
-        instances=section_views(application, roles, workflow, form_def,
-                                queries.stated_answers(application.id, form_def, answers,
-                                                       partners), partners),
-        partners=partners,
-        confirmations=confirmation_states(application, roles, workflow, form_def, answers,
-                                          partners),
-        confirm_form=ConfirmForm(),
-        checklist=build_checklist(application, form_def, answers, partners),
-        transitions=transitions, history=history, jobs=jobs,
-        transition_form=TransitionForm(state_version=application.state_version),
-        preview_form=PreviewForm(), current_workflow=current,
-        move_form=_move_form(application, roles, workflow, current), events=events,
-        form_version=form_version_notice(application, roles),
-        removed=removed_values(form_def, answers),
-        attachment_url=lambda attachment_id: url_for(
-            "applications.attachment", application_id=application.id,
-            attachment_id=attachment_id),
-        workflow_picture=workflow_svg(workflow, current=application.state,
-                                      available=tuple(t.name for t in transitions))
-        if workflow.states else None,
-        comment_errors=comment_errors or {}), status
+    context = {"comment_errors": comment_errors or {}}
+    confirmations = None
+    if tab == "overview":
+        confirmations = confirmation_states(application, roles, workflow, form_def, answers,
+                                            partners)
+        current = get_workflow(application.workflow_name)
+        context.update(
+            checklist=build_checklist(application, form_def, answers, partners),
+            transitions=page_transitions(application, roles, workflow),
+            transition_form=TransitionForm(state_version=application.state_version),
+            move_form=_move_form(application, roles, workflow, current),
+            current_workflow=current, form_version=form_version_notice(application, roles))
+    elif tab == "sections":
+        missing = missing_fields(form_def, answers, [p.id for p in partners])
+        context.update(
+            missing=missing, missing_sections={key for key, _field in missing},
+            instances=section_views(application, roles, workflow, form_def,
+                                    queries.stated_answers(application.id, form_def, answers,
+                                                           partners), partners),
+            removed=removed_values(form_def, answers),
+            attachment_url=lambda attachment_id: url_for(
+                "applications.attachment", application_id=application.id,
+                attachment_id=attachment_id))
+    elif tab == "documents":
+        context.update(jobs=_records(application.id)[2], preview_form=PreviewForm())
+    elif tab == "history":
+        history, events, _jobs = _records(application.id)
+        transitions = page_transitions(application, roles, workflow)
+        context.update(history=history, events=events, workflow_picture=workflow_svg(
+            workflow, current=application.state,
+            available=tuple(t.name for t in transitions)) if workflow.states else None,
+            transitions=transitions)
+    context.update(workspace_context(application, roles, workflow, form_def, tab,
+                                     answers=answers, partners=partners,
+                                     confirmations=confirmations))
+    return render_template(f"applications/{tab}.html", **context), status
+
+
+def workspace_context(application, roles, workflow, form_def, tab: str, *, answers=None,
+                      partners=None, confirmations=None) -> dict:
+    """What every tab of the workspace shows in its header: title, state, whose turn it is
+    and what is the reader's to do, and the tabs. A tab that has computed the confirmations
+    hands them in; otherwise they are worked out only while one is open."""
+    if confirmations is None and workflow.states \
+            and application.state in signing_states(workflow, None):
+        answers = queries.load_answers(application.id) if answers is None else answers
+        partners = queries.current_partners(application.id) if partners is None else partners
+        confirmations = confirmation_states(application, roles, workflow, form_def, answers,
+                                            partners)
+    return {"application": application, "roles": roles, "workflow": workflow,
+            "form_def": form_def, "state": workflow.state(application.state),
+            "answers": answers, "partners": partners, "tab": tab, "tabs": TABS,
+            "confirmations": confirmations or {}, "confirm_form": ConfirmForm(),
+            "turns": turn_lines(application, roles, workflow, confirmations or {}),
+            "moved_anchors": moved_anchors(application.id)}
 
 
 def section_views(application, roles, workflow, form_def, answers, partners) -> list[dict]:
@@ -204,8 +229,7 @@ def section_views(application, roles, workflow, form_def, answers, partners) -> 
 def page_transitions(application, roles, workflow) -> list:
     """The transitions this user may fire from the page's buttons: those open to their roles,
     without those a feature's panel offers with a form of its own (the funder's decision)."""
-    by_form = {name for hook in OWN_FORM_TRANSITIONS
-               for name in hook(workflow, application.state, roles)}
+    by_form = own_form_names(workflow, application.state, roles)
     return [t for t in engine.available_transitions(workflow, application.state, roles)
             if t.name not in by_form]
 

@@ -99,8 +99,34 @@ def new():
 
 @bp.get("/<int:application_id>")
 def show(application_id: int):
+    """The workspace's overview: state, whose turn it is, your actions, the checklist."""
     application, roles, workflow, form_def = load_application_page(application_id)
     return render_application_page(application, roles, workflow, form_def)
+
+
+@bp.get("/<int:application_id>/sections")
+def sections(application_id: int):
+    application, roles, workflow, form_def = load_application_page(application_id)
+    return render_application_page(application, roles, workflow, form_def, tab="sections")
+
+
+@bp.get("/<int:application_id>/decision")
+def decision(application_id: int):
+    """The steering group's vote, the submissions and the funder's decision."""
+    application, roles, workflow, form_def = load_application_page(application_id)
+    return render_application_page(application, roles, workflow, form_def, tab="decision")
+
+
+@bp.get("/<int:application_id>/documents")
+def documents(application_id: int):
+    application, roles, workflow, form_def = load_application_page(application_id)
+    return render_application_page(application, roles, workflow, form_def, tab="documents")
+
+
+@bp.get("/<int:application_id>/history")
+def history(application_id: int):
+    application, roles, workflow, form_def = load_application_page(application_id)
+    return render_application_page(application, roles, workflow, form_def, tab="history")
 
 
 @bp.route("/<int:application_id>/sections/<section_key>", methods=["GET", "POST"],
@@ -123,7 +149,7 @@ def edit_section(application_id: int, section_key: str, partner_id: int | None):
         flash(_("“%(section)s” cannot be edited by you while the application is in state "
                 "“%(state)s”.", section=pick_label(section.title),
                 state=pick_label(state.label) if state else application.state), "error")
-        return redirect(url_for(".show", application_id=application.id), 303)
+        return redirect(url_for(".sections", application_id=application.id), 303)
     row = queries.section_answer(application.id, section.key, partner.id if partner else None)
     saved = row.data if row else {}
     locale = current_locale()
@@ -184,14 +210,17 @@ def edit_section(application_id: int, section_key: str, partner_id: int | None):
 
 
 def _after_saving(application, form_def, section, partner):
-    """Back to the application, or on to the next common section ("Save and continue")."""
+    """Back to the section on the sections tab, or on to the next common section ("Save and
+    continue")."""
     if request.form.get("next_section") and partner is None:
         keys = [s.key for s in form_def.sections if s.part != "partner_part"]
         index = keys.index(section.key)
         if index + 1 < len(keys):
             return redirect(url_for(".edit_section", application_id=application.id,
                                     section_key=keys[index + 1]), 303)
-    return redirect(url_for(".show", application_id=application.id), 303)
+    key = instance_key(section.key, partner.id if partner else None).replace("@", "-")
+    return redirect(url_for(".sections", application_id=application.id,
+                            _anchor=f"section-{key}"), 303)
 
 
 def _render_section(application, section, form, form_def, workflow, saved, hidden, conflict,
@@ -308,7 +337,8 @@ def preview(application_id: int):
         flash(_("The preview PDF is ready."), "success")
     else:
         flash(_("The preview PDF is being made. This page shows when it is ready."), "info")
-    return redirect(url_for(".show", application_id=application.id, _anchor="documents"), 303)
+    return redirect(url_for(".documents", application_id=application.id, _anchor="documents"),
+                    303)
 
 
 @bp.get("/<int:application_id>/jobs/<int:job_id>")

@@ -10,11 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from grants.applications.page import load_application_page, page_form, render_application_page
+from grants.applications.workspace import TurnLine, names, tab_url, whose_turn
 from grants.approvals import operations
 from grants.approvals.forms import RecusalForm, VoteForm
 from grants.approvals.rounds import SteeringVote, load_steering_vote
 from grants.errors import FieldsRefused, OperationRefused
 from grants.formengine.fields import hidden_number
+from grants.i18n import pick_label
 from grants.workflow.quorum import APPROVE, CHANGES
 
 bp = Blueprint("approvals", __name__, url_prefix="/applications")
@@ -46,8 +48,24 @@ def steering_panel(application, roles, workflow) -> SteeringPanel | None:
     return SteeringPanel(steering_vote, vote_form, page_form("recusal_form") or RecusalForm())
 
 
+@whose_turn
+def _voters_turn(application, roles, workflow) -> list[TurnLine]:
+    """While a round is open: the members who have not voted yet (nor declared jäv)."""
+    steering_vote = load_steering_vote(application, workflow) if workflow.states else None
+    if steering_vote is None or steering_vote.round is None:
+        return []
+    waiting = [m.user for m in steering_vote.eligible if m.vote is None]
+    if not waiting:
+        return []
+    mine = any(user.id == current_user.id for user in waiting)
+    what = _("Vote on “%(matter)s”", matter=pick_label(steering_vote.transition.label))
+    who = _("%(names)s (steering group)", names=names(waiting))
+    return [TurnLine(who, what, mine, tab_url(application.id, "decision", "decision")
+                     if mine else None)]
+
+
 def _back(application_id: int):
-    return redirect(url_for("applications.show", application_id=application_id,
+    return redirect(url_for("applications.decision", application_id=application_id,
                             _anchor="decision"), 303)
 
 
@@ -58,8 +76,8 @@ def _with_errors(application, roles, workflow, form_def, form, field_errors=None
     if message:
         form.form_errors.append(message)
     name = "vote_form" if isinstance(form, VoteForm) else "recusal_form"
-    return render_application_page(application, roles, workflow, form_def, status=422,
-                                   forms={name: form})
+    return render_application_page(application, roles, workflow, form_def, tab="decision",
+                                   status=422, forms={name: form})
 
 
 def _act(application_id: int, form, act, done: str):

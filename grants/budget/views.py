@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from grants.applications.page import load_application_page
+from grants.applications.page import load_application_page, workspace_context
 from grants.applications.queries import current_partners
 from grants.budget import operations
 from grants.budget.forms import BudgetLineForm, CofinancingForm, DeleteForm
@@ -52,7 +52,9 @@ def _prepare(forms, application, partners, allowed, form_def):
     return organisations
 
 
-def _page(application, partners, allowed, form_def, line_form, cofin_form, status=200):
+def _page(application, roles, workflow, partners, allowed, form_def, line_form, cofin_form,
+          status=200):
+    """The budget tab of the application's workspace."""
     organisations = _prepare([line_form, cofin_form], application, partners, allowed, form_def)
     lines, items = operations.load_budget(application.id)
     summary = operations.budget_summary(lines, items, form_def)
@@ -61,7 +63,9 @@ def _page(application, partners, allowed, form_def, line_form, cofin_form, statu
                              min_cofinancing_percent=call.min_cofinancing_percent,
                              max_indirect_percent=call.max_indirect_percent,
                              money=format_money, gettext=_)
-    return render_template("budget/index.html", application=application,
+    return render_template("budget/index.html",
+                           **workspace_context(application, roles, workflow, form_def, "budget",
+                                               partners=partners),
                            organisations=organisations, lines=lines, items=items,
                            summary=summary, problems=problems, allowed=allowed,
                            line_form=line_form, cofin_form=cofin_form,
@@ -78,9 +82,9 @@ def _used_categories(form_def, summary) -> list[str]:
 
 @bp.get("/applications/<int:application_id>/budget")
 def index(application_id: int):
-    application, _roles, _workflow, partners, allowed, form_def = _load(application_id)
-    return _page(application, partners, allowed, form_def, BudgetLineForm(prefix="line"),
-                 CofinancingForm(prefix="cofin"))
+    application, roles, workflow, partners, allowed, form_def = _load(application_id)
+    return _page(application, roles, workflow, partners, allowed, form_def,
+                 BudgetLineForm(prefix="line"), CofinancingForm(prefix="cofin"))
 
 
 @bp.post("/applications/<int:application_id>/budget/lines")
@@ -95,7 +99,7 @@ def add_cofinancing(application_id: int):
 
 def _add_item(application_id: int, *, cofinancing: bool):
     """A cost line or a co-financing row: the form posted, the other one shown empty."""
-    application, _roles, _workflow, partners, allowed, form_def = _load(application_id)
+    application, roles, workflow, partners, allowed, form_def = _load(application_id)
     if not allowed:
         abort(403)
     if cofinancing:
@@ -116,7 +120,7 @@ def _add_item(application_id: int, *, cofinancing: bool):
             flash(done, "success")
             return redirect(url_for(".index", application_id=application.id, _anchor=anchor),
                             303)
-    return _page(application, partners, allowed, form_def, lines, cofin, 422)
+    return _page(application, roles, workflow, partners, allowed, form_def, lines, cofin, 422)
 
 
 @bp.post("/applications/<int:application_id>/budget/<kind>/<int:item_id>/delete")

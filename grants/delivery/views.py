@@ -97,7 +97,7 @@ def delivery_labels():
 
 
 def _back(application_id: int):
-    return redirect(url_for("applications.show", application_id=application_id,
+    return redirect(url_for("applications.decision", application_id=application_id,
                             _anchor=ANCHOR), 303)
 
 
@@ -119,8 +119,8 @@ def _show_again(application, roles, workflow, form_def, key, form):
     db.session.rollback()  # nothing was changed; start the page from a clean session
     flash(_("Nothing was saved: check the fields marked in “Delivery to the funder”."),
           "error")
-    return render_application_page(application, roles, workflow, form_def, status=422,
-                                   forms={key: form})
+    return render_application_page(application, roles, workflow, form_def, tab="decision",
+                                   status=422, forms={key: form})
 
 
 def _submit(loaded: tuple, key: tuple[str, int], form, act, done):

@@ -8,7 +8,7 @@ from flask_login import current_user, login_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from grants.applications.page import load_application_page
+from grants.applications.page import confirmation_states, load_application_page, workspace_context
 from grants.applications.queries import current_partners, load_answers
 from grants.db import db
 from grants.errors import FieldsRefused, OperationRefused
@@ -100,7 +100,13 @@ def _render_index(application, roles, workflow, *, add_form: AddPartnerForm | No
                      "form": forms.get(organisation.id) if may_name else None})
     refused = bool(form.errors or form.form_errors) or any(
         f.errors or f.form_errors for f in (signatory_forms or {}).values())
-    return render_template("partners/index.html", application=application, partners=partners,
+    form_def = form_for(application)
+    confirmations = confirmation_states(application, roles, workflow, form_def,
+                                        load_answers(application.id), partners)
+    return render_template("partners/index.html",
+                           **workspace_context(application, roles, workflow, form_def,
+                                               "partners", partners=partners,
+                                               confirmations=confirmations),
                            form=form, may_manage=may_manage, contact_form=ContactForm(),
                            signatory_rows=rows), 422 if refused else 200
 
@@ -214,8 +220,8 @@ def _confirm(application, roles, workflow, partner: ApplicationPartner | None):
         for errors in form.errors.values():
             for message in errors:
                 flash(message, "error")
-        return redirect(url_for("applications.show", application_id=application.id,
-                                _anchor=anchor), 303)
+        return redirect(url_for(".index", application_id=application.id, _anchor=anchor),
+                        303)
     try:
         do_confirm(actor=current_user, application=application, roles=roles, workflow=workflow,
                    form=form_for(application), answers=load_answers(application.id),
@@ -225,12 +231,13 @@ def _confirm(application, roles, workflow, partner: ApplicationPartner | None):
         flash(refused.message, "error")
         for detail in refused.details:
             flash(detail, "error-detail")
-        return redirect(url_for("applications.show", application_id=application.id,
-                                _anchor=anchor), 303)
+        return redirect(url_for(".index", application_id=application.id, _anchor=anchor),
+                        303)
     else:
         flash(_("%(org)s has confirmed this version of the application.",
                 org=organisation.name), "success")
-    return redirect(url_for("applications.show", application_id=application.id), 303)
+    return redirect(url_for(".index", application_id=application.id,
+                            _anchor="confirmations"), 303)
 
 
 @bp.post("/applications/<int:application_id>/signatories/<int:organisation_id>")
@@ -293,5 +300,5 @@ def certificate(application_id: int, partner_id: int):
     else:
         flash(_("The co-financing certificate for %(org)s is being made.",
                 org=partner.organisation.name), "info")
-    return redirect(url_for("applications.show", application_id=application.id,
+    return redirect(url_for("applications.documents", application_id=application.id,
                             _anchor="documents"), 303)

@@ -13,10 +13,10 @@ from grants.applications.page import (
     attachment_of_record,
     job_documents,
     load_application_page,
-    own_form_transitions,
     page_form,
     render_application_page,
 )
+from grants.applications.workspace import own_form_transitions
 from grants.db import db
 from grants.documents.uploads import content_disposition
 from grants.errors import FieldsRefused, OperationRefused
@@ -49,7 +49,7 @@ def dossier(application_id: int, number: int):
     if submission.final_document_id is None:
         flash(_("The archival PDF of this submission is still being made. Try again in a "
                 "moment."), "info")
-        return redirect(url_for("applications.show", application_id=application.id,
+        return redirect(url_for("applications.decision", application_id=application.id,
                                 _anchor="submissions"), 303)
     content, _manifest = dossier_zip(submission)
     record_download(application=application, actor=current_user, what="dossier",
@@ -77,8 +77,8 @@ def decision(application_id: int):
     application, roles, workflow, form_def = load_application_page(application_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        return render_application_page(application, roles, workflow, form_def, status=422,
-                                       forms={"decision_form": form})
+        return render_application_page(application, roles, workflow, form_def, tab="decision",
+                                       status=422, forms={"decision_form": form})
     expected = hidden_number(form.state_version, -1)
     try:
         operations.record_decision(
@@ -91,16 +91,16 @@ def decision(application_id: int):
             if name in form:
                 form[name].errors = list(errors)
         form.form_errors.append(refused.message)
-        return render_application_page(application, roles, workflow, form_def, status=422,
-                                       forms={"decision_form": form})
+        return render_application_page(application, roles, workflow, form_def, tab="decision",
+                                       status=422, forms={"decision_form": form})
     except OperationRefused as refused:
         flash(refused.message, "error")
         for detail in refused.details:
             flash(detail, "error-detail")
-        return redirect(url_for("applications.show", application_id=application.id,
+        return redirect(url_for("applications.decision", application_id=application.id,
                                 _anchor="submissions"), 303)
     flash(_("The funder's decision is recorded."), "success")
-    return redirect(url_for("applications.show", application_id=application.id,
+    return redirect(url_for("applications.decision", application_id=application.id,
                             _anchor="submissions"), 303)
 
 

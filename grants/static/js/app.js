@@ -20,6 +20,16 @@
   }
   document.querySelectorAll("[data-max-chars]").forEach(setupCounter);
 
+  // A link made before the application had tabs (…/applications/7#decision) names a part of
+  // the page that now lives on a tab of its own: go on to that tab, keeping the anchor.
+  var workspace = document.querySelector("[data-moved-anchors]");
+  var anchor = decodeURIComponent(location.hash.slice(1));
+  if (workspace && anchor && !document.getElementById(anchor)) {
+    var moved = JSON.parse(workspace.getAttribute("data-moved-anchors"));
+    var target = moved[anchor] || moved[anchor.replace(/-[^-]*$/, "-")];
+    if (target && target !== location.pathname) { location.replace(target + location.hash); }
+  }
+
   // Move focus to the error summary after a failed submit.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }

@@ -53,7 +53,7 @@ def test_section_saves_and_shows_on_page(login_as, world):
     response = lead.post(url, {"summary": "Vi når äldre i Åseda och Ölands norra delar.",
                                "version": "0"})
     assert response.status_code == 303
-    page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = lead.get(f"/applications/{application.id}/sections").get_data(as_text=True)
     assert "Vi når äldre i Åseda och Ölands norra delar." in page
     assert "”Sammanfattning” sparades." in page
 
@@ -89,7 +89,7 @@ def test_money_in_whole_kronor(login_as, world):
     assert db.session.scalar(select(SectionAnswer)) is None
     assert lead.post(url, {"requested_amount": "1 234 567 kr", "version": "0"}).status_code == 303
     assert db.session.scalar(select(SectionAnswer)).data == {"requested_amount": 1234567}
-    page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = lead.get(f"/applications/{application.id}/sections").get_data(as_text=True)
     assert "1\u00a0234\u00a0567 kr" in page
 
 

@@ -54,9 +54,10 @@ def test_full_path_draft_to_granted(login_as, world, run_worker):
     from grants.workflow.engine import replay
     steps = [(frm, name) for name, frm, _to in history(application)[1:]]
     assert replay(get_workflow("joint_application"), steps) == application.state
-    page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = lead.get(f"/applications/{application.id}/history").get_data(as_text=True)
     assert "Bra ansökan, åäö!" in page and "Sara Ek" in page
-    assert "Slutlig PDF" in page  # the submit effect recorded a final render job
+    documents = lead.get(f"/applications/{application.id}/documents").get_data(as_text=True)
+    assert "Slutlig PDF" in documents  # the submit effect recorded a final render job
 
 
 def test_request_changes_needs_a_comment_and_returns_to_draft(login_as, world):
@@ -183,8 +184,9 @@ def test_forged_state_field_changes_nothing(login_as, world):
 
 def test_available_actions_shown_per_role(login_as, world):
     application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
-    steering_page = login_as("steering1@demo.test").get(f"/applications/{application.id}")
-    lead_page = login_as("lead@demo.test").get(f"/applications/{application.id}")
+    steering_page = login_as("steering1@demo.test").get(
+        f"/applications/{application.id}/decision")
+    lead_page = login_as("lead@demo.test").get(f"/applications/{application.id}/decision")
     assert "/vote" in steering_page.get_data(as_text=True)
     assert "/transitions/approve" not in steering_page.get_data(as_text=True)
     assert "/transitions/approve" not in lead_page.get_data(as_text=True)
