@@ -85,7 +85,7 @@ def english(world) -> None:
 def regions(page) -> list[str]:
     """The landmarks and named regions as the browser's accessibility tree has them."""
     tree = page.locator("body").aria_snapshot()
-    return [line.strip()[2:] for line in tree.splitlines()
+    return [line.strip()[2:].rstrip(":") for line in tree.splitlines()
             if re.match(r"\s*- (banner|navigation|main|contentinfo|region|complementary|form"
                         r"|search)\b", line)]
 

@@ -27,8 +27,8 @@ def application(world):
 
 
 def test_tabs_work_without_javascript_and_keep_the_url(chromium, live_server, application):
-    context = chromium.new_context(java_script_enabled=False, viewport={"width": 1280,
-                                                                       "height": 900})
+    context = chromium.new_context(java_script_enabled=False, locale="sv-SE",
+                                   viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(live_server.url + "/login")
     page.fill("#email", "lead@demo.test")
