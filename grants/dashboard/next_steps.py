@@ -1,6 +1,7 @@
 """What each person should do next, for the overview: per application the user works on, the
 one thing that is theirs to do now (fill in, confirm, take the next step, attend to a delivery)
-and, when the next step waits for others, whom it waits for.
+and, when the next step waits for others, whom it waits for. Each step links where that person
+can do it: the section's form, the confirmation form of the organisation they sign for.
 
 Built from the workflow (who may fire which transition, which guards it has) and from the
 rows, with the same few queries however many applications there are: everything is read for
@@ -19,15 +20,17 @@ from flask_babel import ngettext
 from sqlalchemy import or_, select
 
 from grants.accounts.models import User
+from grants.applications.checklist import confirmation_url, section_url
 from grants.applications.guards import missing_fields
 from grants.applications.models import Application, SectionAnswer
+from grants.applications.workspace import tab_url
 from grants.db import db
 from grants.deadlines.operations import effective_deadline
 from grants.delivery.models import Delivery
 from grants.formengine.definition import FormDef
 from grants.i18n import pick_label
-from grants.partners.confirmation import current_confirmations
-from grants.partners.models import ApplicationPartner
+from grants.partners.confirmation import LEAD_GUARD, current_confirmations, signing_states
+from grants.partners.models import ApplicationPartner, PartnerConfirmation, Signatory
 from grants.workflow.definition import Transition, Workflow
 
 # At most this many applications are looked at (the most recently changed first).
@@ -87,6 +90,16 @@ class _Applications:
             self.partners[partner.application_id].append(partner)
         every_partner = [p.id for rows in self.partners.values() for p in rows]
         self.confirmations = current_confirmations(every_partner)
+        self.lead_confirmations: dict[int, PartnerConfirmation] = {}
+        for confirmation in db.session.scalars(select(PartnerConfirmation).where(
+                PartnerConfirmation.lead_application_id.in_(ids))
+                .order_by(PartnerConfirmation.id)):
+            self.lead_confirmations[confirmation.lead_application_id] = confirmation
+        # Per application, the authorised signatory of each organisation, by organisation id.
+        self.signatories: dict[int, dict[int, Signatory]] = {i: {} for i in ids}
+        for signatory in db.session.scalars(select(Signatory).where(
+                Signatory.application_id.in_(ids))):
+            self.signatories[signatory.application_id][signatory.organisation_id] = signatory
         self.deliveries: dict[int, list[Delivery]] = {i: [] for i in ids}
         for delivery in db.session.scalars(select(Delivery).where(
                 Delivery.application_id.in_(ids), Delivery.status.in_(DELIVERY_TASKS))
@@ -98,8 +111,12 @@ class _Applications:
         return (partner.status == "active" and confirmation is not None
                 and confirmation.voided_at is None)
 
+    def lead_signed(self, application: Application) -> bool:
+        confirmation = self.lead_confirmations.get(application.id)
+        return confirmation is not None and confirmation.voided_at is None
 
-def _waiting_for(transition: Transition, form: FormDef, answers: dict,
+
+def _waiting_for(application: Application, transition: Transition, form: FormDef, answers: dict,
                  partners: list[ApplicationPartner], rows: _Applications) -> tuple[str, ...]:
     """Whom the step still waits for, read from its guards: partners whose part is
     incomplete, partners that have not (or no longer) confirmed."""
@@ -112,22 +129,37 @@ def _waiting_for(transition: Transition, form: FormDef, answers: dict,
     if "partners_confirmed" in transition.requires:
         waiting += [_("%(org)s: confirmation", org=p.organisation.name)
                     for p in partners if not rows.confirmed(p)]
+    if LEAD_GUARD in transition.requires and not rows.lead_signed(application):
+        waiting.append(_("%(org)s: signature", org=application.lead_organisation.name))
     return tuple(waiting)
+
+
+def _first_missing(form: FormDef, answers: dict, partner_id: int | None = None) -> str | None:
+    """The key of the first section with a required field left empty: the common sections'
+    (`partner_id` None), or that partner's own part."""
+    for key, _field in missing_fields(form, answers, [] if partner_id is None else [partner_id]):
+        section_key, _sep, owner = key.partition("@")
+        if owner == ("" if partner_id is None else str(partner_id)):
+            return section_key
+    return None
 
 
 def _steps_for(application: Application, user: User, workflow: Workflow, form: FormDef,
                rows: _Applications) -> list[NextStep]:
+    """Each step links where this user does it: the section's form, the confirmation form,
+    the partners page, the page's actions or its delivery log."""
     state = workflow.state(application.state)
     if state is None or state.terminal:
         return []
     answers = rows.answers[application.id]
     partners = rows.partners[application.id]
+    signatories = rows.signatories[application.id]
     deadline = effective_deadline(application)
     page = url_for("applications.show", application_id=application.id)
     steps: list[NextStep] = []
 
-    def step(text: str, anchor: str, waiting: tuple[str, ...] = ()) -> None:
-        steps.append(NextStep(application, text, f"{page}#{anchor}", deadline, waiting))
+    def step(text: str, link: str, waiting: tuple[str, ...] = ()) -> None:
+        steps.append(NextStep(application, text, link, deadline, waiting))
 
     is_lead = application.lead_user_id == user.id
     mine = [p for p in partners if p.contact_user_id == user.id and p.status == "active"]
@@ -143,7 +175,8 @@ def _steps_for(application: Application, user: User, workflow: Workflow, form: F
         owed_by_me = len(missing_fields(form, answers))  # the common sections only
         if owed_by_me:
             step(ngettext("Fill in %(num)d required field.", "Fill in %(num)d required fields.",
-                          owed_by_me), "checklist")
+                          owed_by_me),
+                 section_url(application, _first_missing(form, answers)))
     for partner in mine:
         if "partner" not in state.roles_editing("partner_part"):
             continue
@@ -153,10 +186,29 @@ def _steps_for(application: Application, user: User, workflow: Workflow, form: F
             owed_by_me += own
             step(ngettext("Fill in %(num)d required field in %(org)s's part.",
                           "Fill in %(num)d required fields in %(org)s's part.", own,
-                          org=partner.organisation.name), "checklist")
-        elif _confirmation_matters(workflow, application.state) and not rows.confirmed(partner):
-            step(_("Confirm participation and co-financing for %(org)s.",
-                   org=partner.organisation.name), "partners")
+                          org=partner.organisation.name),
+                 section_url(application, _first_missing(form, answers, partner.id),
+                             partner.id))
+        elif (_confirmation_matters(workflow, application.state) and not rows.confirmed(partner)
+              and partner.organisation_id not in signatories):
+            # Nobody can confirm for the organisation until its contact names who signs.
+            step(_("Name the authorised signatory of %(org)s.", org=partner.organisation.name),
+                 url_for("partners.index", application_id=application.id,
+                         _anchor="signatories"))
+
+    # The organisations this person signs for, where the workflow asks for their signature
+    # now and it is not (or no longer) given: the lead organisation's first.
+    organisations = [(None, application.lead_organisation)] + [
+        (p, p.organisation) for p in partners if p.status == "active"]
+    for partner, organisation in organisations:
+        signatory = signatories.get(organisation.id)
+        if signatory is None or signatory.user_id != user.id or \
+                application.state not in signing_states(workflow, partner):
+            continue
+        if rows.lead_signed(application) if partner is None else rows.confirmed(partner):
+            continue
+        step(_("Confirm participation and co-financing for %(org)s.", org=organisation.name),
+             confirmation_url(application, "lead" if partner is None else partner.id))
 
     # The step forward that is this person's to take (as lead first, else as coordinator).
     if not owed_by_me:
@@ -165,17 +217,19 @@ def _steps_for(application: Application, user: User, workflow: Workflow, form: F
             if role in roles and not forward:
                 forward = forward_transitions(workflow, application.state, role)
         for transition in forward:
-            step(_("Next step: %(step)s.", step=pick_label(transition.label)), "actions",
-                 _waiting_for(transition, form, answers, partners, rows))
+            step(_("Next step: %(step)s.", step=pick_label(transition.label)), f"{page}#actions",
+                 _waiting_for(application, transition, form, answers, partners, rows))
 
     for delivery in rows.deliveries[application.id]:
         if delivery.status == "awaiting_receipt" and roles & {"lead", "coordinator"}:
-            step(_("Upload the funder's receipt and enter its reference number."), "delivery")
+            step(_("Upload the funder's receipt and enter its reference number."),
+                 tab_url(application.id, "decision", "delivery"))
         elif delivery.status == "uncertain" and "coordinator" in roles:
             step(_("Check with the funder whether the application arrived, and record it."),
-                 "delivery")
+                 tab_url(application.id, "decision", "delivery"))
         elif delivery.status == "failed" and "coordinator" in roles:
-            step(_("Sending to the funder failed: see why, then send it again."), "delivery")
+            step(_("Sending to the funder failed: see why, then send it again."),
+                 tab_url(application.id, "decision", "delivery"))
     return steps
 
 
@@ -188,7 +242,9 @@ def next_steps(user: User, workflow_for: Callable[[Application], Workflow | None
     partner_of = (select(ApplicationPartner.application_id)
                   .where(ApplicationPartner.contact_user_id == user.id,
                          ApplicationPartner.status == "active"))
-    involved = [Application.lead_user_id == user.id, Application.id.in_(partner_of)]
+    signs_for = select(Signatory.application_id).where(Signatory.user_id == user.id)
+    involved = [Application.lead_user_id == user.id, Application.id.in_(partner_of),
+                Application.id.in_(signs_for)]
     if user.is_coordinator:
         # Coordinators look at applications where a coordinator moves them on, or whose
         # delivery needs a person.

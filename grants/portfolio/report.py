@@ -99,8 +99,9 @@ def _money_figure(funder_years: list[FunderYear]) -> Figure:
     requested, granted = _("Requested"), _("Granted")
     chart = bar_chart(
         "chart-amounts", heading,
-        _("Bar chart of the amounts requested and granted in kronor, two bars per funder and "
-          "year; the same numbers are in the table under it."),
+        _("Bar chart of the amounts in kronor, two bars per funder and year: %(requested)s "
+          "(blue) and %(granted)s (orange); the same numbers are in the table under it.",
+          requested=requested, granted=granted),
         [ChartRow(fy.label, (
             Bar(fy.requested, _("Requested: %(amount)s", amount=format_money(fy.requested))),
             Bar(fy.granted, _("Granted: %(amount)s", amount=format_money(fy.granted)))))

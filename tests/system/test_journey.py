@@ -122,7 +122,7 @@ def test_from_first_draft_to_the_funders_pdf(world, visitor, run_worker):
     recused.shot("recused-member")
     first = visitor().login("steering1@demo.test")
     first.goto("/")
-    first.page.click(f"a[href$='/applications/{application_id}#decision']")
+    first.page.click(f"a[href$='/applications/{application_id}/decision#decision']")
     first.page.check("input[name=choice][value=approve]")
     first.page.fill("form.vote-form textarea", "Väl förankrat i alla tre länen.")
     with first.page.expect_navigation():

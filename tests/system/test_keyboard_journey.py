@@ -9,8 +9,8 @@ import re
 from sqlalchemy import select
 
 from grants.accounts.models import User
-from grants.approvals.models import Vote
 from grants.applications.models import SectionAnswer
+from grants.approvals.models import Vote
 from grants.db import db
 from grants.partners.models import ApplicationPartner
 from tests.factories import FULL_ANSWERS

@@ -209,17 +209,36 @@ def test_dashboard_next_steps_do_not_grow_with_applications_waiting_for_people(l
         assert count_statements(browser, "/")[0] == browser_counts[name], name
 
 
-# --- the application page ----------------------------------------------------------------------
-def test_application_page_with_more_partners(login_as, world, kr_app):
+# --- the application's workspace: every tab ------------------------------------------------------
+TABS = ["", "/sections", "/decision", "/documents", "/history"]  # partners, budget: below
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_application_page_with_more_partners(login_as, world, kr_app, tab):
     lead = login_as("lead@demo.test")
-    assert_flat(lead, f"/applications/{kr_app.id}", lambda n: add_partners(kr_app, n))
+    assert_flat(lead, f"/applications/{kr_app.id}{tab}", lambda n: add_partners(kr_app, n))
 
 
-def test_application_page_as_partner_with_more_partners(login_as, world, kr_app):
+@pytest.mark.parametrize("tab", TABS)
+def test_application_page_as_partner_with_more_partners(login_as, world, kr_app, tab):
     partner = db.session.scalars(db.select(ApplicationPartner).where(
         ApplicationPartner.application_id == kr_app.id)).first()
     browser = login_as(partner.contact_email)
-    assert_flat(browser, f"/applications/{kr_app.id}", lambda n: add_partners(kr_app, n))
+    assert_flat(browser, f"/applications/{kr_app.id}{tab}", lambda n: add_partners(kr_app, n))
+
+
+@pytest.mark.parametrize("tab", TABS + ["/partners", "/budget"])
+def test_every_tab_while_partners_confirm_with_more_partners(login_as, world, tab):
+    """The header every tab shares works out whose confirmation is due: flat too."""
+    world.call.form_name = "kulturradet_utveckling"
+    db.session.commit()
+    application = world.new_application(form="kulturradet_utveckling",
+                                        state="partner_confirmation",
+                                        answers={"summary": {"summary": "Läsfrämjande"}})
+    add_partners(application, 1)
+    db.session.commit()
+    assert_flat(login_as("lead@demo.test"), f"/applications/{application.id}{tab}",
+                lambda n: add_partners(application, n))
 
 
 def test_application_page_with_more_history(login_as, world):
@@ -235,6 +254,7 @@ def test_application_page_with_more_history(login_as, world):
         db.session.flush()
         add_history(application, extra, n)
     assert_flat(lead, f"/applications/{application.id}", grow)
+    assert_flat(lead, f"/applications/{application.id}/history", grow)
 
 
 def test_application_page_in_a_vote_with_more_members(login_as, world):
@@ -247,6 +267,7 @@ def test_application_page_in_a_vote_with_more_members(login_as, world):
             db.session.flush()
             db.session.add(SteeringMember(group_id=world.group.id, user_id=user.id))
     assert_flat(member, f"/applications/{application.id}", grow)
+    assert_flat(member, f"/applications/{application.id}/decision", grow)
 
 
 def test_partners_and_budget_pages_with_more_partners(login_as, world, kr_app):

@@ -62,8 +62,9 @@ def test_each_person_sees_their_own_next_step_through_a_joint_application(login_
     steps = next_steps_of(lead)
     assert len(steps) == 1 and steps[0].startswith("Fyll i 10 obligatoriska fält.")
     assert "Gemensam läsning" in steps[0]
-    assert f'href="/applications/{application.id}#checklist"' in lead.get("/").get_data(
-        as_text=True)
+    # It links to the first section with an empty required field, where the lead fills it in.
+    assert f'href="/applications/{application.id}/sections/summary"' in lead.get(
+        "/").get_data(as_text=True)
     steps = next_steps_of(vaxjo)
     assert len(steps) == 1 and steps[0].startswith(
         "Fyll i 1 obligatoriskt fält i delen för Växjö stadsbibliotek.")
@@ -104,8 +105,9 @@ def test_each_person_sees_their_own_next_step_through_a_joint_application(login_
     fire(lead, application, "send_to_partners")
     assert next_steps_of(vaxjo)[0].startswith(
         "Bekräfta deltagande och medfinansiering för Växjö stadsbibliotek.")
-    assert f'href="/applications/{application.id}#partners"' in vaxjo.get("/").get_data(
-        as_text=True)
+    # It links to the confirmation form of the organisation its contact signs for.
+    assert f'href="/applications/{application.id}#confirm-{partners["vaxjo"].id}"' in vaxjo.get(
+        "/").get_data(as_text=True)
     lead_step = next_steps_of(lead)[0]
     assert lead_step.startswith("Nästa steg: Skicka till intern granskning.")
     assert ("Väntar på: Växjö stadsbibliotek: bekräftelse, Linnéuniversitetet: bekräftelse"

@@ -79,7 +79,7 @@ def next_steps_of(browser) -> list[str]:
 
 def confirm_form(browser, application, partner) -> dict[str, str]:
     page = browser.get(f"/applications/{application.id}").get_data(as_text=True)
-    form = re.search(rf'<form[^>]*id="confirm-{partner.id}"[\s\S]*?</form>', page)
+    form = re.search(rf'<form[^>]*id="confirm-form-{partner.id}"[\s\S]*?</form>', page)
     if form is None:
         return {}
     return dict(re.findall(r'<input type="hidden" name="(fingerprint|parts)" value="([^"]*)"',

@@ -52,7 +52,7 @@ def shown_version(browser, application, partner) -> dict[str, str]:
     """The version the confirmation form on the application page carries, as a browser
     would send it (empty when this user is offered no form for that partner)."""
     page = browser.get(f"/applications/{application.id}").get_data(as_text=True)
-    form = re.search(rf'<form[^>]*id="confirm-{partner.id}"[\s\S]*?</form>', page)
+    form = re.search(rf'<form[^>]*id="confirm-form-{partner.id}"[\s\S]*?</form>', page)
     if form is None:
         return {}
     return dict(re.findall(r'<input type="hidden" name="(fingerprint|parts)" value="([^"]*)"',
@@ -201,7 +201,7 @@ def test_confirmation_is_offered_only_in_the_states_the_workflow_gives_for_it(lo
     db.session.commit()
     vaxjo = login_as("other@demo.test")
     page = vaxjo.get(f"/applications/{application.id}").get_data(as_text=True)
-    assert f'id="confirm-{partners["vaxjo"].id}"' not in page  # no confirmation form
+    assert f'id="confirm-form-{partners["vaxjo"].id}"' not in page  # no confirmation form
     assert ("Inget att bekräfta nu" in page
             or "Nothing to confirm now: confirmation is open while the application is in "
                "”Partnerbekräftelse”" in page.replace("“", "”"))

@@ -41,7 +41,7 @@ def name_signatory(browser, application, organisation, **fields):
 
 def shown_version(browser, application, key) -> dict[str, str]:
     page = browser.get(f"/applications/{application.id}").get_data(as_text=True)
-    form = re.search(rf'<form[^>]*id="confirm-{key}"[\s\S]*?</form>', page)
+    form = re.search(rf'<form[^>]*id="confirm-form-{key}"[\s\S]*?</form>', page)
     if form is None:
         return {}
     return dict(re.findall(r'<input type="hidden" name="(fingerprint|parts)" value="([^"]*)"',
@@ -83,7 +83,7 @@ def test_only_the_named_signatory_confirms_for_the_organisation(login_as, world)
 
     # Nobody is named yet: nobody can confirm, and the page says why.
     page = contact.get(f"/applications/{application.id}").get_data(as_text=True)
-    assert 'id="confirm-' not in page
+    assert 'id="confirm-form-' not in page
     assert "Växjö stadsbibliotek har inte utsett någon firmatecknare än." in page \
         or "has not named its authorised signatory" in page
     # The partner's contact names the head of the library, a person of its organisation.
