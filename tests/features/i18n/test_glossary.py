@@ -4,7 +4,6 @@ in the catalogue, in the workflow and form files, and in the demo data."""
 import ast
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import yaml
