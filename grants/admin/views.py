@@ -23,7 +23,7 @@ from grants.admin.forms import (
     SteeringGroupForm,
     UserForm,
 )
-from grants.applications.audit_text import describe_event
+from grants.applications.audit_text import describe_events
 from grants.audit import AuditEvent
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.config import PROJECT_ROOT
@@ -334,8 +334,7 @@ def audit_log():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        for e in db.session.scalars(query.order_by(AuditEvent.id)):
-            said = describe_event(e)
+        for e, said in describe_events(db.session.scalars(query.order_by(AuditEvent.id))):
             writer.writerow([e.id, e.created_at.isoformat(), e.actor.email if e.actor else "",
                              e.actor.name if e.actor else "", e.action, said.summary,
                              e.object_type, e.object_id or "", said.object_name,

@@ -11,11 +11,13 @@ number."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from grants.accounts.models import User
 from grants.applications.models import Application
@@ -118,17 +120,42 @@ def value_words(object_type: str, key: str):
 
 
 class _Context:
-    """What a row is read against: the application's form and workflow, when it has one."""
+    """What a row is read against: the application's form and workflow, when it has one
+    (`definitions`: those already read, by application id)."""
 
-    def __init__(self, event: AuditEvent, form: FormDef | None, workflow: Workflow | None):
+    def __init__(self, event: AuditEvent, form: FormDef | None, workflow: Workflow | None,
+                 definitions: dict[int, tuple] | None = None):
         self.event = event
-        self.application = (db.session.get(Application, event.object_id)
+        self.application = (_get(Application, event.object_id)
                             if event.object_type == "application" and event.object_id else None)
-        if self.application is not None:
-            form = form or form_for(self.application)
-            workflow = workflow or workflow_for(self.application)
+        if self.application is not None and (form is None or workflow is None):
+            definitions = {} if definitions is None else definitions
+            if self.application.id not in definitions:
+                definitions[self.application.id] = (form_for(self.application),
+                                                    workflow_for(self.application))
+            known_form, known_workflow = definitions[self.application.id]
+            form, workflow = form or known_form, workflow or known_workflow
         self.form, self.workflow = form, workflow
         self.stored = {**(event.before or {}), **(event.after or {})}
+
+
+# The rows a batch of events names, read in one query per kind by `describe_events` (a row
+# that is gone is kept as None, so it is not asked for again).
+_ROWS: ContextVar[dict | None] = ContextVar("audit_text_rows", default=None)
+
+
+def _get(model, row_id: Any):
+    try:
+        key = (model, int(row_id))
+    except (TypeError, ValueError):
+        return None
+    rows = _ROWS.get()
+    if rows is not None and key in rows:
+        return rows[key]
+    row = db.session.get(model, key[1])
+    if rows is not None:
+        rows[key] = row
+    return row
 
 
 def organisation_name(value: Any, stored_name: str | None = None) -> str:
@@ -136,7 +163,7 @@ def organisation_name(value: Any, stored_name: str | None = None) -> str:
     the organisation with this id, or words saying it is gone."""
     if isinstance(value, str) and not value.isdigit():
         return value
-    organisation = db.session.get(Organisation, int(value)) if value not in (None, "") else None
+    organisation = _get(Organisation, int(value)) if value not in (None, "") else None
     if organisation is not None:
         return organisation.name
     if stored_name:
@@ -145,19 +172,19 @@ def organisation_name(value: Any, stored_name: str | None = None) -> str:
 
 
 def user_name(value: Any) -> str:
-    user = db.session.get(User, int(value)) if value not in (None, "") else None
+    user = _get(User, int(value)) if value not in (None, "") else None
     return user.name if user is not None else _("user %(id)s (no longer registered)", id=value)
 
 
 def partner_name(value: Any) -> str:
-    partner = db.session.get(ApplicationPartner, int(value)) if value not in (None, "") else None
+    partner = _get(ApplicationPartner, int(value)) if value not in (None, "") else None
     if partner is None:
         return _("partner %(id)s (no longer on the application)", id=value)
     return organisation_name(partner.organisation_id)
 
 
 def _named(model, value: Any, attribute: str, gone: str) -> str:
-    row = db.session.get(model, int(value)) if value not in (None, "") else None
+    row = _get(model, int(value)) if value not in (None, "") else None
     return getattr(row, attribute) if row is not None else gone % {"id": value}
 
 
@@ -305,11 +332,68 @@ def _title(ctx: _Context) -> str:
     return event_label(ctx.event.action)
 
 
+def _ints(value: Any) -> list[int]:
+    values = value if isinstance(value, list) else [value]
+    return [int(v) for v in values
+            if isinstance(v, int) or (isinstance(v, str) and v.isdigit())]
+
+
+def _load_named_rows(events: list[AuditEvent]) -> dict:
+    """Every row the events name by id, read with one query per kind (not one per row)."""
+    wanted: dict[Any, set[int]] = {Organisation: set(), User: set(), ApplicationPartner: set(),
+                                   Application: set(), Funder: set(), Call: set(),
+                                   SteeringGroup: set()}
+    by_object_type = {"organisation": Organisation, "user": User, "application": Application,
+                      "funder": Funder, "call": Call, "steering_group": SteeringGroup}
+    by_key = {"organisation": Organisation, "organisations": Organisation, "members": User,
+              "chair": User, "user": User, "partner": ApplicationPartner,
+              "application_id": Application, "funder_id": Funder,
+              "steering_group_id": SteeringGroup}
+    for event in events:
+        if event.object_type in by_object_type and event.object_id is not None:
+            wanted[by_object_type[event.object_type]].add(event.object_id)
+        for values in (event.before or {}, event.after or {}):
+            for key, value in values.items():
+                if key in by_key:
+                    wanted[by_key[key]].update(_ints(value))
+                elif key == "votes" and isinstance(value, list):
+                    wanted[User].update(_ints([v.get("user") for v in value
+                                               if isinstance(v, dict)]))
+    rows: dict = {}
+    for model in (ApplicationPartner, Organisation, User, Application, Funder, Call,
+                  SteeringGroup):
+        ids = wanted[model]
+        if model is Organisation:  # the partners' organisations too
+            ids = ids | {row.organisation_id for (kind, _id), row in rows.items()
+                         if kind is ApplicationPartner and row is not None}
+        if not ids:
+            continue
+        rows.update({(model, row_id): None for row_id in ids})
+        rows.update({(model, row.id): row for row in db.session.scalars(
+            select(model).where(model.id.in_(sorted(ids))))})
+    return rows
+
+
+def describe_events(events, form: FormDef | None = None,
+                    workflow: Workflow | None = None) -> list[tuple[AuditEvent, EventText]]:
+    """Rows of the audit log, each with its words; what they name is read in one query per
+    kind of row, and each application's form and workflow once."""
+    events = list(events)
+    token = _ROWS.set(_load_named_rows(events))
+    try:
+        definitions: dict[int, tuple] = {}
+        return [(event, describe_event(event, form, workflow, _definitions=definitions))
+                for event in events]
+    finally:
+        _ROWS.reset(token)
+
+
 def describe_event(event: AuditEvent, form: FormDef | None = None,
-                   workflow: Workflow | None = None) -> EventText:
+                   workflow: Workflow | None = None, *,
+                   _definitions: dict[int, tuple] | None = None) -> EventText:
     """A row of the audit log in words, in the reader's language. `form` and `workflow`: the
     application's (read from the application when not given)."""
-    ctx = _Context(event, form, workflow)
+    ctx = _Context(event, form, workflow, _definitions)
     stored = ctx.stored
     subject, skip = "", set()
     if event.action == "section.update":
