@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
+from grants.applications.audit_text import describe_events
 from grants.db import db
 from grants.documents.pdf import css_string
 from grants.extensions import login_manager
@@ -110,6 +111,7 @@ GLOBALS = {
     "minutes_rule": minutes_rule,
     "quorum_rule_text": quorum_rule_text,
     "part_label": part_label,
+    "describe_events": describe_events,
 }
 
 

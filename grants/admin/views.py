@@ -23,6 +23,7 @@ from grants.admin.forms import (
     SteeringGroupForm,
     UserForm,
 )
+from grants.applications.audit_text import describe_events
 from grants.audit import AuditEvent
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.config import PROJECT_ROOT
@@ -314,6 +315,12 @@ def form_preview_download(name: str, job_id: int):
 
 
 # --- audit log -----------------------------------------------------------------------------
+# The export: the row as stored, for machines (ids, action, JSON of before and after), and the
+# same row in words, for people (names, what happened, what changed).
+CSV_COLUMNS = ["id", "time", "actor", "actor_name", "action", "what", "object_type",
+               "object_id", "object_name", "changes", "before", "after"]
+
+
 @bp.get("/audit")
 def audit_log():
     """The audit log, newest first; `?format=csv` exports it (every row), `?application=ID`
@@ -326,12 +333,12 @@ def audit_log():
     if request.args.get("format") == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["id", "time", "actor", "action", "object_type", "object_id", "before",
-                         "after"])
-        for e in db.session.scalars(query.order_by(AuditEvent.id)):
+        writer.writerow(CSV_COLUMNS)
+        for e, said in describe_events(db.session.scalars(query.order_by(AuditEvent.id))):
             writer.writerow([e.id, e.created_at.isoformat(), e.actor.email if e.actor else "",
-                             e.action, e.object_type, e.object_id or "",
-                             _json_cell(e.before), _json_cell(e.after)])
+                             e.actor.name if e.actor else "", e.action, said.summary,
+                             e.object_type, e.object_id or "", said.object_name,
+                             said.changes_text(), _json_cell(e.before), _json_cell(e.after)])
         name = f"audit-application-{application_id}.csv" if application_id else "audit.csv"
         response = Response(buffer.getvalue(), mimetype="text/csv")
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -16,6 +16,7 @@ from grants.budget.totals import INDIRECT, BudgetSummary, summarise
 from grants.db import db, utcnow
 from grants.errors import OperationRefused
 from grants.formengine.definition import FormDef
+from grants.organisations.models import Organisation
 from grants.partners.models import ApplicationPartner
 from grants.processes import form_for
 from grants.workflow import engine
@@ -86,6 +87,18 @@ def _row(application: Application, data: dict[str, Any], actor: User) -> dict[st
             "amount": data["amount"], "updated_by_id": actor.id}
 
 
+def _named(item) -> dict[str, Any]:
+    """What an audit row says about a budget line or co-financing row besides its id: whose
+    it is (the organisation's id, and its name, which reads even if the row is gone) and what
+    it is for."""
+    organisation = db.session.get(Organisation, item.organisation_id)
+    what = ({"category": str(item.category)} if isinstance(item, BudgetLine)
+            else {"kind": str(item.kind)})
+    return {"organisation": item.organisation_id,
+            "organisation_name": organisation.name if organisation is not None else None,
+            **what, "description": item.description}
+
+
 def _add(actor: User, application: Application, allowed: set[int], item, action: str,
          describe) -> Any:
     """Add a cost line or a co-financing row of an organisation this user may budget for,
@@ -94,8 +107,8 @@ def _add(actor: User, application: Application, allowed: set[int], item, action:
     db.session.add(item)
     _touch(application, actor)
     db.session.flush()
-    _event(actor, application, action, {**describe(), "year": item.year, "amount": item.amount,
-                                        "organisation": item.organisation_id})
+    _event(actor, application, action, {**describe(), **_named(item), "year": item.year,
+                                        "amount": item.amount})
     db.session.commit()
     return item
 
@@ -106,10 +119,10 @@ def delete_item(*, actor: User, application: Application, allowed: set[int], mod
     if item is None or item.application_id != application.id:
         raise OperationRefused(_("That row no longer exists."))
     _check(application, item.organisation_id, allowed)
+    details = {"id": item_id, **_named(item), "year": item.year, "amount": item.amount}
     db.session.delete(item)
     _touch(application, actor)
-    _event(actor, application, f"{model.__tablename__}.delete",
-           {"id": item_id, "amount": item.amount, "organisation": item.organisation_id})
+    _event(actor, application, f"{model.__tablename__}.delete", details)
     db.session.commit()
 
 

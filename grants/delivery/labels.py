@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from grants.applications.audit_text import value_words
+
 # Problems recorded in Delivery.error / DeliveryAttempt.error (the English text is stored).
 NO_MAIL_SERVER = "MAIL_SERVER is not set: nothing was sent."
 BAD_ADDRESS = "The submission address is not one valid email address."
@@ -78,3 +80,8 @@ def outcome_label(outcome: str) -> str:
 
 def stage_label(stage: str) -> str:
     return str(STAGE_LABELS.get(stage, stage))
+
+
+# The audit log names a delivery's status and channel in words (grants.applications.audit_text).
+value_words("delivery", "status")(status_label)
+value_words("delivery", "channel")(channel_label)

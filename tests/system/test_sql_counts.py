@@ -198,7 +198,7 @@ def test_dashboard_next_steps_do_not_grow_with_applications_waiting_for_people(l
         for i in range(n):
             add(("draft", "partner_confirmation", "internal_review")[i % 3], f"Ansökan {i}")
     html = lead.get("/").get_data(as_text=True)
-    assert "Nästa steg: Skicka till partnerna för bekräftelse." in html
+    assert "Nästa steg: Skicka till samverkansparterna för bekräftelse." in html
     assert "Nästa steg: Skicka till styrgruppen." in coordinator.get("/").get_data(as_text=True)
     browser_counts = {}
     for name, browser in (("lead", lead), ("coordinator", coordinator)):

@@ -235,7 +235,9 @@ def test_audit_log_exports_csv(login_as, world):
         "name": "Olofströms bibliotek", "org_number": "2120000142", "county": "Blekinge län",
         "kind": "folkbibliotek"})
     page = coordinator.get("/admin/audit").get_data(as_text=True)
-    assert "organisation.create" in page and "Olofströms bibliotek" in page
+    assert "Organisation tillagd" in page and "Olofströms bibliotek" in page
     csv_text = coordinator.get("/admin/audit?format=csv").get_data(as_text=True)
-    assert csv_text.splitlines()[0] == "id,time,actor,action,object_type,object_id,before,after"
-    assert "coordinator@demo.test,organisation.create" in csv_text
+    assert csv_text.splitlines()[0] == ("id,time,actor,actor_name,action,what,object_type,"
+                                        "object_id,object_name,changes,before,after")
+    assert ("coordinator@demo.test,Cecilia Holm,organisation.create,Organisation tillagd,"
+            "organisation,") in csv_text

@@ -255,9 +255,9 @@ def test_every_checklist_and_next_step_link_leads_where_the_reader_can_act(
         assert links["partner signatory"] == [] and links["lead signatory"] == []
     else:  # the lead edits nothing here; the signatories confirm
         assert common == set() and f"{base}/budget" not in links["project lead"]
-        assert f"{base}#confirm-{vaxjo.id}" in links["partner signatory"]
-        assert f"{base}#confirm-lead" in links["lead signatory"]
-        assert f"{base}#confirm-lead" not in links["partner signatory"]
+        assert f"{base}/partners#confirm-{vaxjo.id}" in links["partner signatory"]
+        assert f"{base}/partners#confirm-lead" in links["lead signatory"]
+        assert f"{base}/partners#confirm-lead" not in links["partner signatory"]
 
 
 def test_a_link_that_bounces_back_is_caught(login_as, world, application):
@@ -265,5 +265,5 @@ def test_a_link_that_bounces_back_is_caught(login_as, world, application):
     browser = login_as("other@demo.test")
     problem = can_act(browser, f"/applications/{application.id}/sections/summary")
     assert problem is not None and "303" in problem
-    assert can_act(browser, f"/applications/{application.id}#confirm-lead") is not None
+    assert can_act(browser, f"/applications/{application.id}/partners#confirm-lead") is not None
     assert db.session.scalar(select(User).where(User.email == "chef@demo.test")) is not None

@@ -28,7 +28,7 @@ def test_full_path_draft_to_granted(login_as, world, run_worker):
     application = world.new_application(answers=FULL_ANSWERS)
     lead, steering = login_as("lead@demo.test"), login_as("steering1@demo.test")
     coordinator = login_as("coordinator@demo.test")
-    assert "Klart: ”Skicka till partnerna för bekräftelse”" in fire(
+    assert "Klart: ”Skicka till samverkansparterna för bekräftelse”" in fire(
         lead, application, "send_to_partners").get_data(as_text=True)
     fire(lead, application, "send_to_review")
     fire(coordinator, application, "send_to_steering")
@@ -86,7 +86,7 @@ def test_guard_lists_what_is_missing(login_as, world):
     application = world.new_application(answers=answers)
     lead = login_as("lead@demo.test")
     html = fire(lead, application, "send_to_partners").get_data(as_text=True)
-    assert "”Skicka till partnerna för bekräftelse” går inte ännu:" in html
+    assert "”Skicka till samverkansparterna för bekräftelse” går inte ännu:" in html
     assert "Syfte och mål: ”Syfte och mål” är inte ifyllt." in html
     assert "Sökt belopp: ”Sökt belopp (kronor)” är inte ifyllt. (villkor: alla obligatoriska " \
         "fält ifyllda)" in html

@@ -152,7 +152,7 @@ def test_a_final_state_says_nothing_more_is_anyones_to_do(login_as, world):
     html = login_as("lead@demo.test").get(f"/applications/{application.id}").get_data(
         as_text=True)
     assert whose_turn(html) == []
-    assert "slutligt tillstånd" in html
+    assert "slutlig status" in html
 
 
 def test_saving_a_section_returns_to_it_on_the_sections_tab(login_as, world):

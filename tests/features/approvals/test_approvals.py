@@ -140,7 +140,7 @@ def test_members_of_the_lead_and_partner_organisations_are_recused(login_as, wor
     reasons = {m.user.name: m.recusal_reason for m in decision.recused}
     assert reasons == {"Kim Kalmar": "Arbetar för den sökande organisationen, Kalmar "
                                      "stadsbibliotek.",
-                       "Vera Växjö": "Arbetar för partnerorganisationen Växjö "
+                       "Vera Växjö": "Arbetar för samverkansparten Växjö "
                                      "stadsbibliotek."}
     assert (decision.tally.members, decision.tally.eligible, decision.needed) == (4, 2, 2)
     recused = login_as("km@demo.test")

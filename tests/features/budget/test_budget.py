@@ -178,7 +178,7 @@ def test_cofinancing_certificate_pdf_per_partner(login_as, world, budget_app, ru
         db.session.get(Document, job.document_id).content)).pages)
     for expected in ["Medfinansieringsintyg", "Växjö stadsbibliotek", "75\u00a0000 kr",
                      "25\u00a0000 kr", "100\u00a0000 kr", "Underskrift", "Namnförtydligande",
-                     budget_app.title]:
+                     "Befattning", budget_app.title]:
         assert expected in text, expected
     page = partner.get(f"/applications/{budget_app.id}").get_data(as_text=True)
     assert "Medfinansieringsintyg – Växjö stadsbibliotek" in page

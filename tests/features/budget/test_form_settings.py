@@ -119,7 +119,7 @@ def test_the_deadlines_use_the_forms_milestones(world, application):
     assert by_key["board_meeting"].at == wall_clock_days_before(deadline, 10)
     # The call's own days win for the milestones a call sets (21 unless it says otherwise).
     assert by_key["partner_input"].days_before == 21
-    assert by_key["partner_input"].label == "Partnernas underlag ska vara inne"
+    assert by_key["partner_input"].label == "Samverkansparternas underlag ska vara inne"
 
     olle, lead = world.users["other_lead"].id, world.users["lead"].id
     assert [d.user.id for d in who_owes(application, "kickoff")] == [olle]

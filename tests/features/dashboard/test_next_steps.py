@@ -86,7 +86,7 @@ def test_each_person_sees_their_own_next_step_through_a_joint_application(login_
     db.session.commit()
     steps = next_steps_of(lead)
     assert len(steps) == 1, steps
-    assert steps[0].startswith("Nästa steg: Skicka till partnerna för bekräftelse.")
+    assert steps[0].startswith("Nästa steg: Skicka till samverkansparterna för bekräftelse.")
     assert ("Väntar på: Växjö stadsbibliotek: sin del, Linnéuniversitetet: sin del"
             in steps[0])
     save(vaxjo, application, "partner_part", {"partner_role": "Bokcirklar i Växjö",
@@ -98,7 +98,7 @@ def test_each_person_sees_their_own_next_step_through_a_joint_application(login_
                                             "partner_cofinancing": "10000"},
          partner=partners["lnu"])
     steps = next_steps_of(lead)
-    assert len(steps) == 1 and steps[0].startswith("Nästa steg: Skicka till partnerna")
+    assert len(steps) == 1 and steps[0].startswith("Nästa steg: Skicka till samverkansparterna")
     assert "Väntar på" not in steps[0]
 
     # Sent to the partners: each partner is asked to confirm; the lead waits for them.

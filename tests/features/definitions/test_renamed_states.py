@@ -140,7 +140,7 @@ def test_every_state_renamed_and_everything_still_works(world, login_as, app):
     # confirms nothing.
     assert confirm_form(partner_browser, application, partner) == {}
     page = partner_browser.get(f"/applications/{application.id}").get_data(as_text=True)
-    assert "Partnerbekräftelse" in page
+    assert "Samverkansparternas bekräftelse" in page
     confirm(partner_browser, application, partner, {"fingerprint": "x", "parts": ""})
     assert db.session.scalar(select(PartnerConfirmation)) is None
 

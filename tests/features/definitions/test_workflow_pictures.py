@@ -26,7 +26,7 @@ def test_workflow_page_draws_every_state_in_the_users_language(login_as, world):
     browser = login_as("lead@demo.test")
     html = browser.get("/workflows/joint_application").get_data(as_text=True)
     svg = html[html.index("<svg"):html.index("</svg>")]
-    for label in ["Utkast", "Partnerbekräftelse", "Intern granskning", "Styrgruppsbeslut",
+    for label in ["Utkast", "Samverkansparternas bekräftelse", "Intern granskning", "Styrgruppsbeslut",
                   "Beviljad", "Avslagen", "Återtagen"]:
         assert label in svg
     assert "<script" not in svg and "<?xml" not in html

@@ -57,7 +57,7 @@ def test_application_keeps_the_version_it_started_on(changed_app, world):
         lead = Browser(next_app)
         lead.login("lead@demo.test")
         page = lead.get(f"/applications/{application_id}").get_data(as_text=True)
-        assert f"följer version {OLD} av sitt flöde" in page and f"nuvarande versionen är {NEW}" in page
+        assert f"följer version {OLD} av sitt arbetsflöde" in page and f"nuvarande versionen är {NEW}" in page
         # v4 rules still apply: the lead can still edit and send it on.
         assert lead.post(f"/applications/{application_id}/sections/aims",
                          {"aims": "Nytt", "version": "1"}).status_code == 303
@@ -93,11 +93,11 @@ def test_unloadable_version_shows_a_notice_and_a_coordinator_moves_it(changed_ap
         coordinator = Browser(next_app)
         coordinator.login("coordinator@demo.test")
         page = coordinator.get(f"/applications/{application_id}").get_data(as_text=True)
-        assert f"Flytta till den nuvarande flödesversionen ({NEW})" in page
+        assert f"Flytta till den nuvarande arbetsflödesversionen ({NEW})" in page
         moved = coordinator.post(f"/applications/{application_id}/workflow-version",
                                  {"to_state": "drafting", "comment": "Ny flödesversion",
                                   "state_version": "1"}, follow_redirects=True)
-        assert f"följer nu version {NEW} av flödet" in moved.get_data(as_text=True)
+        assert f"följer nu version {NEW} av arbetsflödet" in moved.get_data(as_text=True)
         db.session.remove()
     db.session.expire_all()
     application = db.session.get(Application, application_id)

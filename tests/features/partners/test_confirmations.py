@@ -143,7 +143,7 @@ def test_checklist_says_what_is_missing_and_whose_turn(login_as, world):
     checklist = page.split('id="checklist-title"')[1].split("</section>")[0]
     assert "Sammanfattning: fyll i ”Sammanfattning av projektet”." in checklist
     assert "Lena Lindqvist (projektledare)" in checklist
-    assert "Partnerns del: fyll i ”Partnerns roll i projektet”." in checklist
+    assert "Samverkanspartens del: fyll i ”Samverkanspartens roll i projektet”." in checklist
     assert "vaxjo (Växjö stadsbibliotek)" in checklist
     assert "Tacka ja till inbjudan att delta." in checklist and "lnu (Linnéuniversitetet)" in checklist
     assert "Bekräfta deltagande och medfinansiering." in checklist
@@ -204,7 +204,7 @@ def test_confirmation_is_offered_only_in_the_states_the_workflow_gives_for_it(lo
     assert f'id="confirm-form-{partners["vaxjo"].id}"' not in page  # no confirmation form
     assert ("Inget att bekräfta nu" in page
             or "Nothing to confirm now: confirmation is open while the application is in "
-               "”Partnerbekräftelse”" in page.replace("“", "”"))
+               "”Samverkansparternas bekräftelse”" in page.replace("“", "”"))
     # A POST anyway (a form kept open from earlier, or crafted) confirms nothing.
     application.state = "partner_confirmation"
     db.session.commit()
@@ -214,7 +214,7 @@ def test_confirmation_is_offered_only_in_the_states_the_workflow_gives_for_it(lo
     db.session.commit()
     refused = confirm(vaxjo, application, partners["vaxjo"], shown=shown)
     assert valid_confirmation(partners["vaxjo"]) is None
-    assert "Partnerbekräftelse" in refused.get_data(as_text=True)
+    assert "Samverkansparternas bekräftelse" in refused.get_data(as_text=True)
     # In review it is closed again; in the confirmation state the same version confirms.
     for state in ("internal_review", "steering_approval", "approved"):
         application.state = state

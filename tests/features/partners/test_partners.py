@@ -56,7 +56,7 @@ def test_lead_invites_a_partner_who_accepts_with_an_account(login_as, world, kr_
     partner = db.session.get(ApplicationPartner, partner.id)
     assert partner.status == "active" and partner.contact_user_id == world.users["other_lead"].id
     page = invited.get(f"/applications/{kr_app.id}").get_data(as_text=True)
-    assert "Partnerns del – Växjö stadsbibliotek" in page
+    assert "Samverkanspartens del – Växjö stadsbibliotek" in page
     # The link works once.
     assert Browser(app).get(link).status_code == 410
     assert db.session.scalar(select(AuditEvent).where(
@@ -77,7 +77,7 @@ def test_invited_person_without_account_creates_one(login_as, world, kr_app, app
     assert visitor.post(link, {"account-name": "Nora Ny",
                                "account-password": "ett långt lösenord"}).status_code == 303
     page = visitor.get(f"/applications/{kr_app.id}").get_data(as_text=True)
-    assert "Partnerns del – Ronneby bibliotek" in page
+    assert "Samverkanspartens del – Ronneby bibliotek" in page
 
 
 def active_partner(world, app_, user_key, org_key):
@@ -124,7 +124,7 @@ def test_guard_names_the_partner_whose_part_is_missing(login_as, world, kr_app):
     lead = login_as("lead@demo.test")
     html = lead.post(f"/applications/{kr_app.id}/transitions/send_to_partners",
                      {"state_version": "1"}, follow_redirects=True).get_data(as_text=True)
-    assert "Partnerns del (Växjö stadsbibliotek): ”Partnerns roll i projektet” är inte ifyllt." \
+    assert "Samverkanspartens del (Växjö stadsbibliotek): ”Samverkanspartens roll i projektet” är inte ifyllt." \
         in html
 
 
@@ -143,7 +143,7 @@ def test_removing_and_changing_contact_are_recorded(login_as, world, kr_app, app
         AuditEvent.object_type == "application").order_by(AuditEvent.id))]
     assert actions == ["partner.add", "partner.contact", "partner.remove"]
     page = lead.get(f"/applications/{kr_app.id}").get_data(as_text=True)
-    assert "Partnerns del – Växjö" not in page
+    assert "Samverkanspartens del – Växjö" not in page
     history = page.split('id="history-title"')[1]
     for text in ["Samverkanspart tillagd och inbjuden", "Samverkanspartens kontaktperson bytt",
                  "Samverkanspart borttagen</strong> – Växjö stadsbibliotek"]:
@@ -183,5 +183,5 @@ def test_partner_parts_and_partner_table_in_pdf_and_json(login_as, world, kr_app
     assert part["partner"]["name"] == "Växjö stadsbibliotek"
     assert part["fields"][0]["value"] == "Bokcirklar i Växjö."
     html = application_html(snapshot, "preview")
-    assert "Partnerns del – Växjö stadsbibliotek" in html and "Bokcirklar i Växjö." in html
+    assert "Samverkanspartens del – Växjö stadsbibliotek" in html and "Bokcirklar i Växjö." in html
     assert "Samverkansparter" in html and world.orgs["vaxjo"].org_number in html
