@@ -131,3 +131,51 @@
   }
   setInterval(save, 20000);
 }());
+
+// The main menu on a wide screen, in a browser that cannot show a closed <details> open with CSS
+// (::details-content): open it there, fold it again on a narrow screen.
+(function () {
+  "use strict";
+  var menu = document.querySelector(".nav-menu");
+  if (!menu || !window.matchMedia || (window.CSS && CSS.supports("selector(::details-content)"))) {
+    return;
+  }
+  var wide = window.matchMedia("(min-width: 50.0625rem)");
+  function follow() {
+    menu.classList.toggle("is-wide", wide.matches);
+    menu.open = wide.matches;
+  }
+  wide.addEventListener("change", follow);
+  follow();
+}());
+
+// A table box that scrolls sideways becomes a named region one can reach by keyboard (and scroll
+// with the arrow keys); one that fits is neither a tab stop nor a landmark.
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll(".table-scroll[data-scroll-label]");
+  if (!boxes.length) { return; }
+  function update(box) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      box.setAttribute("role", "region");
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("aria-label", box.getAttribute("data-scroll-label"));
+    } else if (box.hasAttribute("role")) {
+      box.removeAttribute("role");
+      box.removeAttribute("tabindex");
+      box.removeAttribute("aria-label");
+    }
+  }
+  boxes.forEach(update);
+  if (window.ResizeObserver) {
+    var observer = new ResizeObserver(function (entries) {
+      entries.forEach(function (entry) { update(entry.target.closest(".table-scroll")); });
+    });
+    boxes.forEach(function (box) {
+      observer.observe(box);
+      if (box.firstElementChild) { observer.observe(box.firstElementChild); }
+    });
+  } else {
+    window.addEventListener("resize", function () { boxes.forEach(update); });
+  }
+}());
