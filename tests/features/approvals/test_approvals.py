@@ -52,7 +52,7 @@ def test_majority_approves_once_and_the_lead_is_told(login_as, world):
     add_members(world, ("steering3", "steering3@demo.test", "Tove Berg", "lnu", False))
     application = world.new_application(state="steering_approval", answers=FULL_ANSWERS)
     s1, s2 = login_as("steering1@demo.test"), login_as("steering2@demo.test")
-    page = s1.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = s1.get(f"/applications/{application.id}/decision").get_data(as_text=True)
     assert "Styrgruppens beslut" in page and "0 av 2 godkännanden" in page
     html = vote(s1, application, "approve", "Tydlig och väl förankrad.").get_data(as_text=True)
     assert "Din röst ”godkänn” är registrerad." in html and "1 av 2 godkännanden" in html
@@ -144,7 +144,7 @@ def test_members_of_the_lead_and_partner_organisations_are_recused(login_as, wor
                                      "stadsbibliotek."}
     assert (decision.tally.members, decision.tally.eligible, decision.needed) == (4, 2, 2)
     recused = login_as("km@demo.test")
-    page = recused.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = recused.get(f"/applications/{application.id}/decision").get_data(as_text=True)
     assert "Du är jävig i den här ansökan" in page and "/vote" not in page
     assert "/sections/" not in page.split("Styrgruppens beslut")[1].split("</section>")[0]
     html = vote(recused, application, "approve").get_data(as_text=True)
@@ -186,7 +186,7 @@ def test_too_few_eligible_members_is_shown_and_the_coordinator_told_once(login_a
     s1, s2 = login_as("steering1@demo.test"), login_as("steering2@demo.test")
     s1.post(f"/applications/{application.id}/recusal", {"reason": "Jäv A"})
     s2.post(f"/applications/{application.id}/recusal", {"reason": "Jäv B"})
-    page = login_as("coordinator@demo.test").get(f"/applications/{application.id}")
+    page = login_as("coordinator@demo.test").get(f"/applications/{application.id}/decision")
     assert "För få ledamöter får rösta" in page.get_data(as_text=True)
     notes = db.session.scalars(select(Notification).where(
         Notification.user_id == world.users["coordinator"].id,
@@ -242,7 +242,7 @@ def test_minutes_are_rendered_as_a_pdf_with_everything_in_them(login_as, world, 
                      "Väl förankrat i länen.", "Godkänd", "Avstod", "Beslut",
                      fingerprint[:16]]:
         assert expected in text, expected
-    page = login_as("lead@demo.test").get(f"/applications/{application.id}")
+    page = login_as("lead@demo.test").get(f"/applications/{application.id}/documents")
     assert f"/documents/{document.id}" in page.get_data(as_text=True)
 
 

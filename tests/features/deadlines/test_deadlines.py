@@ -238,7 +238,7 @@ def test_submit_is_refused_after_the_deadline_and_allowed_after_an_extension(
     assert record.actor_id == world.users["coordinator"].id
     assert "The municipality's board meets late – åäö" in record.comment
     assert format_datetime_local(expected, "sv") in record.comment  # the application's language
-    page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = lead.get(f"/applications/{application.id}/history").get_data(as_text=True)
     assert "Deadline extended" in page and "The municipality&#39;s board meets late" in page
     assert format_datetime_local(expected, "en") in page and "Extended" in page
 
@@ -595,7 +595,8 @@ def test_application_page_shows_milestones_and_whose_turn_it_is(app, login_as, w
     add_partner(application, world.orgs["vaxjo"], world.user("other_lead"))
     page = login_as("lead@demo.test").get(f"/applications/{application.id}").get_data(
         as_text=True)
-    section = page[page.index('id="deadlines"'):page.index('id="actions-title"')]
+    start = page.index('id="deadlines"')
+    section = page[start:page.index("</section>", start)]
     call = db.session.get(Call, world.call.id)
     for days, label in [(12, "Partner input due"), (4, "Steering group meeting"),
                         (2, "Signatures"), (0, "Deadline for submission")]:

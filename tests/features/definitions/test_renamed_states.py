@@ -78,7 +78,7 @@ def next_steps_of(browser) -> list[str]:
 
 
 def confirm_form(browser, application, partner) -> dict[str, str]:
-    page = browser.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = browser.get(f"/applications/{application.id}/partners").get_data(as_text=True)
     form = re.search(rf'<form[^>]*id="confirm-form-{partner.id}"[\s\S]*?</form>', page)
     if form is None:
         return {}
@@ -139,7 +139,8 @@ def test_every_state_renamed_and_everything_still_works(world, login_as, app):
     # No confirmation in draft: no form, a note naming the state where it opens, a POST
     # confirms nothing.
     assert confirm_form(partner_browser, application, partner) == {}
-    page = partner_browser.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = partner_browser.get(f"/applications/{application.id}/partners").get_data(
+        as_text=True)
     assert "Samverkansparternas bekräftelse" in page
     confirm(partner_browser, application, partner, {"fingerprint": "x", "parts": ""})
     assert db.session.scalar(select(PartnerConfirmation)) is None

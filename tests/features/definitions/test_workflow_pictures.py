@@ -53,14 +53,14 @@ def _edge(svg: str, name: str, source: str) -> str:
 def test_application_page_highlights_state_and_my_actions(login_as, world):
     application = world.new_application(state="internal_review", answers=FULL_ANSWERS)
     coordinator = login_as("coordinator@demo.test").get(
-        f"/applications/{application.id}").get_data(as_text=True)
+        f"/applications/{application.id}/history").get_data(as_text=True)
     svg = coordinator[coordinator.index("<svg"):coordinator.index("</svg>")]
     assert BRAND in _node(svg, "internal_review") and BRAND not in _node(svg, "draft")
     assert HIGHLIGHT in _edge(svg, "send_to_steering", "internal_review")
     assert HIGHLIGHT in _edge(svg, "request_changes", "internal_review")
     assert HIGHLIGHT not in _edge(svg, "withdraw", "internal_review")  # the lead's, not mine
     assert "Du kan: Skicka till styrgruppen, Begär ändringar." in coordinator
-    lead = login_as("lead@demo.test").get(f"/applications/{application.id}").get_data(
+    lead = login_as("lead@demo.test").get(f"/applications/{application.id}/history").get_data(
         as_text=True)
     lead_svg = lead[lead.index("<svg"):lead.index("</svg>")]
     assert HIGHLIGHT in _edge(lead_svg, "withdraw", "internal_review")

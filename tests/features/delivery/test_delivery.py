@@ -317,7 +317,7 @@ def set_subject_format(world, fmt: str) -> None:
 
 
 def page(browser, application_id: int) -> str:
-    response = browser.get(f"/applications/{application_id}")
+    response = browser.get(f"/applications/{application_id}/decision")
     assert response.status_code == 200
     return response.get_data(as_text=True)
 

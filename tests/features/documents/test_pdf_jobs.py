@@ -32,7 +32,7 @@ def test_preview_job_renders_and_downloads(login_as, world, run_worker):
     assert preview(lead, application).status_code == 303
     job = db.session.scalar(select(Job))
     assert job.status == JobStatus.queued and job.payload["kind"] == "preview"
-    page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = lead.get(f"/applications/{application.id}/documents").get_data(as_text=True)
     assert "I kö" in page and "data-job-url" in page
     status = lead.get(f"/applications/{application.id}/jobs/{job.id}").get_json()
     assert status["status"] == "queued" and status["document_url"] is None
@@ -43,7 +43,7 @@ def test_preview_job_renders_and_downloads(login_as, world, run_worker):
     assert job.status == JobStatus.done and job.attempts == 1 and job.document_id
     status = lead.get(f"/applications/{application.id}/jobs/{job.id}").get_json()
     assert status["status"] == "done"
-    page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = lead.get(f"/applications/{application.id}/documents").get_data(as_text=True)
     assert "Ladda ner PDF" in page
     response = lead.get(status["document_url"])
     assert response.status_code == 200
@@ -131,7 +131,7 @@ def test_failed_job_shows_its_reason(login_as, world, run_worker, monkeypatch):
     run_worker()
     job = db.session.get(Job, job.id)
     assert job.status == JobStatus.failed and "KeyError" in job.error
-    page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = lead.get(f"/applications/{application.id}/documents").get_data(as_text=True)
     assert "Misslyckades" in page and "KeyError" in page
 
 

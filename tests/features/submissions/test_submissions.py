@@ -301,7 +301,7 @@ def test_resubmission_before_the_deadline_keeps_each_submission(login_as, world,
     assert second.counts and second.number == 2
     assert first.final_document_id and second.final_document_id
     assert first.final_document_id != second.final_document_id
-    page = lead.get(f"/applications/{budgeted.id}").get_data(as_text=True)
+    page = lead.get(f"/applications/{budgeted.id}/decision").get_data(as_text=True)
     assert "Den som gäller" in page and "Återtagen" in page
     # After the deadline it can no longer be taken back.
     world.call.allow_resubmission = True
@@ -352,7 +352,7 @@ def test_funder_decision_is_recorded_with_its_details(login_as, world, budgeted)
     record = db.session.scalars(select(TransitionRecord).where(
         TransitionRecord.transition == "record_grant")).one()
     assert "KUR 2026/4711" in record.comment
-    page = lead.get(f"/applications/{budgeted.id}").get_data(as_text=True)
+    page = lead.get(f"/applications/{budgeted.id}/decision").get_data(as_text=True)
     assert "Beviljat: 150\u00a0000 kr" in page
 
 
