@@ -83,6 +83,10 @@ ROUTES: dict[str, dict] = {
     "portfolio.export": {"reach": STEERING_ROLES},
     # application routes
     "applications.show": {"reach": ANYONE_ON_T},
+    "applications.sections": {"reach": ANYONE_ON_T},
+    "applications.decision": {"reach": ANYONE_ON_T},
+    "applications.documents": {"reach": ANYONE_ON_T},
+    "applications.history": {"reach": ANYONE_ON_T},
     "applications.job_status": {"reach": ANYONE_ON_T},
     "applications.export_json": {"reach": ANYONE_ON_T},
     "applications.attachment": {"reach": ANYONE_ON_T},

@@ -155,9 +155,18 @@ def test_failures_from_one_address_lock_that_address(app, world):
 
 
 def test_a_correct_login_works_again_when_the_lock_expires(app, world):
-    app.config["LOGIN_FAILURES_PER_ACCOUNT"] = "10 per 2 seconds"
+    # A short window, so that the test can wait for it to pass. All ten failures must fall
+    # inside it (the window moves: once the first failure is older than the window, nine are
+    # left and the account is open again). Each failure costs a scrypt check and a page,
+    # about 0.15 s on an idle machine and well over 0.2 s on a busy one, so a 2-second window
+    # was too tight; the wait is counted from the first failure, not from the last.
+    window = 5
+    app.config["LOGIN_FAILURES_PER_ACCOUNT"] = f"10 per {window} seconds"
+    started = time.monotonic()
     for _attempt in range(10):
         assert _fresh_login(app, "steering2@demo.test", "fel") == 422
-    assert _fresh_login(app, "steering2@demo.test") == 429
-    time.sleep(2.5)  # the window has passed (waiting, not asserting a duration)
+    took = time.monotonic() - started
+    assert _fresh_login(app, "steering2@demo.test") == 429, \
+        f"not locked: the ten failures took {took:.1f} s of the {window} s window"
+    time.sleep(max(0.0, started + window + 1 - time.monotonic()))  # the window has passed
     assert _fresh_login(app, "steering2@demo.test") == 303

@@ -180,7 +180,8 @@ def test_cofinancing_certificate_pdf_per_partner(login_as, world, budget_app, ru
                      "25\u00a0000 kr", "100\u00a0000 kr", "Underskrift", "Namnförtydligande",
                      "Befattning", budget_app.title]:
         assert expected in text, expected
-    page = partner.get(f"/applications/{budget_app.id}").get_data(as_text=True)
+    # The certificate is listed among the PDF jobs on the documents tab.
+    page = partner.get(f"/applications/{budget_app.id}/documents").get_data(as_text=True)
     assert "Medfinansieringsintyg – Växjö stadsbibliotek" in page
     # A steering member may read but not order certificates.
     steering = login_as("steering1@demo.test")

@@ -105,9 +105,14 @@ def test_each_person_sees_their_own_next_step_through_a_joint_application(login_
     fire(lead, application, "send_to_partners")
     assert next_steps_of(vaxjo)[0].startswith(
         "Bekräfta deltagande och medfinansiering för Växjö stadsbibliotek.")
-    # It links to the confirmation form of the organisation its contact signs for.
-    assert f'href="/applications/{application.id}#confirm-{partners["vaxjo"].id}"' in vaxjo.get(
-        "/").get_data(as_text=True)
+    # It links to the confirmation form of the organisation its contact signs for, on the
+    # partners tab.
+    assert (f'href="/applications/{application.id}/partners#confirm-{partners["vaxjo"].id}"'
+            in vaxjo.get("/").get_data(as_text=True))
+    # The link's target is there: the organisation's block, with the form in it.
+    tab = vaxjo.get(f"/applications/{application.id}/partners").get_data(as_text=True)
+    assert f'id="confirm-{partners["vaxjo"].id}"' in tab
+    assert f'id="confirm-form-{partners["vaxjo"].id}"' in tab
     lead_step = next_steps_of(lead)[0]
     assert lead_step.startswith("Nästa steg: Skicka till intern granskning.")
     assert ("Väntar på: Växjö stadsbibliotek: bekräftelse, Linnéuniversitetet: bekräftelse"

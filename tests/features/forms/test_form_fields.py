@@ -85,8 +85,8 @@ def test_every_field_type_round_trips(login_as, kr_app, run_worker):
     assert letter["kind"] == "pdf" and letter["filename"] == "Avsiktsförklaring Växjö.pdf"
     assert len(letter["sha256"]) == 64
 
-    # The page.
-    page = lead.get(f"/applications/{kr_app.id}").get_data(as_text=True)
+    # The sections tab, where the answers are shown.
+    page = lead.get(f"/applications/{kr_app.id}/sections").get_data(as_text=True)
     for text in ["Läslust", "15 augusti 2027", "<strong>stort</strong>", "<li>äldre</li>",
                  'href="https://example.org/rapport"', "Ökad digital delaktighet",
                  "Informationskompetens", "1\u00a0250", "Bokcirklar i Växjö",
@@ -207,7 +207,7 @@ def test_rich_text_is_sanitised_on_page_and_in_pdf(login_as, kr_app):
     post_section(lead, kr_app, "background", {"background":
                  "<script>alert(1)</script> [klick](javascript:alert(2)) "
                  "<img src=x onerror=alert(3)> **fet**"})
-    page = lead.get(f"/applications/{kr_app.id}").get_data(as_text=True)
+    page = lead.get(f"/applications/{kr_app.id}/sections").get_data(as_text=True)
     from grants.applications.queries import load_answers
     from grants.applications.snapshot import build_snapshot
     from grants.documents.rendering import application_html

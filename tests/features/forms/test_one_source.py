@@ -72,8 +72,11 @@ def test_a_filled_in_figure_is_the_budget_s_everywhere(login_as, world, kr_app, 
     stored = db.session.scalar(select(SectionAnswer).where(
         SectionAnswer.application_id == kr_app.id, SectionAnswer.section_key == "financing"))
     assert "requested_amount" not in stored.data
-    # The application page, the snapshot and the PDF all give the budget's figure.
-    assert kr(250_000) in lead.get(f"/applications/{kr_app.id}").get_data(as_text=True)
+    # The sections tab (the financing section's answers), the snapshot and the PDF all give
+    # the budget's figure.
+    sections = lead.get(f"/applications/{kr_app.id}/sections").get_data(as_text=True)
+    shown = sections.split('id="section-financing"')[1].split('id="section-')[0]
+    assert kr(250_000) in shown
     snapshot = lead.get(f"/applications/{kr_app.id}/export.json").get_json(force=True)[
         "snapshot"]
     financing = next(s for s in snapshot["sections"] if s["key"] == "financing")

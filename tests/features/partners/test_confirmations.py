@@ -49,9 +49,9 @@ def back_in_draft(application):
 
 
 def shown_version(browser, application, partner) -> dict[str, str]:
-    """The version the confirmation form on the application page carries, as a browser
+    """The version the confirmation form on the partners tab carries, as a browser
     would send it (empty when this user is offered no form for that partner)."""
-    page = browser.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = browser.get(f"/applications/{application.id}/partners").get_data(as_text=True)
     form = re.search(rf'<form[^>]*id="confirm-form-{partner.id}"[\s\S]*?</form>', page)
     if form is None:
         return {}
@@ -104,7 +104,7 @@ def test_confirmation_pins_a_version_and_changes_void_only_the_right_ones(login_
         lead.post(f"/applications/{application.id}/sections/background",
                   {"background": "Ny bakgrund", "version": "0"})
     assert valid_confirmation(partners["vaxjo"]) is None
-    page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = lead.get(f"/applications/{application.id}/partners").get_data(as_text=True)
     assert page.count("Måste bekräfta igen") == 2
 
 
@@ -152,7 +152,7 @@ def test_checklist_says_what_is_missing_and_whose_turn(login_as, world):
 def test_the_signatory_confirms_the_version_shown_not_a_later_one(login_as, world):
     application, partners = setup_partners(world)
     vaxjo, lead = login_as("other@demo.test"), login_as("lead@demo.test")
-    page = vaxjo.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = vaxjo.get(f"/applications/{application.id}/partners").get_data(as_text=True)
     shown = shown_version(vaxjo, application, partners["vaxjo"])
     assert len(shown["fingerprint"]) == 64 and shown["parts"].startswith("common:")
     assert f"version {shown['fingerprint'][:12]}" in page  # the version is named on the page
@@ -200,7 +200,7 @@ def test_confirmation_is_offered_only_in_the_states_the_workflow_gives_for_it(lo
     application.state = "draft"  # the lead is still writing
     db.session.commit()
     vaxjo = login_as("other@demo.test")
-    page = vaxjo.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = vaxjo.get(f"/applications/{application.id}/partners").get_data(as_text=True)
     assert f'id="confirm-form-{partners["vaxjo"].id}"' not in page  # no confirmation form
     assert ("Inget att bekräfta nu" in page
             or "Nothing to confirm now: confirmation is open while the application is in "

@@ -40,7 +40,8 @@ def name_signatory(browser, application, organisation, **fields):
 
 
 def shown_version(browser, application, key) -> dict[str, str]:
-    page = browser.get(f"/applications/{application.id}").get_data(as_text=True)
+    """The version the confirmation form on the partners tab carries (empty when none)."""
+    page = browser.get(f"/applications/{application.id}/partners").get_data(as_text=True)
     form = re.search(rf'<form[^>]*id="confirm-form-{key}"[\s\S]*?</form>', page)
     if form is None:
         return {}
@@ -81,8 +82,8 @@ def test_only_the_named_signatory_confirms_for_the_organisation(login_as, world)
     db.session.commit()
     contact = login_as("other@demo.test")
 
-    # Nobody is named yet: nobody can confirm, and the page says why.
-    page = contact.get(f"/applications/{application.id}").get_data(as_text=True)
+    # Nobody is named yet: nobody can confirm, and the partners tab says why.
+    page = contact.get(f"/applications/{application.id}/partners").get_data(as_text=True)
     assert 'id="confirm-form-' not in page
     assert "Växjö stadsbibliotek har inte utsett någon firmatecknare än." in page \
         or "has not named its authorised signatory" in page
@@ -131,7 +132,7 @@ def test_only_the_named_signatory_confirms_for_the_organisation(login_as, world)
     assert change.before["name"] == "Vera Chef" and change.after["name"] == "Olle Öberg"
     assert change.after["title"] == "Enhetschef"
     assert confirmations()[0].voided_at is None
-    page = contact.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = contact.get(f"/applications/{application.id}/partners").get_data(as_text=True)
     assert "Vera Chef, Bibliotekschef" in page  # the confirmation, as given
     # The one replaced no longer sees the application.
     assert chief_browser.get(f"/applications/{application.id}").status_code == 404
