@@ -41,8 +41,8 @@ def test_field_edits_are_recorded_with_before_and_after(app, world, login_as):
     assert event.actor_id == world.users["lead"].id
     assert event.before == {"section": "aims", "aims": "Mål: 500 deltagare, 25 kommuner, 3 län."}
     assert event.after == {"section": "aims", "aims": "Mål: 800 deltagare."}
-    # The application page shows it, with what changed.
-    page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    # The application's history shows it, with what changed.
+    page = lead.get(f"/applications/{application.id}/history").get_data(as_text=True)
     history = page.split('id="history-title"')[1]
     assert "Mål: 500 deltagare, 25 kommuner, 3 län. → Mål: 800 deltagare." in history
 
@@ -123,7 +123,7 @@ def test_coordinator_exports_one_applications_audit_log(app, world, login_as):
     lead.post(f"/applications/{other.id}/sections/aims", {"aims": "Andra", "version": "1"})
     assert lead.get(f"/admin/audit?format=csv&application={application.id}").status_code == 403
     coordinator = login_as("coordinator@demo.test")
-    page = coordinator.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = coordinator.get(f"/applications/{application.id}/history").get_data(as_text=True)
     assert f"/admin/audit?application={application.id}&amp;format=csv" in page
     response = coordinator.get(f"/admin/audit?format=csv&application={application.id}")
     assert response.headers["Content-Disposition"].startswith("attachment")

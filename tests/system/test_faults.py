@@ -436,7 +436,7 @@ def test_job_status_and_result_outlive_rqs_result_ttl(app, world, login_as, run_
     status = lead.get(f"/applications/{application.id}/jobs/{job.id}").get_json()
     assert status["status"] == "done" and status["document_url"]
     assert lead.get(status["document_url"]).data.startswith(b"%PDF")
-    page = lead.get(f"/applications/{application.id}").get_data(as_text=True)
+    page = lead.get(f"/applications/{application.id}/documents").get_data(as_text=True)
     assert "Ladda ner PDF" in page
     # And the sweeper does not mistake a forgotten, finished job for a lost one.
     from grants.jobs.sweeper import sweep

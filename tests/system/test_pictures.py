@@ -9,6 +9,7 @@ import pytest
 from grants.applications.models import SectionAnswer
 from grants.db import db
 from grants.partners.models import ApplicationPartner
+from grants.processes import get_workflow
 from tests.factories import FULL_ANSWERS
 from tests.system.test_what_axe_cannot_see import crawl
 
@@ -113,9 +114,11 @@ def test_the_workflow_picture_is_named_by_its_label_and_described_in_words(
                                  ".textContent")
     assert name == "Gemensam ansökan"  # the label, not joint_application
     words = browser.page.locator("#" + svg.get_attribute("aria-describedby")).text_content()
+    workflow = get_workflow("joint_application")
     for text in ("Utkast (start)", "Beviljad (slut)",
-                 "Skicka till partnerna för bekräftelse: Utkast, Ändringar begärda → "
-                 "Partnerbekräftelse. Vem: projektledaren.",
+                 f"{workflow.transitions['send_to_partners'].label.sv}: Utkast, Ändringar "
+                 f"begärda → {workflow.states['partner_confirmation'].label.sv}. Vem: "
+                 "projektledaren.",
                  "Godkänn (röstning): Styrgruppsbeslut → Godkänd av styrgruppen."):
         assert text in " ".join(words.split()), words
     # The text itself is at least body size now, one unit of the picture a pixel.
