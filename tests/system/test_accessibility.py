@@ -53,6 +53,10 @@ def test_main_pages_have_no_serious_accessibility_violations(world, visitor, lan
     check(lead.goto(f"/applications/{draft.id}"), "application draft", found)
     for state, application in states.items():
         check(lead.goto(f"/applications/{application.id}"), f"application {state}", found)
+    for application in (draft, states["submitted"]):          # every tab of the workspace
+        for tab in ("sections", "decision", "documents", "history"):
+            check(lead.goto(f"/applications/{application.id}/{tab}"),
+                  f"{tab} of {application.state}", found)
     check(lead.goto(f"/applications/{draft.id}/sections/summary"), "section form", found)
     lead.page.fill("#summary", "x" * 400)                      # over the call's limit
     with lead.page.expect_navigation():
@@ -71,7 +75,7 @@ def test_main_pages_have_no_serious_accessibility_violations(world, visitor, lan
     check(lead.goto("/workflows/joint_application"), "workflow picture", found)
 
     member = visitor().login("steering1@demo.test")
-    check(member.goto(f"/applications/{voting.id}"), "voting page", found)
+    check(member.goto(f"/applications/{voting.id}/decision"), "voting page", found)
     member.page.check("input[name=choice][value=changes]")  # changes without a comment
     with member.page.expect_navigation():
         member.page.click("form.vote-form button[type=submit]")
@@ -105,12 +109,13 @@ def test_pages_fit_a_phone_screen(world, visitor):
     for path in ["/", f"/applications/{application.id}",
                  f"/applications/{application.id}/sections/summary",
                  f"/applications/{application.id}/budget", "/workflows/joint_application",
-                 f"/applications/{application.id}/partners"]:
+                 f"/applications/{application.id}/partners",
+                 f"/applications/{application.id}/decision"]:
         page = phone.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         if overflow > 1:
             wide[path] = overflow
-    phone.goto(f"/applications/{application.id}")
+    phone.goto(f"/applications/{application.id}/decision")
     phone.shot("phone-voting")
     assert not wide, wide
 

@@ -99,7 +99,7 @@ def test_from_first_draft_to_the_funders_pdf(world, visitor, run_worker):
     signatory_form.locator(f"#s{vaxjo}-title").fill("Bibliotekschef")
     with partner.page.expect_navigation():
         signatory_form.locator("button[type=submit]").click()
-    partner.goto(f"/applications/{application_id}")
+    partner.goto(f"/applications/{application_id}/partners")
     confirm = partner.page.locator("form.confirm-form")
     confirm.locator("input[name=authorised]").check()
     with partner.page.expect_navigation():
@@ -117,7 +117,7 @@ def test_from_first_draft_to_the_funders_pdf(world, visitor, run_worker):
     # 7. The member from the partner organisation is recused; two others approve — one of
     #    them with the keyboard only.
     recused = visitor().login("styrgrupp@vaxjo.example")
-    recused.goto(f"/applications/{application_id}")
+    recused.goto(f"/applications/{application_id}/decision")
     assert recused.page.locator("form.vote-form").count() == 0
     recused.shot("recused-member")
     first = visitor().login("steering1@demo.test")
@@ -129,7 +129,7 @@ def test_from_first_draft_to_the_funders_pdf(world, visitor, run_worker):
         first.page.click("form.vote-form button[type=submit]")
     first.shot("first-vote")
     second = visitor().login("steering2@demo.test")
-    second.goto(f"/applications/{application_id}")
+    second.goto(f"/applications/{application_id}/decision")
     second.page.focus("input[name=choice][value=approve]")
     second.page.keyboard.press("Space")
     second.page.keyboard.press("Tab")            # the comment
@@ -152,11 +152,12 @@ def test_from_first_draft_to_the_funders_pdf(world, visitor, run_worker):
     lead_form.locator(f"#s{kalmar}-title").fill("Bibliotekschef")
     with page.expect_navigation():
         lead_form.locator("button[type=submit]").click()
-    lead.goto(f"/applications/{application_id}")
     page.locator("#confirm-lead input[name=authorised]").check()
     with page.expect_navigation():
         page.locator("#confirm-lead button[type=submit]").click()
+    lead.goto(f"/applications/{application_id}")
     fire(page, "submit")
+    lead.goto(f"/applications/{application_id}/decision")   # the submission, its PDFs
     lead.shot("submitted")
     page.evaluate("window.stillTheSamePage = true")
     run_worker()
