@@ -71,6 +71,12 @@ class TurnLine:
     mine: bool = False
     link: str | None = None
 
+    @property
+    def elsewhere(self) -> bool:
+        """The reader's, and done on another part of the workspace than the overview's
+        transition buttons (a confirmation, a vote, the funder's decision)."""
+        return self.mine and bool(self.link) and not self.link.endswith("#actions")
+
 
 # Hooks (application, roles, workflow) -> [TurnLine]: what a feature knows is someone's turn
 # (the steering group's open vote).
@@ -108,14 +114,16 @@ def names(users, limit: int = 3) -> str:
 
 def transition_turns(application, roles, workflow) -> list[TurnLine]:
     """The transitions the last move opened (or, when it opened none, every one out of the
-    state), each with the people who may make it; not those that end the application without
-    a decision (withdrawing it)."""
+    state), each with the people who may make it; not those that undo the last move or end the
+    application without a decision (withdrawing it)."""
     state = application.state
     record = last_record(application.id)
-    candidates = opened(workflow, state, record.from_state if record and record.from_state
-                        else "")
+    came_from = record.from_state if record and record.from_state else ""
+    candidates = opened(workflow, state, came_from)
     if not candidates:
         candidates = [t for t in workflow.transitions_from(state) if t.quorum is None]
+    # Undoing the last move (back to where the application came from) is never anybody's turn.
+    candidates = [t for t in candidates if t.target != came_from or t.target == state]
     all_roles = {role for t in candidates for role in t.by}
     by_form = own_form_names(workflow, state, all_roles)
     # Ending the application other than by a decision (withdrawing it) is open to its lead
@@ -154,7 +162,8 @@ def confirmation_turns(application, confirmations: dict) -> list[TurnLine]:
         signatory = state["signatory"]
         who = _("%(name)s (authorised signatory, %(organisation)s)", name=signatory.name,
                 organisation=organisation) if signatory is not None else \
-            _("%(organisation)s: no authorised signatory named yet", organisation=organisation)
+            _("%(organisation)s (no authorised signatory named yet)",
+              organisation=organisation)
         what = _("Confirm participation and co-financing for %(organisation)s",
                  organisation=organisation)
         lines.append(TurnLine(who, what, state["may_confirm"],

@@ -351,7 +351,7 @@ def error_states(world, role: str) -> dict[str, tuple]:
             "co-financing, empty": (f"/applications/{draft}/budget",
                                     "form[action$='/budget/cofinancing'] button[type=submit]",
                                     {}),
-            "portal receipt, empty": (f"/applications/{submitted}",
+            "portal receipt, empty": (f"/applications/{submitted}/decision",
                                       "form.receipt-form button[type=submit]", {}),
         },
         "partner": {

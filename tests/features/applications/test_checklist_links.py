@@ -6,6 +6,7 @@ edited by you" (issue 17)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -79,11 +80,12 @@ def checklist_of(browser, application) -> list[tuple[str, str, list[str]]]:
     section = parse(response.get_data(as_text=True)).by_id("checklist")
     assert section is not None
     rows = []
-    for row in section.iter("tr"):
-        cells = list(row.iter("td"))
-        if cells:
-            rows.append((cells[0].all_text(), cells[1].all_text(),
-                         [a.attrs["href"] for a in row.iter("a")]))
+    for item in section.iter("li"):
+        who = next(e for e in item.iter("span") if "checklist-who" in e.attrs.get("class", ""))
+        text = " ".join(" ".join(item.text + [c.all_text() for c in item.children
+                                              if c is not who]).split())
+        rows.append((text, re.sub(r"^(Vems tur|Whose turn): ", "", who.all_text()),
+                     [a.attrs["href"] for a in item.iter("a")]))
     return rows
 
 

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from grants.applications.models import TransitionRecord
 from grants.db import db
 from grants.partners.models import ApplicationPartner
 from grants.processes import get_workflow
@@ -115,12 +116,33 @@ def test_whose_turn_while_partners_confirm_links_the_signatory_to_the_form(login
     target = login_as("other@demo.test").get(link.split("#")[0]).get_data(as_text=True)
     form = re.search(rf'<div[^>]*id="confirm-{partner.id}".*?</form>', target, re.S)
     assert form and 'name="authorised"' in form.group(0)
+    # the overview's "What you can do" offers it too, where it used to say "nothing"
+    actions = re.search(r'<section[^>]*id="actions".*?</section>', html, re.S).group(0)
+    assert f'href="{link}"' in actions and "Inget för dig att göra" not in actions
     # the lead sees that it is the partner's signatory who confirms, and no link
     lead_html = login_as("lead@demo.test").get(f"/applications/{application.id}").get_data(
         as_text=True)
     assert not [link for link in turn_links(lead_html) if "#confirm-" in link]
     assert ("Olle Öberg (firmatecknare, Växjö stadsbibliotek): Bekräfta deltagande och "
             "medfinansiering för Växjö stadsbibliotek") in whose_turn(lead_html)
+    # the lead organisation has named nobody who signs for it yet: the line says so
+    assert ("Kalmar stadsbibliotek (ingen firmatecknare utsedd ännu): Bekräfta deltagande och "
+            "medfinansiering för Kalmar stadsbibliotek") in whose_turn(lead_html)
+
+
+def test_undoing_the_last_move_is_nobodys_turn(login_as, world):
+    application = world.new_application(answers=FULL_ANSWERS)
+    add_partner(world, application, "vaxjo", "other_lead")
+    db.session.add(TransitionRecord(application_id=application.id,
+                                    transition="send_to_partners", from_state="draft",
+                                    to_state="partner_confirmation",
+                                    actor_id=world.users["lead"].id))
+    application.state = "partner_confirmation"
+    db.session.commit()
+    lines = whose_turn(login_as("lead@demo.test").get(f"/applications/{application.id}")
+                       .get_data(as_text=True))
+    assert f"Du: {label('send_to_review')}" in lines
+    assert not [line for line in lines if label("back_to_draft") in line]
 
 
 def test_whose_turn_in_a_vote_names_who_has_not_voted(login_as, world):
