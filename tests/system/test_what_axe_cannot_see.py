@@ -361,7 +361,7 @@ def error_states(world, role: str) -> dict[str, tuple]:
         "signatory": {},
         "steering": {},
         "coordinator": {
-            "delivery decision, empty": (f"/applications/{world.apps['unsure'].id}",
+            "delivery decision, empty": (f"/applications/{world.apps['unsure'].id}/decision",
                                          "form.resolve-form button[type=submit]", {}),
         },
         "logged out": {
