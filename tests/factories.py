@@ -18,7 +18,7 @@ from grants.db import db, utcnow
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
 from grants.partners.confirmation import confirm, partner_fingerprint
-from grants.partners.models import Signatory
+from grants.partners.models import ApplicationPartner, Signatory
 from grants.partners.signatories import signatory_of
 from grants.processes import get_form, get_workflow, pin_form, pin_workflow, workflow_for
 from grants.steering.models import SteeringGroup, SteeringMember
@@ -156,6 +156,23 @@ def name_signatory(application: Application, organisation_id: int, user: User,
                           named_by_id=application.lead_user_id)
     db.session.add(signatory)
     return signatory
+
+
+def add_partner(world: World, application: Application, org_key: str = "vaxjo",
+                contact_key: str = "other_lead", *, signatory: bool = False
+                ) -> ApplicationPartner:
+    """An organisation taking part (invitation accepted), its contact one of the world's
+    users; with `signatory`, the contact is also the organisation's authorised signatory."""
+    contact = world.user(contact_key)
+    partner = ApplicationPartner(application_id=application.id,
+                                 organisation_id=world.orgs[org_key].id,
+                                 contact_name=contact.name, contact_email=contact.email,
+                                 contact_user_id=contact.id, status="active")
+    db.session.add(partner)
+    if signatory:
+        name_signatory(application, world.orgs[org_key].id, contact)
+    db.session.commit()
+    return partner
 
 
 def lead_signs(application: Application, title: str = "Bibliotekschef") -> None:

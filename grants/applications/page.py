@@ -175,9 +175,9 @@ def render_application_page(application, roles, workflow, form_def, *, status: i
                 "applications.attachment", application_id=application.id,
                 attachment_id=attachment_id))
     elif tab == "documents":
-        context.update(jobs=_records(application.id)[2], preview_form=PreviewForm())
+        context.update(jobs=_jobs(application.id), preview_form=PreviewForm())
     elif tab == "history":
-        history, events, _jobs = _records(application.id)
+        history, events = _records(application.id)
         transitions = page_transitions(application, roles, workflow)
         context.update(history=history, events=events, workflow_picture=workflow_svg(
             workflow, current=application.state,
@@ -234,9 +234,9 @@ def page_transitions(application, roles, workflow) -> list:
             if t.name not in by_form]
 
 
-def _records(application_id: int) -> tuple[list, list, list]:
-    """The history of transitions, the other audited changes (the latest 50; transitions are
-    in the history) and the latest background jobs."""
+def _records(application_id: int) -> tuple[list, list]:
+    """The history of transitions, and the other audited changes (the latest 50; transitions
+    are in the history)."""
     history = db.session.scalars(select(TransitionRecord).where(
         TransitionRecord.application_id == application_id)
         .order_by(TransitionRecord.id.desc())).all()
@@ -245,9 +245,13 @@ def _records(application_id: int) -> tuple[list, list, list]:
         AuditEvent.action.not_in(["application.transition", "application.workflow_update",
                                   "application.form_update"]))
         .order_by(AuditEvent.id.desc()).limit(50)).all()
-    jobs = db.session.scalars(select(Job).where(Job.application_id == application_id)
+    return history, events
+
+
+def _jobs(application_id: int) -> list:
+    """The latest background jobs of the application (its PDFs)."""
+    return db.session.scalars(select(Job).where(Job.application_id == application_id)
                               .order_by(Job.id.desc()).limit(10)).all()
-    return history, events, jobs
 
 
 def form_version_notice(application, roles) -> dict | None:

@@ -131,11 +131,13 @@ def transition_turns(application, roles, workflow) -> list[TurnLine]:
     candidates = [t for t in candidates if t.name in by_form
                   or not (workflow.state(t.target) and workflow.state(t.target).terminal)]
     mine = {t.name for t in engine.available_transitions(workflow, state, roles)}
+    holders = {role: users_in_role(application, role)
+               for role in {role for t in candidates for role in t.by}}
     lines = []
     for transition in candidates:
         people = []
         for role in transition.by:
-            users = users_in_role(application, role)
+            users = holders[role]
             if users:
                 people.append(_("%(names)s (%(role)s)", names=names(users),
                                 role=role_label(role)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -29,12 +29,22 @@ class SteeringPanel:
     recusal_form: RecusalForm
 
 
+def _current_vote(application, workflow) -> SteeringVote | None:
+    """The decision the application awaits, read once per request: the workspace's header
+    (whose turn) and the decision tab's panel both show it."""
+    cache = g.setdefault("steering_votes", {})
+    if application.id not in cache:
+        cache[application.id] = load_steering_vote(application, workflow) \
+            if workflow.states else None
+    return cache[application.id]
+
+
 @bp.app_template_global("steering_panel")
 def steering_panel(application, roles, workflow) -> SteeringPanel | None:
     """The steering group's vote on the application page: rule, progress, members, votes,
     and the forms to vote (showing the viewer's current vote) or to declare jäv – after a
     refused POST, that form with its errors. None when the workflow decides nothing by vote."""
-    steering_vote = load_steering_vote(application, workflow) if workflow.states else None
+    steering_vote = _current_vote(application, workflow)
     if steering_vote is None:
         return None
     vote_form = None
@@ -51,7 +61,7 @@ def steering_panel(application, roles, workflow) -> SteeringPanel | None:
 @whose_turn
 def _voters_turn(application, roles, workflow) -> list[TurnLine]:
     """While a round is open: the members who have not voted yet (nor declared jäv)."""
-    steering_vote = load_steering_vote(application, workflow) if workflow.states else None
+    steering_vote = _current_vote(application, workflow)
     if steering_vote is None or steering_vote.round is None:
         return []
     waiting = [m.user for m in steering_vote.eligible if m.vote is None]

@@ -68,6 +68,17 @@ class Keyboard:
             self.page.keyboard.press(key)
 
 
+def log_in(person, email: str) -> Keyboard:
+    """Open the login page and log in with the keyboard alone."""
+    keys = Keyboard(person.goto("/login"))
+    keys.tab_to(lambda s: s["id"] == "email")
+    keys.page.keyboard.type(email)
+    keys.tab_to(lambda s: s["id"] == "password")
+    keys.page.keyboard.type("demo-password")
+    keys.press("Enter", navigates=True)
+    return keys
+
+
 def named(text: str, tag: str | None = None):
     return lambda stop: (tag is None or stop["tag"] == tag) and stop["name"] == text
 
@@ -96,16 +107,8 @@ def test_a_keyboard_only_journey(world, visitor):
     draft = world.new_application(answers=answers, title="Keyboard project")
     to_vote = world.new_application(state="steering_approval", answers=FULL_ANSWERS,
                                     title="Vote project")
-    person = visitor(locale="en-GB")
-    page = person.goto("/login")
-    keys = Keyboard(page)
-
-    # Log in.
-    keys.tab_to(lambda s: s["id"] == "email")
-    page.keyboard.type("lead@demo.test")
-    keys.tab_to(lambda s: s["id"] == "password")
-    page.keyboard.type("demo-password")
-    keys.press("Enter", navigates=True)
+    keys = log_in(visitor(locale="en-GB"), "lead@demo.test")
+    page = keys.page
 
     # Open the application from the overview, then its sections tab.
     keys.tab_to(named("Keyboard project", "a"))
@@ -157,13 +160,8 @@ def test_a_keyboard_only_journey(world, visitor):
 
     # A steering member votes, from the overview's "whose turn it is".
     member = visitor(locale="en-GB")
-    page = member.goto("/login")
-    keys = Keyboard(page)
-    keys.tab_to(lambda s: s["id"] == "email")
-    page.keyboard.type("steering1@demo.test")
-    keys.tab_to(lambda s: s["id"] == "password")
-    page.keyboard.type("demo-password")
-    keys.press("Enter", navigates=True)
+    keys = log_in(member, "steering1@demo.test")
+    page = keys.page
     keys.tab_to(named("Vote project", "a"))
     keys.press("Enter", navigates=True)
     keys.tab_to(starting("Vote on", "a"))

@@ -5,10 +5,8 @@ and screenshots at 1280 and 320 px for people to look at."""
 
 import pytest
 
-from grants.db import db
-from grants.partners.models import ApplicationPartner
 from tests.browser_support import serious_violations
-from tests.factories import FULL_ANSWERS, name_signatory
+from tests.factories import FULL_ANSWERS, add_partner
 
 TAB_PATHS = ["", "/sections", "/partners", "/budget", "/decision", "/documents", "/history"]
 
@@ -16,13 +14,7 @@ TAB_PATHS = ["", "/sections", "/partners", "/budget", "/decision", "/documents",
 @pytest.fixture
 def application(world):
     application = world.new_application(state="partner_confirmation", answers=FULL_ANSWERS)
-    contact = world.user("other_lead")
-    db.session.add(ApplicationPartner(
-        application_id=application.id, organisation_id=world.orgs["vaxjo"].id,
-        contact_name=contact.name, contact_email=contact.email, contact_user_id=contact.id,
-        status="active"))
-    name_signatory(application, world.orgs["vaxjo"].id, contact)
-    db.session.commit()
+    add_partner(world, application, signatory=True)
     return application
 
 

@@ -11,18 +11,12 @@ from grants.applications.audit_text import describe_event
 from grants.audit import AuditEvent, audit
 from grants.budget.models import BudgetLine
 from grants.db import db
-from grants.partners.models import ApplicationPartner
+from tests.factories import add_partner
 
 
 def _application_with_partner(world):
     application = world.new_application(form="kulturradet_utveckling")
-    partner = ApplicationPartner(application_id=application.id,
-                                 organisation_id=world.orgs["vaxjo"].id, contact_name="Olle",
-                                 contact_email="other@demo.test",
-                                 contact_user_id=world.users["other_lead"].id, status="active")
-    db.session.add(partner)
-    db.session.commit()
-    return application, partner
+    return application, add_partner(world, application)
 
 
 def _other_changes(page: str) -> str:

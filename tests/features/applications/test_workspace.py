@@ -7,9 +7,8 @@ import pytest
 
 from grants.applications.models import TransitionRecord
 from grants.db import db
-from grants.partners.models import ApplicationPartner
 from grants.processes import get_workflow
-from tests.factories import FULL_ANSWERS, name_signatory, vote
+from tests.factories import FULL_ANSWERS, add_partner, vote
 
 TABS = ["", "/sections", "/partners", "/budget", "/decision", "/documents", "/history"]
 
@@ -17,19 +16,6 @@ TABS = ["", "/sections", "/partners", "/budget", "/decision", "/documents", "/hi
 def label(transition: str) -> str:
     """The Swedish label the workflow file gives a transition."""
     return get_workflow("joint_application").transitions[transition].label.sv
-
-
-def add_partner(world, application, org_key, contact_key, *, signatory=True):
-    contact = world.user(contact_key)
-    partner = ApplicationPartner(application_id=application.id,
-                                 organisation_id=world.orgs[org_key].id,
-                                 contact_name=contact.name, contact_email=contact.email,
-                                 contact_user_id=contact.id, status="active")
-    db.session.add(partner)
-    if signatory:
-        name_signatory(application, world.orgs[org_key].id, contact)
-    db.session.commit()
-    return partner
 
 
 def whose_turn(html: str) -> list[str]:
@@ -49,7 +35,7 @@ def turn_links(html: str) -> list[str]:
                                    "coordinator@demo.test"])
 def test_every_tab_has_its_url_and_marks_itself_current(login_as, world, email):
     application = world.new_application(answers=FULL_ANSWERS)
-    add_partner(world, application, "vaxjo", "other_lead")
+    add_partner(world, application, signatory=True)
     browser = login_as(email)
     for tab in TABS:
         response = browser.get(f"/applications/{application.id}{tab}")
@@ -89,7 +75,7 @@ def test_each_tab_holds_its_part(login_as, world):
 
 def test_whose_turn_in_draft_names_the_lead_and_gives_the_lead_the_action(login_as, world):
     application = world.new_application(answers=FULL_ANSWERS)
-    add_partner(world, application, "vaxjo", "other_lead")
+    add_partner(world, application, signatory=True)
     lead_html = login_as("lead@demo.test").get(f"/applications/{application.id}").get_data(
         as_text=True)
     assert whose_turn(lead_html) == [f"Du: {label('send_to_partners')}"]
@@ -105,7 +91,7 @@ def test_whose_turn_in_draft_names_the_lead_and_gives_the_lead_the_action(login_
 
 def test_whose_turn_while_partners_confirm_links_the_signatory_to_the_form(login_as, world):
     application = world.new_application(state="partner_confirmation", answers=FULL_ANSWERS)
-    partner = add_partner(world, application, "vaxjo", "other_lead")
+    partner = add_partner(world, application, signatory=True)
     html = login_as("other@demo.test").get(f"/applications/{application.id}").get_data(
         as_text=True)
     lines = whose_turn(html)
@@ -132,7 +118,7 @@ def test_whose_turn_while_partners_confirm_links_the_signatory_to_the_form(login
 
 def test_undoing_the_last_move_is_nobodys_turn(login_as, world):
     application = world.new_application(answers=FULL_ANSWERS)
-    add_partner(world, application, "vaxjo", "other_lead")
+    add_partner(world, application, signatory=True)
     db.session.add(TransitionRecord(application_id=application.id,
                                     transition="send_to_partners", from_state="draft",
                                     to_state="partner_confirmation",

@@ -16,21 +16,10 @@ from grants.audit import AuditEvent
 from grants.db import db
 from grants.documents.rendering import render_application_pdf
 from grants.i18n import format_datetime_local
-from grants.partners.models import ApplicationPartner, PartnerConfirmation, Signatory
+from grants.partners.models import PartnerConfirmation, Signatory
 from grants.submissions.models import Submission
 from tests.conftest import Browser
-from tests.factories import FULL_ANSWERS, make_user
-
-
-def add_partner(world, application, org_key: str, contact_key: str) -> ApplicationPartner:
-    contact = world.user(contact_key)
-    partner = ApplicationPartner(application_id=application.id,
-                                 organisation_id=world.orgs[org_key].id,
-                                 contact_name=contact.name, contact_email=contact.email,
-                                 contact_user_id=contact.id, status="active")
-    db.session.add(partner)
-    db.session.commit()
-    return partner
+from tests.factories import FULL_ANSWERS, add_partner, make_user
 
 
 def name_signatory(browser, application, organisation, **fields):
