@@ -97,3 +97,10 @@ Subscribers: deadlines rewrites the reminders of every application of the call."
 
 ALL_EVENTS = (application_created, content_changed, state_entered, submission_frozen,
               submission_archived, call_deadlines_changed)
+
+decision_recorded = Event("decision_recorded", """\
+Sent by `submissions.operations.record_decision` when the funder's answer to a submission is
+recorded (flushed), before the transition it fires and the single commit.
+Carries: application (Application), decision (FunderDecision), submission (Submission or
+None), actor (User).
+Subscribers: reporting starts the project of a grant (its revised budget and reports).""")

@@ -42,6 +42,9 @@ from grants.partners import guards as partners_guards
 from grants.partners import subscribers as partners_subscribers
 from grants.partners import views as partners_views
 from grants.portfolio import views as portfolio_views
+from grants.reporting import guards as reporting_guards
+from grants.reporting import subscribers as reporting_subscribers
+from grants.reporting import views as reporting_views
 from grants.submissions import archive as submissions_archive
 from grants.submissions import guards as submissions_guards
 from grants.submissions import views as submissions_views
@@ -73,6 +76,7 @@ FEATURES: tuple[Feature, ...] = (
             deadlines_views),
     Feature("submissions", (submissions_guards, submissions_archive), submissions_views),
     Feature("delivery", (delivery_sending, delivery_subscribers), delivery_views),
+    Feature("reporting", (reporting_guards, reporting_subscribers), reporting_views),
     Feature("admin", (admin_previews,), admin_views),
     Feature("portfolio", views=portfolio_views),
     Feature("dashboard", views=dashboard_views),

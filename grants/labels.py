@@ -29,7 +29,28 @@ GUARD_LABELS = {
     "resubmission_allowed": _l("the call allows resubmission"),
     "grant_recorded": _l("the funder's grant recorded"),
     "rejection_recorded": _l("the funder's rejection recorded"),
+    "acceptance_recorded": _l("the funder's acceptance recorded"),
+    "return_recorded": _l("the funder's return recorded"),
+    "actuals_within_rules": _l("the actual figures within the report's rules"),
+    "lead_signed": _l("the lead organisation's signatory has signed"),
 }
+# The funder's answers to a submission (submissions: FunderDecision.outcome).
+OUTCOME_LABELS = {"granted": _l("Granted"), "rejected": _l("Rejected"),
+                  "accepted": _l("Accepted"), "returned": _l("Returned for completion")}
+
+
+def outcome_label(outcome: str | None) -> str:
+    return str(OUTCOME_LABELS.get(outcome, outcome or ""))
+
+
+def document_label(document) -> str:
+    """What kind of document an application row is, for a reader: "Progress report 2", or
+    "Application" for the application itself."""
+    if not document.kind_label:
+        return _("Application")
+    label = pick_label(document.kind_label)
+    # Only a kind the project owes several of is numbered (a single final report is not).
+    return f"{label} {document.sequence}" if document.sequence else label
 
 
 def role_label(name: str) -> str:

@@ -4,7 +4,7 @@ from grants.accounts.models import PasswordReset, User
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
 from grants.approvals.models import Recusal, Vote, VoteRound
 from grants.audit import AuditEvent
-from grants.budget.models import BudgetLine, Cofinancing
+from grants.budget.models import BudgetLine, Cofinancing, VarianceExplanation
 from grants.calls.models import Call, Funder
 from grants.deadlines.models import Reminder
 from grants.definitions.models import DefinitionVersion
@@ -35,5 +35,6 @@ __all__ = [
     "NotificationDigest", "NotificationPreference", "Organisation",
     "OrganisationKind", "OutboxEmail", "PartnerConfirmation", "PartnerInvitation", "PasswordReset",
     "Recusal", "Reminder", "SectionAnswer", "Signatory", "SteeringGroup",
-    "SteeringMember", "Submission", "SubmissionDocument", "TransitionRecord", "User", "Vote",
+    "SteeringMember", "Submission", "SubmissionDocument", "TransitionRecord", "User",
+    "VarianceExplanation", "Vote",
 ]

@@ -16,6 +16,7 @@ from grants.definitions.models import DefinitionVersion
 from grants.formengine.definition import FormDef, load_form_text, load_forms
 from grants.workflow.definition import Workflow
 from grants.workflow.loader import load_workflow_text, load_workflows
+from grants.workflow.plans import Plan, load_plans
 from grants.workflow.registry import effects, guards
 from grants.workflow.yamlsource import SourceInvalid
 
@@ -32,6 +33,9 @@ def load_definitions(app: Flask) -> None:
     app.extensions["grants.form_texts"] = {}
     app.extensions["grants.workflows"] = load_workflows(directory, guards.names(), effects.names())
     app.extensions["grants.forms"] = load_forms(directory / "forms")
+    app.extensions["grants.plans"] = load_plans(directory / "reporting",
+                                                set(app.extensions["grants.forms"]),
+                                                set(app.extensions["grants.workflows"]))
 
 
 def workflows() -> dict[str, Workflow]:
@@ -40,6 +44,15 @@ def workflows() -> dict[str, Workflow]:
 
 def forms() -> dict[str, FormDef]:
     return current_app.extensions["grants.forms"]
+
+
+def plans() -> dict[str, Plan]:
+    """The reporting plans (workflows/reporting/*.yaml) a call may name."""
+    return current_app.extensions["grants.plans"]
+
+
+def get_plan(name: str | None) -> Plan | None:
+    return plans().get(name) if name else None
 
 
 def get_workflow(name: str) -> Workflow | None:

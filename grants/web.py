@@ -33,10 +33,12 @@ from grants.labels import (
     audit_value,
     category_label,
     cofinancing_label,
+    document_label,
     event_label,
     guard_label,
     history_label,
     minutes_rule,
+    outcome_label,
     part_label,
     quorum_rule_text,
     quorum_sentence,
@@ -101,6 +103,8 @@ FILTERS = {
     "audit_value": audit_value,
     "css_string": css_string,
     "cofinancing_label": cofinancing_label,
+    "outcome_label": outcome_label,
+    "document_label": document_label,
 }
 GLOBALS = {
     "pick_label": pick_label,

@@ -26,7 +26,7 @@ from grants.notifications.mail import absolute_url, queue_email
 from grants.notifications.models import Invitation
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import normalise
-from grants.processes import get_form, get_workflow, pin_form, pin_workflow
+from grants.processes import get_form, get_plan, get_workflow, pin_form, pin_workflow
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.tokens import new_token, utcnow
 
@@ -56,7 +56,8 @@ FUNDER_FIELDS = ["name", "short_name", "slug", "submission_email", "pdf_template
 FUNDER_BLANKS = {"pdf_template": "", "delivery_method": "email",
                  "email_subject_format": DEFAULT_SUBJECT_FORMAT}
 CALL_FIELDS = ["funder_id", "title", "description", "opens_at", "deadline_at", "workflow_name",
-               "form_name", "form_version", "steering_group_id", "max_chars_per_field",
+               "form_name", "form_version", "reporting_plan", "steering_group_id",
+               "max_chars_per_field",
                "max_requested_amount", "min_cofinancing_percent", "max_indirect_percent",
                "allow_resubmission", "submission_email", *MILESTONE_DAY_DEFAULTS]
 # A change to any of these moves the milestones of the call's applications.
@@ -107,6 +108,9 @@ def save_call(actor: User, call: Call | None, data: dict[str, Any]) -> Call:
     call.opens_at = _aware(data["opens_at"])
     call.deadline_at = _aware(data["deadline_at"])
     call.steering_group_id = data.get("steering_group_id") or None
+    call.reporting_plan = data.get("reporting_plan") or None
+    if call.reporting_plan is not None and get_plan(call.reporting_plan) is None:
+        raise OperationRefused(_("Choose a reporting plan that exists."))
     call.submission_email = data.get("submission_email") or None
     for name, default in MILESTONE_DAY_DEFAULTS.items():
         if getattr(call, name) is None:  # left blank

@@ -35,7 +35,7 @@ from grants.formengine.builder import section_form_class
 from grants.i18n import current_locale, pick_label
 from grants.jobs.models import Job
 from grants.organisations.models import Organisation, OrganisationKind
-from grants.processes import forms, get_form, workflows
+from grants.processes import forms, get_form, plans, workflows
 from grants.steering.models import SteeringGroup, SteeringMember
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -130,6 +130,9 @@ def edit_call(call_id):
                                   for w in sorted(workflows().values(), key=lambda w: w.name)]
     form.form_name.choices = [SelectChoice(f.name, pick_label(f.title))
                               for f in sorted(forms().values(), key=lambda f: f.name)]
+    form.reporting_plan.choices = [SelectChoice("", _("None"))] + [
+        SelectChoice(p.name, pick_label(p.title))
+        for p in sorted(plans().values(), key=lambda p: p.name)]
     form.steering_group_id.choices = [SelectChoice(0, _("None"))] + [
         SelectChoice(g.id, g.name) for g in db.session.scalars(
             select(SteeringGroup).order_by(SteeringGroup.name))]

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import UTCDateTime, db, utcnow
 
 
 class Application(db.Model):
-    """A joint application (ansökan) moving through a workflow defined in workflows/*.yaml."""
+    """A document of a joint project moving through a workflow defined in workflows/*.yaml,
+    with the sections of its form file: the application (ansökan) itself, and after the grant
+    the project's revised budget and reports (docs/reporting.md). Every kind is the same kind
+    of thing: sections, partners' own parts, budget, confirmations, votes, submissions."""
 
     __tablename__ = "application"
     __table_args__ = (Index("ix_application_state_call", "state", "call_id"),)
@@ -33,6 +36,24 @@ class Application(db.Model):
     state_version: Mapped[int] = mapped_column(Integer, default=1)
     # A coordinator's extension of this application's deadline (None: the call's deadline).
     deadline_extended_to: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # What kind of document this is, as the reporting plan names it ("application" for an
+    # application; e.g. "progress_report"), and its label in Swedish and English (None: an
+    # application). Shown and counted; no code path branches on it.
+    kind: Mapped[str] = mapped_column(String(40), default="application",
+                                      server_default="application", index=True)
+    kind_label: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
+    # The application whose project this document reports on (None: a document of its own).
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), default=None, index=True)
+    # The document whose budget this one's figures are compared with (budget vs actual).
+    baseline_id: Mapped[int | None] = mapped_column(
+        ForeignKey("application.id", ondelete="SET NULL"), default=None)
+    # The n-th of its kind in the project (progress report 2), and the period it covers.
+    sequence: Mapped[int | None] = mapped_column(Integer, default=None)
+    period_start: Mapped[date | None] = mapped_column(Date, default=None)
+    period_end: Mapped[date | None] = mapped_column(Date, default=None)
+    # The document's own deadline (a report's due date); None: the call's deadline.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Indexed: the overview lists the most recently changed applications first.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow,
@@ -45,9 +66,16 @@ class Application(db.Model):
                            cascade="all, delete-orphan")
     history = relationship("TransitionRecord", back_populates="application", lazy="raise",
                            order_by="TransitionRecord.id", cascade="all, delete-orphan")
+    parent = relationship("Application", remote_side=[id], foreign_keys=[parent_id],
+                          lazy="select")
+
+    @property
+    def own_deadline(self) -> datetime:
+        """The deadline before any extension: the document's due date, else the call's."""
+        return self.due_at or self.call.deadline_at
 
     def __repr__(self) -> str:
-        return f"<Application {self.id} state={self.state}>"
+        return f"<Application {self.id} {self.kind} state={self.state}>"
 
 
 class SectionAnswer(db.Model):

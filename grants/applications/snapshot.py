@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from grants.applications.models import Application
+from grants.budget.actuals import document_comparison, explanations
 from grants.budget.facts import facts_of
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.budget.operations import budget_summary, load_budget
@@ -161,7 +162,50 @@ def build_snapshot(application: Application, form: FormDef,
         "budget": budget,
         "removed_fields": removed_values(form, answers),
         **_cost_category_labels(form),
+        **_document_part(application),
+        **_comparison_part(application, partners, lines, items),
     }
+
+
+def _document_part(application: Application) -> dict[str, Any]:
+    """What kind of document of a project this is (nothing for an application)."""
+    if not application.kind_label:
+        return {}
+    return {"document": {
+        "kind": application.kind, "label": dict(application.kind_label),
+        "sequence": application.sequence, "project_id": application.parent_id,
+        "period_start": application.period_start.isoformat()
+        if application.period_start else None,
+        "period_end": application.period_end.isoformat() if application.period_end else None,
+        "due_at": application.due_at.isoformat() if application.due_at else None}}
+
+
+def _comparison_part(application: Application, partners: list, lines, items
+                     ) -> dict[str, Any]:
+    """Budget against actual, as shown and confirmed (a document with a baseline)."""
+    comparison = document_comparison(application, partners, None, lines, items)
+    if comparison is None:
+        return {}
+    explained = explanations(application.id)
+    organisations = []
+    for org in comparison.organisations:
+        organisations.append({
+            "name": org.name,
+            "rows": [{"category": category, "year": year, "budget": f.budget,
+                      "earlier": f.earlier, "current": f.current, "variance": f.variance}
+                     for (category, year), f in sorted(org.cells.items())],
+            "costs": {"budget": org.costs.budget, "earlier": org.costs.earlier,
+                      "current": org.costs.current, "variance": org.costs.variance},
+            "cofinancing": {"budget": org.cofinancing.budget,
+                            "earlier": org.cofinancing.earlier,
+                            "current": org.cofinancing.current,
+                            "variance": org.cofinancing.variance},
+            "explanations": [{"category": category, "text": e.text}
+                             for (oid, category), e in sorted(explained.items())
+                             if oid == org.organisation_id and e.text.strip()],
+        })
+    return {"comparison": {"baseline_id": application.baseline_id,
+                           "organisations": organisations}}
 
 
 def _cost_category_labels(form: FormDef) -> dict[str, Any]:

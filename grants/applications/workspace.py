@@ -38,6 +38,7 @@ TABS: tuple[Tab, ...] = (
     Tab("partners", _l("Partners"), "partners.index"),
     Tab("budget", _l("Budget"), "budget.index"),
     Tab("decision", _l("Submission and decision"), "applications.decision"),
+    Tab("project", _l("Project"), "reporting.project"),
     Tab("documents", _l("Documents"), "applications.documents"),
     Tab("history", _l("History"), "applications.history"),
 )

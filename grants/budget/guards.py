@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from grants.applications.context import TransitionContext
+from grants.budget.actuals import figure_problems
 from grants.budget.operations import budget_summary, load_budget
 from grants.budget.totals import rule_problems
 from grants.i18n import format_money
@@ -19,3 +20,12 @@ def budget_within_rules(ctx: TransitionContext) -> list[str]:
                          min_cofinancing_percent=call.min_cofinancing_percent,
                          max_indirect_percent=call.max_indirect_percent,
                          money=format_money, gettext=_)
+
+
+@guards.register("actuals_within_rules")
+def actuals_within_rules(ctx: TransitionContext) -> list[str]:
+    """The rules the document's form sets for its actual figures (`actuals:`): deviations
+    explained, co-financing at least as pledged where the form refuses less, and what the
+    features check through `figure_check` (the claim within the grant)."""
+    refused, _flagged = figure_problems(ctx.application, ctx.form, ctx.partners)
+    return refused

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from grants.db import UTCDateTime, db, utcnow
@@ -61,6 +61,29 @@ class Cofinancing(BudgetRow, db.Model):
         Enum(CofinancingKind, native_enum=False, length=20, validate_strings=True))
     source: Mapped[CofinancingSource] = mapped_column(
         Enum(CofinancingSource, native_enum=False, length=20, validate_strings=True))
+    # Work given in kind as hours × an hourly rate (whole kronor); the amount is their product.
+    hours: Mapped[int | None] = mapped_column(Integer, default=None)
+    hourly_rate: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
     def __repr__(self) -> str:
         return f"<Cofinancing {self.id} {self.kind} {self.year} {self.amount}>"
+
+
+class VarianceExplanation(db.Model):
+    """Why an organisation's actual costs in one category differ from its budget (a report's
+    rule may ask for one above a deviation, docs/reporting.md)."""
+
+    __tablename__ = "variance_explanation"
+    __table_args__ = (UniqueConstraint("application_id", "organisation_id", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"),
+                                                index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    category: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<VarianceExplanation {self.application_id} {self.organisation_id} {self.category}>"

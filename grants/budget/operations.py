@@ -11,7 +11,7 @@ from grants import events
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.audit import audit
-from grants.budget.models import BudgetLine, Cofinancing
+from grants.budget.models import BudgetLine, Cofinancing, VarianceExplanation
 from grants.budget.totals import INDIRECT, BudgetSummary, summarise
 from grants.db import db, utcnow
 from grants.errors import OperationRefused
@@ -75,8 +75,17 @@ def add_line(*, actor: User, application: Application, allowed: set[int],
 
 def add_cofinancing(*, actor: User, application: Application, allowed: set[int],
                     data: dict[str, Any]) -> Cofinancing:
-    item = Cofinancing(kind=data["kind"], source=data["source"],
-                       **_row(application, data, actor))
+    """Cash, or work in kind given as hours × an hourly rate (the amount is their product)
+    or as a value."""
+    hours, rate = data.get("hours"), data.get("hourly_rate")
+    if (hours is None) != (rate is None):
+        raise OperationRefused(_("Give both the hours and the hourly rate, or neither."))
+    if hours is not None:
+        if data["kind"] != "in_kind":
+            raise OperationRefused(_("Hours and an hourly rate are for co-financing in kind."))
+        data = {**data, "amount": hours * rate}
+    item = Cofinancing(kind=data["kind"], source=data["source"], hours=hours,
+                       hourly_rate=rate, **_row(application, data, actor))
     return _add(actor, application, allowed, item, "cofinancing.add",
                 lambda: {"item": item.id, "kind": str(item.kind)})
 
@@ -124,6 +133,33 @@ def delete_item(*, actor: User, application: Application, allowed: set[int], mod
     _touch(application, actor)
     _event(actor, application, f"{model.__tablename__}.delete", details)
     db.session.commit()
+
+
+def save_explanation(*, actor: User, application: Application, allowed: set[int],
+                     organisation_id: int, category: str, text: str) -> VarianceExplanation:
+    """Why an organisation's actual costs in a category differ from its budget. Emptying the
+    text removes the explanation. One transaction with its audit row."""
+    _check(application, organisation_id, allowed)
+    text = (text or "").strip()[:2000]
+    row = db.session.scalar(select(VarianceExplanation).where(
+        VarianceExplanation.application_id == application.id,
+        VarianceExplanation.organisation_id == organisation_id,
+        VarianceExplanation.category == category))
+    before = row.text if row is not None else None
+    if row is None:
+        row = VarianceExplanation(application_id=application.id,
+                                  organisation_id=organisation_id, category=category, text=text,
+                                  updated_by_id=actor.id)
+        db.session.add(row)
+    else:
+        row.text, row.updated_by_id = text, actor.id
+    _touch(application, actor)
+    db.session.flush()
+    audit(actor_id=actor.id, action="variance.explain", object_type="application",
+          object_id=application.id, before={"text": before} if before is not None else None,
+          after={"organisation": organisation_id, "category": category, "text": text})
+    db.session.commit()
+    return row
 
 
 def load_budget(application_id: int) -> tuple[list[BudgetLine], list[Cofinancing]]:

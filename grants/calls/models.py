@@ -20,9 +20,12 @@ MILESTONE_DAY_DEFAULTS = {
 }
 
 
-# The subject of the email to the funder; placeholders: {title} {organisation} {call}
-# {reference} {number} (grants/delivery/subject.py).
-DEFAULT_SUBJECT_FORMAT = "Ansökan: {title} – {organisation} ({reference})"
+# The subject of the email to the funder; placeholders: {document} (what is sent: "Ansökan",
+# "Lägesrapport 2") {title} {organisation} {call} {reference} {number}
+# (grants/delivery/subject.py).
+DEFAULT_SUBJECT_FORMAT = "{document}: {title} – {organisation} ({reference})"
+# The default before documents other than applications were sent (migrated to the above).
+OLD_DEFAULT_SUBJECT_FORMAT = "Ansökan: {title} – {organisation} ({reference})"
 
 
 class Funder(db.Model):
@@ -64,6 +67,9 @@ class Call(db.Model):
     # The version of the form file when the call opened (applications show the current file;
     # values of fields removed since are kept and shown as no longer part of the form).
     form_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The reporting plan (workflows/reporting/<name>.yaml) a granted project of this call
+    # follows: its revised budget and reports, with their forms, workflows and due dates.
+    reporting_plan: Mapped[str | None] = mapped_column(String(100), default=None)
     max_chars_per_field: Mapped[int | None] = mapped_column(Integer, default=None)
     max_requested_amount: Mapped[int | None] = mapped_column(BigInteger, default=None)
     min_cofinancing_percent: Mapped[int | None] = mapped_column(Integer, default=None)

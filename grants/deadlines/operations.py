@@ -47,8 +47,9 @@ STEERING_MILESTONE = "steering_meeting"
 
 # --- the deadline and the milestones --------------------------------------------------------
 def effective_deadline(application: Application) -> datetime:
-    """The coordinator's extension for this application if there is one, else the call's."""
-    return application.deadline_extended_to or application.call.deadline_at
+    """The coordinator's extension for this document if there is one, else its own due date
+    (a report's), else the call's deadline."""
+    return application.deadline_extended_to or application.own_deadline
 
 
 def milestone_days(call: Call, milestones: tuple[MilestoneDef, ...] = DEFAULT_MILESTONES
@@ -159,7 +160,9 @@ def deadline_problems(application: Application, now: datetime | None = None) -> 
         return [_("The extended deadline for this application passed on %(deadline)s (the "
                   "call closed on %(call_deadline)s).",
                   deadline=format_datetime_local(deadline),
-                  call_deadline=format_datetime_local(application.call.deadline_at))]
+                  call_deadline=format_datetime_local(application.own_deadline))]
+    if application.due_at is not None:
+        return [_("It was due on %(deadline)s.", deadline=format_datetime_local(deadline))]
     return [_("The call closed on %(deadline)s.", deadline=format_datetime_local(deadline))]
 
 
@@ -303,7 +306,7 @@ def extend_deadline(*, application: Application, actor: User, new_deadline: date
         raise FieldsRefused(message, field_errors={"reason": [message]})
     if new_deadline.tzinfo is None:
         raise ValueError("naive datetime given to extend_deadline")
-    call_deadline = application.call.deadline_at
+    call_deadline = application.own_deadline
     if new_deadline <= call_deadline:
         message = _("The new deadline must be later than the call's deadline, %(deadline)s.",
                     deadline=format_datetime_local(call_deadline))

@@ -83,7 +83,7 @@ def deadline_panel(application: Application, roles=frozenset()) -> DeadlinePanel
             form = ExtensionForm(formdata=None, prefix=FORM_PREFIX, new_date=local.date(),
                                  new_time=local.time().replace(second=0, microsecond=0))
     return DeadlinePanel(deadline=operations.effective_deadline(application),
-                         call_deadline=application.call.deadline_at,
+                         call_deadline=application.own_deadline,
                          extended=application.deadline_extended_to is not None,
                          finished=finished, milestones=rows, form=form)
 

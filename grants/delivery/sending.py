@@ -197,7 +197,9 @@ def submission_values(submission: Submission, application: Application | None = 
     call_data = snapshot.get("call") or {}
     lead = app_data.get("project_lead") or {}
     funder = call_data.get("funder") or {}
+    language = app_data.get("language") or application.language or "sv"
     return {
+        "document": _document_name(snapshot.get("document"), language),
         "title": app_data.get("title") or application.title,
         "organisation": (app_data.get("lead_organisation") or {}).get("name")
         or application.lead_organisation.name,
@@ -208,8 +210,17 @@ def submission_values(submission: Submission, application: Application | None = 
         "number": submission.number,
         "lead": lead.get("name") or application.lead_user.name,
         "lead_email": lead.get("email") or application.lead_user.email,
-        "language": app_data.get("language") or application.language or "sv",
+        "language": language,
     }
+
+
+def _document_name(document: dict | None, language: str) -> str:
+    """What is sent, in the document's language: "Ansökan" for an application, else its kind's
+    label ("Lägesrapport 2")."""
+    if not document:
+        return "Application" if language.startswith("en") else "Ansökan"
+    label = (document.get("label") or {}).get("en" if language.startswith("en") else "sv", "")
+    return f"{label} {document['sequence']}" if document.get("sequence") else label
 
 
 # --- what an attempt leads to -------------------------------------------------------------------

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from grants.calls.models import DEFAULT_SUBJECT_FORMAT
 from grants.notifications.mail import _clean_header
 
-PLACEHOLDERS = ("title", "organisation", "call", "reference", "number")
+PLACEHOLDERS = ("document", "title", "organisation", "call", "reference", "number")
 MAX_FORMAT_LENGTH = 300
 
 

@@ -18,7 +18,8 @@ FIELD_TYPES = ("text", "longtext", "richtext", "integer", "money", "date", "choi
 COLUMN_TYPES = ("text", "integer", "money", "date", "choice")
 TEXT_TYPES = ("text", "longtext", "richtext")
 PARTS = ("common", "partner_part")
-TOP_KEYS = {"title", "version", "sections", "description", "cost_categories", "milestones"}
+TOP_KEYS = {"title", "version", "sections", "description", "cost_categories", "milestones",
+            "actuals"}
 SECTION_KEYS = {"key", "title", "fields", "part", "description", "help"}
 FIELD_KEYS = {"id", "type", "label", "help", "required", "max_chars", "min_value", "max_value",
               "options", "columns", "min_rows", "max_rows", "show_when", "accept", "mirrors"}
@@ -174,6 +175,24 @@ DEFAULT_MILESTONES = (
 )
 DEADLINE_MILESTONE = "deadline"
 
+ACTUALS_KEYS = {"partners_see", "explain_deviation_above_percent", "cofinancing_below_pledge",
+                "claims_payment", "within_grant", "costs_balance_financing"}
+PARTNERS_SEE = ("all", "own")
+BELOW_PLEDGE = ("warn", "refuse", "ignore")
+
+
+@dataclass(frozen=True)
+class ActualsRules:
+    """What a form whose budget states actual figures asks of them (`actuals:`,
+    docs/reporting.md); checked by the `actuals_within_rules` guard against the document's
+    baseline (the budget it reports on) and the project's grant."""
+    partners_see: str = "all"                           # "own": a partner sees its own only
+    explain_deviation_above_percent: int | None = None  # above: a written explanation
+    cofinancing_below_pledge: str | None = None         # "warn": flagged; "refuse"
+    claims_payment: bool = False        # asks to be paid: counted as claimed; all claims ≤ grant
+    within_grant: bool = False          # what it asks of the funder ≤ the grant
+    costs_balance_financing: bool = False               # costs = grant + co-financing
+
 
 @dataclass(frozen=True)
 class FormDef:
@@ -184,6 +203,7 @@ class FormDef:
     source_text: str = field(default="", compare=False)
     cost_categories: tuple[CostCategoryDef, ...] = DEFAULT_COST_CATEGORIES
     milestones: tuple[MilestoneDef, ...] = DEFAULT_MILESTONES
+    actuals: ActualsRules = ActualsRules()
 
     def cost_category(self, key: str) -> CostCategoryDef | None:
         return next((c for c in self.cost_categories if c.key == key), None)
@@ -574,10 +594,48 @@ def check_form_source(src: LocatedYaml, name: str, text: str = "") -> FormDef:
                       f"'{target.id}' does not offer.", *path)
     cost_categories = _check_cost_categories(c, data)
     milestones = _check_milestones(c, data)
+    actuals = _check_actuals(c, data)
     if c.problems:
         raise SourceInvalid(c.problems)
     return FormDef(name, title, version, tuple(sections), source_text=text,
-                   cost_categories=cost_categories, milestones=milestones)
+                   cost_categories=cost_categories, milestones=milestones, actuals=actuals)
+
+
+def _check_actuals(c: _Checker, data: dict) -> ActualsRules:
+    raw = data.get("actuals")
+    if raw is None:
+        return ActualsRules()
+    if not isinstance(raw, dict):
+        c.add("'actuals' must be a mapping of rules, e.g. {explain_deviation_above_percent: "
+              "15}.", "actuals")
+        return ActualsRules()
+    c.keys(raw, ACTUALS_KEYS, "'actuals'", "actuals")
+    partners_see = raw.get("partners_see", "all")
+    if partners_see not in PARTNERS_SEE:
+        c.add(f"'partners_see' must be one of {', '.join(PARTNERS_SEE)}.", "actuals",
+              "partners_see")
+        partners_see = "all"
+    below = raw.get("cofinancing_below_pledge", "ignore")
+    if below not in BELOW_PLEDGE:
+        c.add(f"'cofinancing_below_pledge' must be one of {', '.join(BELOW_PLEDGE)}.",
+              "actuals", "cofinancing_below_pledge")
+    below = None if below not in ("warn", "refuse") else below
+    percent = raw.get("explain_deviation_above_percent")
+    if percent is not None:
+        percent = c.whole(percent, "'explain_deviation_above_percent'", "actuals",
+                          "explain_deviation_above_percent")
+        if percent is not None and percent > 1000:
+            c.add("'explain_deviation_above_percent' must be at most 1000.", "actuals",
+                  "explain_deviation_above_percent")
+    flags = {}
+    for key in ("claims_payment", "within_grant", "costs_balance_financing"):
+        value = raw.get(key, False)
+        if not isinstance(value, bool):
+            c.add(f"'{key}' must be true or false.", "actuals", key)
+            value = False
+        flags[key] = value
+    return ActualsRules(partners_see=partners_see, explain_deviation_above_percent=percent,
+                        cofinancing_below_pledge=below, **flags)
 
 
 # --- the budget's cost categories and the milestones, per form ------------------------------

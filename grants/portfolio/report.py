@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from babel.numbers import format_percent
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from grants.i18n import current_locale, format_money, format_number, pick_label
@@ -16,7 +15,6 @@ from grants.portfolio.charts import BLUE, GREEN, ORANGE, Bar, ChartRow, Series, 
 from grants.portfolio.queries import Filters, FunderYear, Row, Scope
 from grants.processes import workflows
 
-OUTCOME_LABELS = {"granted": _l("Granted"), "rejected": _l("Rejected")}
 NO_RATE = "–"
 WIDE = 800  # the charts with a table under them (the others share the width with theirs)
 
@@ -35,10 +33,6 @@ def format_rate(rate: float | None) -> str:
     if rate is None:
         return NO_RATE
     return format_percent(rate, locale="en_GB" if current_locale() == "en" else "sv_SE")
-
-
-def outcome_label(outcome: str | None) -> str:
-    return str(OUTCOME_LABELS.get(outcome, outcome or ""))
 
 
 @dataclass

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from grants.db import utcnow
+from grants.labels import outcome_label
 from grants.portfolio import queries, report
 from grants.portfolio.forms import PortfolioFilterForm
 from grants.portfolio.queries import Filters, Row, Scope
@@ -61,7 +62,7 @@ def _page(scope: Scope, form: PortfolioFilterForm, status: int = 200):
     return render_template("portfolio/index.html", form=form, filters=filters, after=after,
                            portfolio=portfolio, groups=groups,
                            state_labels=report.state_labels(),
-                           outcome_label=report.outcome_label,
+                           outcome_label=outcome_label,
                            page_size=queries.PAGE_SIZE), status
 
 
@@ -96,7 +97,7 @@ def csv_text(rows: Iterator[Row], labels: dict[str, str]) -> str:
                          _text(labels.get(row.state, row.state)),
                          "" if row.requested is None else row.requested,
                          "" if row.granted is None else row.granted,
-                         report.outcome_label(row.outcome)])
+                         outcome_label(row.outcome)])
     return buffer.getvalue()
 
 

@@ -30,7 +30,7 @@ from grants.documents.rendering import (
 from grants.jobs.models import Job
 from grants.jobs.runner import handler
 from grants.submissions.models import Submission, SubmissionDocument
-from grants.submissions.operations import budget_csv
+from grants.submissions.operations import budget_csv, comparison_csv
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,12 @@ def embedded_files(snapshot: dict[str, Any],
         weasyprint.Attachment(string=budget_csv(snapshot), name="budget.csv",
                               relationship="Data", description="Budget and co-financing"),
     ]
+    against = comparison_csv(snapshot)
+    if against is not None:
+        files.append(weasyprint.Attachment(string=against, name="budget_vs_actual.csv",
+                                           relationship="Data",
+                                           description="Budget against actual, per "
+                                                       "organisation, category and year"))
     for attachment in attachments:
         files.append(weasyprint.Attachment(file_obj=io.BytesIO(attachment.content),
                                            name=attachment.filename, relationship="Supplement",
@@ -190,6 +196,8 @@ def dossier_zip(submission: Submission) -> tuple[bytes, dict[str, Any]]:
         files.append((f"bilagor/{attachment.id}-{attachment.filename}", attachment.content))
     files.append(("ansokan.json", snapshot_json(snapshot)))
     files.append(("budget.csv", budget_csv(snapshot).encode("utf-8")))
+    if comparison_csv(snapshot) is not None:
+        files.append(("budget_vs_actual.csv", comparison_csv(snapshot).encode("utf-8")))
     manifest = {
         "application": snapshot["application"]["id"],
         "title": snapshot["application"]["title"],

@@ -4,12 +4,9 @@ withdrawing it, and the funder's recorded decision."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from grants.applications.context import TransitionContext
-from grants.db import db
-from grants.submissions.models import FunderDecision
-from grants.submissions.operations import freeze_submission
+from grants.submissions.operations import current_decision, freeze_submission
 from grants.submissions.operations import withdraw_submission as withdraw
 from grants.workflow.registry import effects, guards
 
@@ -35,8 +32,7 @@ def resubmission_allowed(ctx: TransitionContext) -> list[str]:
 
 
 def _decision_recorded(ctx: TransitionContext, outcome: str) -> list[str]:
-    decision = db.session.scalar(select(FunderDecision).where(
-        FunderDecision.application_id == ctx.application.id))
+    decision = current_decision(ctx.application.id)
     if decision is None or decision.outcome != outcome:
         return [_("Record the funder's decision with the decision form (amount, date, "
                   "reference and letter).")]
@@ -51,3 +47,13 @@ def grant_recorded(ctx: TransitionContext) -> list[str]:
 @guards.register("rejection_recorded")
 def rejection_recorded(ctx: TransitionContext) -> list[str]:
     return _decision_recorded(ctx, "rejected")
+
+
+@guards.register("acceptance_recorded")
+def acceptance_recorded(ctx: TransitionContext) -> list[str]:
+    return _decision_recorded(ctx, "accepted")
+
+
+@guards.register("return_recorded")
+def return_recorded(ctx: TransitionContext) -> list[str]:
+    return _decision_recorded(ctx, "returned")

@@ -166,16 +166,26 @@ for _dialect, _statements in FROZEN_DDL.items():
 
 
 class FunderDecision(db.Model):
-    """The funder's decision on an application, recorded by the lead or a coordinator."""
+    """The funder's answer to a submission, recorded by the lead or a coordinator from its
+    letter: granted or rejected (an application), accepted or returned for completion (a
+    report). One per submission; a returned report sent again gets an answer of its own.
+    A grant starts the project: its period, the amount and the decision's conditions."""
 
     __tablename__ = "funder_decision"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"),
-                                                unique=True)
+                                                index=True)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"))
-    outcome: Mapped[str] = mapped_column(String(20))          # granted / rejected
+    outcome: Mapped[str] = mapped_column(String(20))   # granted/rejected/accepted/returned
     granted_amount: Mapped[int | None] = mapped_column(BigInteger)
+    # What the funder paid out with its answer (an accepted payment claim).
+    paid_amount: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    project_start: Mapped[date | None] = mapped_column(Date, default=None)
+    project_end: Mapped[date | None] = mapped_column(Date, default=None)
+    conditions: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The funder's comment (what to complete, for a returned report).
+    comment: Mapped[str] = mapped_column(Text, default="", server_default="")
     decision_date: Mapped[date] = mapped_column(Date)
     funder_reference: Mapped[str] = mapped_column(String(100), default="")
     letter_attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))

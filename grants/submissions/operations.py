@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from grants import events
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.applications.operations import fire_transition
@@ -140,11 +141,32 @@ def budget_csv(snapshot: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+def comparison_csv(snapshot: dict[str, Any]) -> str | None:
+    """Budget against actual of a snapshot as CSV (None: the document has no baseline)."""
+    comparison = snapshot.get("comparison")
+    if not comparison:
+        return None
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["organisation", "category", "year", "budget_sek", "earlier_sek",
+                     "this_document_sek", "variance_sek"])
+    for org in comparison["organisations"]:
+        for row in org["rows"]:
+            writer.writerow([org["name"], row["category"], row["year"], row["budget"],
+                             row["earlier"], row["current"], row["variance"]])
+        c = org["cofinancing"]
+        writer.writerow([org["name"], "cofinancing", "", c["budget"], c["earlier"],
+                         c["current"], c["variance"]])
+    return out.getvalue()
+
+
 # --- the funder's decision ---------------------------------------------------------------------
-# A transition guarded by one of these records the funder's decision: it is fired by the
-# decision form (amount, date, reference, letter), never by a bare button, whatever the
-# workflow file calls it.
-DECISION_GUARDS = {"granted": "grant_recorded", "rejected": "rejection_recorded"}
+# A transition guarded by one of these records the funder's answer to a submission: it is
+# fired by the decision form (date, reference, letter, and what the outcome needs), never by
+# a bare button, whatever the workflow file calls it. Which outcomes a document can have is
+# what its workflow offers from its state.
+DECISION_GUARDS = {"granted": "grant_recorded", "rejected": "rejection_recorded",
+                   "accepted": "acceptance_recorded", "returned": "return_recorded"}
 
 
 def decision_transitions(workflow: Workflow, state: str, roles) -> dict[str, Transition]:
@@ -158,23 +180,60 @@ def decision_transitions(workflow: Workflow, state: str, roles) -> dict[str, Tra
     return found
 
 
+def current_decision(application_id: int) -> FunderDecision | None:
+    """The funder's answer to the submission that counts (or, for a decision recorded before
+    answers were kept per submission, the application's)."""
+    submission = current_submission(application_id)
+    decisions = list(db.session.scalars(select(FunderDecision).where(
+        FunderDecision.application_id == application_id).order_by(FunderDecision.id.desc())))
+    for decision in decisions:
+        if submission is None or decision.submission_id in (submission.id, None):
+            return decision
+    return None
+
+
+def decisions_of(application_id: int) -> list[FunderDecision]:
+    """Every answer the funder gave, newest first (a returned report has several)."""
+    return list(db.session.scalars(select(FunderDecision).where(
+        FunderDecision.application_id == application_id).order_by(FunderDecision.id.desc())))
+
+
 def record_decision(*, application: Application, roles: set[str], actor: User, workflow, form,
-                    outcome: str, granted_amount: int | None, decision_date: date,
-                    funder_reference: str, letter=None,
+                    outcome: str, decision_date: date, funder_reference: str,
+                    granted_amount: int | None = None, paid_amount: int | None = None,
+                    project_start: date | None = None, project_end: date | None = None,
+                    conditions: str = "", comment: str = "", letter=None,
                     expected_state_version: int) -> FunderDecision:
-    """Record what the funder decided and move the application to granted / rejected, in one
-    transaction. The decision letter is checked by its content, like every upload."""
-    if outcome not in DECISION_GUARDS:
+    """Record what the funder answered to the current submission and move the document on
+    (granted / rejected, accepted / returned), in one transaction. A grant needs the amount
+    and the project's period (it starts the project: `decision_recorded`); a return needs
+    the funder's comment. The letter is checked by its content, like every upload."""
+    offered = decision_transitions(workflow, application.state, roles)
+    if outcome not in DECISION_GUARDS or (offered and outcome not in offered):
         raise FieldsRefused(_("Nothing was saved: choose the decision."),
-                            field_errors={"outcome": [_("Choose granted or rejected.")]})
-    transition = decision_transitions(workflow, application.state, roles).get(outcome)
+                            field_errors={"outcome": [_("Choose one of the decisions "
+                                                        "offered.")]})
+    transition = offered.get(outcome)
     if transition is None:
         raise OperationRefused(_("The funder's decision cannot be recorded now: the "
                                  "application is not waiting for it, or you may not record "
                                  "it."))
     errors: dict[str, list[str]] = {}
-    if outcome == "granted" and (granted_amount is None or granted_amount <= 0):
-        errors["granted_amount"] = [_("Give the granted amount in kronor.")]
+    conditions, comment = (conditions or "").strip(), (comment or "").strip()
+    if outcome == "granted":
+        if granted_amount is None or granted_amount <= 0:
+            errors["granted_amount"] = [_("Give the granted amount in kronor.")]
+        if project_start is None:
+            errors["project_start"] = [_("Give the first day of the project period.")]
+        if project_end is None:
+            errors["project_end"] = [_("Give the last day of the project period.")]
+        elif project_start is not None and project_end <= project_start:
+            errors["project_end"] = [_("The project must end after it starts (%(start)s).",
+                                       start=project_start.isoformat())]
+    if outcome == "returned" and not comment:
+        errors["comment"] = [_("Say what the funder asks you to complete.")]
+    if paid_amount is not None and paid_amount < 0:
+        errors["paid_amount"] = [_("The amount paid cannot be negative.")]
     if decision_date > date.today():
         errors["decision_date"] = [_("The decision date cannot be in the future.")]
     attachment = None
@@ -193,24 +252,36 @@ def record_decision(*, application: Application, roles: set[str], actor: User, w
     if errors:
         raise FieldsRefused(_("Nothing was saved: check the fields marked below."),
                             field_errors=errors)
+    submission = current_submission(application.id)
     if db.session.scalar(select(FunderDecision).where(
-            FunderDecision.application_id == application.id)) is not None:
+            FunderDecision.application_id == application.id,
+            FunderDecision.submission_id == (submission.id if submission else None))
+            ) is not None:
         raise OperationRefused(_("The funder's decision has already been recorded."))
     if attachment is not None:
         db.session.add(attachment)
         db.session.flush()
-    submission = current_submission(application.id)
+    granted = outcome == "granted"
     decision = FunderDecision(
         application_id=application.id, submission_id=submission.id if submission else None,
-        outcome=outcome, granted_amount=granted_amount if outcome == "granted" else None,
+        outcome=outcome, granted_amount=granted_amount if granted else None,
+        paid_amount=paid_amount if outcome == "accepted" else None,
+        project_start=project_start if granted else None,
+        project_end=project_end if granted else None,
+        conditions=conditions[:4000] if granted else "", comment=comment[:4000],
         decision_date=decision_date, funder_reference=(funder_reference or "").strip()[:100],
         letter_attachment_id=attachment.id if attachment else None, recorded_by_id=actor.id)
     db.session.add(decision)
     db.session.flush()
-    comment = _("Funder's decision of %(date)s, reference %(reference)s.",
-                date=decision_date.isoformat(), reference=decision.funder_reference or "–")
+    text = _("Funder's decision of %(date)s, reference %(reference)s.",
+             date=decision_date.isoformat(), reference=decision.funder_reference or "–")
+    if comment:
+        text = f"{text} {comment}"
+    # What follows from the answer (a grant starts the project) joins this transaction.
+    events.decision_recorded.send(application=application, decision=decision,
+                                  submission=submission, actor=actor)
     # The transition commits the decision together with the state change, or nothing.
     fire_transition(application=application, roles=roles, actor=actor, workflow=workflow,
-                    form=form, name=transition.name, comment=comment,
+                    form=form, name=transition.name, comment=text,
                     expected_state_version=expected_state_version)
     return decision

@@ -3,6 +3,8 @@ decision. Load (404 alike for missing and not yours) → check → one operation
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,12 +18,14 @@ from grants.applications.page import (
     page_form,
     render_application_page,
 )
+from grants.applications.queries import load_answers
 from grants.applications.workspace import own_form_transitions
 from grants.db import db
 from grants.documents.uploads import content_disposition
 from grants.errors import FieldsRefused, OperationRefused
 from grants.formengine.fields import hidden_number
 from grants.jobs.models import Job
+from grants.processes import form_for
 from grants.submissions import operations
 from grants.submissions.archive import dossier_zip, snapshot_json
 from grants.submissions.forms import DecisionForm
@@ -75,7 +79,8 @@ def snapshot(application_id: int, number: int):
 @bp.post("/<int:application_id>/decision")
 def decision(application_id: int):
     application, roles, workflow, form_def = load_application_page(application_id)
-    form = DecisionForm()
+    form = DecisionForm().offer(operations.decision_transitions(workflow, application.state,
+                                                                roles))
     if not form.validate_on_submit():
         return render_application_page(application, roles, workflow, form_def, tab="decision",
                                        status=422, forms={"decision_form": form})
@@ -84,8 +89,11 @@ def decision(application_id: int):
         operations.record_decision(
             application=application, roles=roles, actor=current_user, workflow=workflow,
             form=form_def, outcome=form.outcome.data, granted_amount=form.granted_amount.data,
-            decision_date=form.decision_date.data, funder_reference=form.funder_reference.data,
-            letter=form.letter.data, expected_state_version=expected)
+            paid_amount=form.paid_amount.data, project_start=form.project_start.data,
+            project_end=form.project_end.data, conditions=form.conditions.data or "",
+            comment=form.comment.data or "", decision_date=form.decision_date.data,
+            funder_reference=form.funder_reference.data, letter=form.letter.data,
+            expected_state_version=expected)
     except FieldsRefused as refused:
         for name, errors in refused.field_errors.items():
             if name in form:
@@ -132,24 +140,52 @@ def _decision_transitions(workflow, state: str, roles: set[str]) -> set[str]:
     return {t.name for t in operations.decision_transitions(workflow, state, roles).values()}
 
 
+def _project_dates(application, form_def) -> dict:
+    """The project period the application stated (its fields that state the budget's first
+    and last year, `mirrors:`), to start the decision form with."""
+    if form_def is None:
+        return {}
+    facts = {"budget.first_year": "project_start", "budget.last_year": "project_end"}
+    found = {}
+    answers = None
+    for section in form_def.sections:
+        for form_field in section.fields:
+            name = facts.get(form_field.mirrors.fact) if form_field.mirrors else None
+            if name and section.part == "common":
+                if answers is None:
+                    answers = load_answers(application.id)
+                value = (answers.get(section.key) or {}).get(form_field.id)
+                try:
+                    found[name] = date.fromisoformat(str(value)) if value else None
+                except ValueError:
+                    continue
+    return {k: v for k, v in found.items() if v}
+
+
 @bp.app_template_global("submissions_panel")
 def submissions_panel(application, roles, workflow) -> dict | None:
     """What the application page shows about submissions and the funder's decision (None:
     nothing to show); after a refused decision form, that form with its errors."""
     decision_form = page_form("decision_form")
     submissions = operations.submissions_of(application.id)
-    recorded = db.session.scalar(select(FunderDecision).where(
-        FunderDecision.application_id == application.id))
-    may_decide = recorded is None and any(s.counts for s in submissions) and bool(
-        operations.decision_transitions(workflow, application.state, roles))
+    decisions = operations.decisions_of(application.id)
+    current = next((s for s in submissions if s.counts), None)
+    recorded = operations.current_decision(application.id) if current else (
+        decisions[0] if decisions else None)
+    offered = operations.decision_transitions(workflow, application.state, roles)
+    may_decide = current is not None and bool(offered) and (
+        recorded is None or recorded.submission_id not in (current.id, None))
     if not submissions and recorded is None:
         return None
     if may_decide and decision_form is None:
-        decision_form = DecisionForm(state_version=application.state_version)
+        dates = _project_dates(application, form_for(application))
+        decision_form = DecisionForm(state_version=application.state_version,
+                                     **dates).offer(offered)
     jobs = {}
     for job in db.session.scalars(select(Job).where(
             Job.application_id == application.id, Job.kind == "render_submission")):
         jobs[job.payload.get("submission_id")] = job
-    return {"submissions": submissions, "decision": recorded, "jobs": jobs,
+    return {"submissions": submissions, "decision": recorded, "decisions": decisions,
+            "jobs": jobs, "offered": set(offered),
             "decision_form": decision_form if may_decide else None,
             "archive": bool(ARCHIVE_ROLES & roles)}

@@ -39,6 +39,7 @@ def test_full_path_draft_to_granted(login_as, world, run_worker):
     db.session.refresh(application)
     coordinator.post(f"/applications/{application.id}/decision",
                      {"outcome": "granted", "granted_amount": "400 000",
+                      "project_start": "2027-01-01", "project_end": "2028-12-31",
                       "decision_date": "2026-11-20", "funder_reference": "KUR 2026/123",
                       "state_version": str(application.state_version)})
     db.session.refresh(application)

@@ -188,6 +188,7 @@ def test_every_state_renamed_and_everything_still_works(world, login_as, app):
     # The funder's decision, through its form.
     assert lead.post(f"/applications/{application.id}/decision", {
         "outcome": "granted", "granted_amount": "150 000", "decision_date": "2026-11-20",
+        "project_start": "2027-01-01", "project_end": "2028-12-31",
         "state_version": str(application.state_version)}).status_code == 303
     assert state_of(application) == renamed("granted")
 

@@ -331,7 +331,8 @@ def test_funder_decision_is_recorded_with_its_details(login_as, world, budgeted)
     assert response.status_code == 422
     assert 'id="granted_amount-error"' in response.get_data(as_text=True)
     response = lead.post(url, {"outcome": "granted", "granted_amount": "150 000",
-                               "decision_date": "2026-11-20",
+                               "decision_date": "2026-11-20", "project_start": "2027-01-01",
+                               "project_end": "2028-12-31",
                                "letter": (io.BytesIO(b"<html>not a pdf</html>"), "beslut.pdf"),
                                "state_version": str(budgeted.state_version)},
                          content_type="multipart/form-data")
@@ -339,7 +340,17 @@ def test_funder_decision_is_recorded_with_its_details(login_as, world, budgeted)
         response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(FunderDecision.id))) == 0
     assert db.session.get(Application, budgeted.id).state == "submitted"
+    # A grant starts the project: its period is needed, and must end after it starts.
+    response = lead.post(url, {"outcome": "granted", "granted_amount": "150 000",
+                               "decision_date": "2026-11-20", "project_start": "2027-06-01",
+                               "project_end": "2027-01-01",
+                               "state_version": str(budgeted.state_version)})
+    assert response.status_code == 422
+    assert "Projektet måste sluta efter att det börjar (2027-06-01)" in \
+        response.get_data(as_text=True)
     lead.post(url, {"outcome": "granted", "granted_amount": "150 000",
+                    "project_start": "2027-01-01", "project_end": "2028-12-31",
+                    "conditions": "Slutredovisning senast två månader efter projektets slut.",
                     "decision_date": "2026-11-20", "funder_reference": "KUR 2026/4711",
                     "letter": (io.BytesIO(pdf_bytes("Beslut")), "beslut.pdf"),
                     "state_version": str(budgeted.state_version)},
@@ -347,6 +358,9 @@ def test_funder_decision_is_recorded_with_its_details(login_as, world, budgeted)
     decision = db.session.scalar(select(FunderDecision))
     assert (decision.outcome, decision.granted_amount, decision.funder_reference) == \
         ("granted", 150_000, "KUR 2026/4711")
+    assert (decision.project_start.isoformat(), decision.project_end.isoformat()) == \
+        ("2027-01-01", "2028-12-31")
+    assert decision.conditions.startswith("Slutredovisning")
     assert decision.letter_attachment_id is not None
     assert db.session.get(Application, budgeted.id).state == "granted"
     record = db.session.scalars(select(TransitionRecord).where(
