@@ -93,9 +93,11 @@ class CallForm(AppForm):
                                      validators=[DataRequired(message=_l("Give a date and time."))])
     workflow_name = SelectField(_l("Workflow"))
     form_name = SelectField(_l("Form"))
-    reporting_plan = SelectField(_l("Reporting after the grant"), description=_l(
+    # Blank: none. The operation refuses a plan that does not exist.
+    reporting_plan = SelectField(_l("Reporting after the grant"), validate_choice=False,
+                                 description=_l(
         "What a granted project reports to the funder: its revised budget, reports and "
-        "payment claims, with their due dates (workflows/reporting/)."))
+        "payment claims, with the dates they are due."))
     steering_group_id = SelectField(_l("Steering group"), coerce=int)
     max_chars_per_field = WholeNumberField(_l("Max characters per text field"),
                                            validators=[Optional()], min_value=50)

@@ -69,7 +69,8 @@ class Call(db.Model):
     form_version: Mapped[int | None] = mapped_column(Integer, default=None)
     # The reporting plan (workflows/reporting/<name>.yaml) a granted project of this call
     # follows: its revised budget and reports, with their forms, workflows and due dates.
-    reporting_plan: Mapped[str | None] = mapped_column(String(100), default=None)
+    # (No Python default: an INSERT that does not name it leaves it NULL.)
+    reporting_plan: Mapped[str | None] = mapped_column(String(100))
     max_chars_per_field: Mapped[int | None] = mapped_column(Integer, default=None)
     max_requested_amount: Mapped[int | None] = mapped_column(BigInteger, default=None)
     min_cofinancing_percent: Mapped[int | None] = mapped_column(Integer, default=None)

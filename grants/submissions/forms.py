@@ -25,7 +25,7 @@ class DecisionForm(AppForm):
                                  description=_l("The project period the decision grants."))
     project_end = IsoDateField(_l("Project ends"), validators=[Optional()])
     conditions = TextAreaField(_l("Conditions of the grant"), validators=[Length(max=4000)],
-                               description=_l("As the decision letter states them, e.g. "
+                               description=_l("As the decision letter gives them, e.g. "
                                               "what the reports must show."))
     paid_amount = KronorField(_l("Amount paid out"), validators=[Optional()],
                               description=_l("What the funder pays with its acceptance (a "

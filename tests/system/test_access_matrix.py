@@ -102,6 +102,8 @@ ROUTES: dict[str, dict] = {
     "budget.add_line": {"reach": ANYONE_ON_T},
     "budget.add_cofinancing": {"reach": ANYONE_ON_T},
     "budget.delete": {"reach": ANYONE_ON_T},
+    "budget.explain": {"reach": ANYONE_ON_T},
+    "reporting.project": {"reach": ANYONE_ON_T},
     "partners.index": {"reach": ANYONE_ON_T},
     "partners.remove": {"reach": ANYONE_ON_T},
     "partners.contact": {"reach": ANYONE_ON_T},

@@ -36,7 +36,7 @@ def test_cli_and_app_start_refuse_an_invalid_file(tmp_path):
     assert one.returncode == 1 and "single_stage.yaml:" in one.stderr
     good = _run_flask(["workflow", "check"], PROJECT_ROOT / "workflows", tmp_path)
     assert good.returncode == 0, good.stderr
-    assert good.stdout.count(" – OK") == 7  # 3 workflows, 4 forms
+    assert good.stdout.count(" – OK") == 15  # 5 workflows, 10 forms
 
 
 def test_workflow_check_reports_invalid_form_files(app, tmp_path):
