@@ -1,10 +1,13 @@
 """Demo data: real counties, municipalities and funders of south-east Sweden (from
-demo_data/sydost.yaml) with fictional organisation numbers, demo accounts and open calls.
-Running it twice changes nothing the second time."""
+demo_data/sydost.yaml) with fictional organisation numbers, demo accounts and open calls, each
+with its reporting plan, an application being drafted, one awaiting the steering group's vote,
+and a project the funder has granted that is reporting (docs/reporting.md). Running it twice
+changes nothing the second time."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import hashlib
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +17,29 @@ from sqlalchemy import select
 from grants.accounts.models import User
 from grants.accounts.operations import create_user
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
+from grants.applications.queries import current_partners, load_answers
+from grants.budget.models import BudgetLine, Cofinancing
 from grants.calls.models import STOCKHOLM, Call, Funder
+from grants.canonical import fingerprint
 from grants.db import db, utcnow
 from grants.deadlines.operations import schedule_reminders
+from grants.delivery.models import Delivery, DeliveryAttempt
+from grants.delivery.operations import email_subject, submission_address
+from grants.documents.models import Attachment
+from grants.jobs.models import Job
+from grants.jobs.runner import enqueue_job
 from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
 from grants.partners.models import ApplicationPartner
-from grants.processes import get_form, get_workflow, pin_form, pin_workflow
+from grants.processes import form_for, get_form, get_workflow, pin_form, pin_workflow, workflow_for
 from grants.steering.models import SteeringGroup, SteeringMember
+from grants.submissions.models import FunderDecision, Submission
+from grants.submissions.operations import record_decision, submission_snapshot
+from grants.workflow.plans import add_months
 
 DEMO_DATA = Path(__file__).parent / "demo_data" / "sydost.yaml"
+ESF_CALL = "Kompetensutveckling för digital delaktighet"
+ESF_PROJECT = "Digitala vägledare – kompetenslyft för bibliotekspersonal i sydost"
 DEMO_PASSWORD = "demo-password"
 CITY_LIBRARIES = {"Kalmar", "Växjö", "Karlskrona"}
 
@@ -132,27 +148,30 @@ def seed(data_path: Path | None = None) -> str:
         ("Kulturrådet", "Utvecklingsbidrag för bibliotek 2027",
          "Stöd till projekt som utvecklar folkbibliotekens verksamhet, särskilt digital "
          "delaktighet och läsfrämjande.", 75, 4000, 2_000_000, "joint_application",
-         "kulturradet_utveckling"),
-        ("ESF-rådet", "Kompetensutveckling för digital delaktighet",
+         "kulturradet_utveckling", "kulturradet"),
+        ("ESF-rådet", ESF_CALL,
          "Gemensam kompetensutveckling för bibliotekspersonal i sydost.", 100, 6000, 8_000_000,
-         "two_stage", "esf_kompetens"),
+         "two_stage", "esf_kompetens", "esf"),
         ("Region Kalmar län", "Regionalt utvecklingsbidrag, bibliotek",
          "Mindre bidrag för samverkan mellan kommunerna i länet.", 45, 2500, 300_000,
-         "single_stage", "region_smabidrag"),
+         "single_stage", "region_smabidrag", "region"),
     ]
     calls = {}
     for (funder_short, title, description, days, max_chars, max_amount, workflow_name,
-         form_name) in calls_spec:
+         form_name, plan) in calls_spec:
         call = db.session.scalar(select(Call).where(Call.title == title))
         if call is None:
             call = Call(funder_id=funders[funder_short].id, title=title, description=description,
                         opens_at=utcnow() - timedelta(days=14), deadline_at=_deadline_in(days),
                         workflow_name=workflow_name, form_name=form_name,
-                        form_version=get_form(form_name).version,
+                        form_version=get_form(form_name).version, reporting_plan=plan,
                         max_chars_per_field=max_chars, max_requested_amount=max_amount,
                         steering_group_id=group.id)
             db.session.add(call)
             s.count("calls")
+        elif call.reporting_plan is None:   # seeded before calls had reporting plans
+            call.reporting_plan = plan
+            s.count("reporting plans")
         calls[title] = call
     db.session.flush()
 
@@ -205,6 +224,9 @@ def seed(data_path: Path | None = None) -> str:
         _seed_decision_in_progress(title, calls["Utvecklingsbidrag för bibliotek 2027"], orgs,
                                    users)
         s.count("applications")
+    if db.session.scalar(select(Application).where(Application.title == ESF_PROJECT)) is None:
+        _seed_granted_project(calls[ESF_CALL], orgs, users)
+        s.count("granted projects")
     db.session.commit()
     if not s.created:
         return "Demo data already present; nothing changed."
@@ -337,3 +359,356 @@ def _seed_decision_in_progress(title: str, call: Call, orgs: dict, users: dict) 
                             choice="approve", comment="Väl förankrat hos skolbiblioteken.",
                             fingerprint=round_.fingerprint))
     schedule_reminders(application, push=False)
+
+
+# --- a granted project that is reporting -----------------------------------------------------
+def _today() -> date:
+    return utcnow().astimezone(STOCKHOLM).date()
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour, 0), tzinfo=STOCKHOLM)
+
+
+def _answer(document: Application, key: str, data: dict, user: User,
+            partner: ApplicationPartner | None = None) -> None:
+    db.session.add(SectionAnswer(application_id=document.id, section_key=key, data=data,
+                                 partner_id=partner.id if partner else None,
+                                 owner_key=str(partner.id) if partner else "",
+                                 updated_by_id=user.id))
+
+
+def _pdf(document: Application, field_id: str, filename: str, text: str, user: User) -> dict:
+    """A small real PDF uploaded to a file field of the document; its stored value."""
+    import weasyprint  # noqa: PLC0415 - heavy, and needed only while seeding
+    content = weasyprint.HTML(string=f"<h1>{text}</h1><p>Fiktivt underlag för demon.</p>"
+                              ).write_pdf()
+    attachment = Attachment(application_id=document.id, field_id=field_id, filename=filename,
+                            kind="pdf", mime_type="application/pdf", size=len(content),
+                            sha256=hashlib.sha256(content).hexdigest(), content=content,
+                            uploaded_by_id=user.id)
+    db.session.add(attachment)
+    db.session.flush()
+    return attachment.as_value()
+
+
+def _costs(document: Application, organisation: Organisation, user: User, rows) -> None:
+    """Cost lines: (category, year, description, amount)."""
+    for category, year, description, amount in rows:
+        db.session.add(BudgetLine(application_id=document.id, organisation_id=organisation.id,
+                                  category=category, year=year, description=description,
+                                  amount=amount, updated_by_id=user.id))
+
+
+def _in_kind(document: Application, organisation: Organisation, user: User, year: int,
+             description: str, *, amount: int | None = None, hours: int | None = None,
+             rate: int | None = None) -> None:
+    """Co-financing in kind from public funds: an amount, or work as hours × an hourly rate."""
+    db.session.add(Cofinancing(
+        application_id=document.id, organisation_id=organisation.id, kind="in_kind",
+        source="public", year=year, description=description,
+        amount=amount if amount is not None else hours * rate, hours=hours, hourly_rate=rate,
+        updated_by_id=user.id))
+
+
+def _history(document: Application, workflow, steps) -> None:
+    """History rows of the transitions a document went through: (transition, actor, when),
+    followed through the workflow file; the document ends where the last one leads."""
+    state = document.state
+    for name, actor, when in steps:
+        target = workflow.transitions[name].target
+        db.session.add(TransitionRecord(application_id=document.id, transition=name,
+                                        from_state=state, to_state=target, actor_id=actor.id,
+                                        created_at=when))
+        state = target
+    document.state = state
+    document.state_version += len(steps)
+    db.session.flush()
+
+
+def _sent(document: Application, actor: User, when: datetime) -> Submission:
+    """The document's copy of record as it was sent to the funder at `when`: the snapshot of
+    the submit effect (`submission_snapshot`), the job that renders its PDF/A (run when the
+    worker starts), and the delivery by e-mail that went out then – so nothing is sent
+    again."""
+    partners = current_partners(document.id)
+    snapshot = submission_snapshot(document, form_for(document), load_answers(document.id),
+                                   partners, number=1, submitted_at=when, actor=actor)
+    submission = Submission(application_id=document.id, number=1, submitted_at=when,
+                            submitted_by_id=actor.id, snapshot=snapshot,
+                            sha256=fingerprint(snapshot),
+                            requested_amount=snapshot["application"].get("requested_amount"))
+    db.session.add(submission)
+    db.session.flush()
+    job = Job(kind="render_submission", application_id=document.id, requested_by_id=actor.id,
+              payload={"kind": "final", "submission_id": submission.id},
+              fingerprint=submission.sha256)
+    db.session.add(job)
+    db.session.flush()
+    enqueue_job(job)
+    sent_at = when + timedelta(minutes=2)
+    delivery = Delivery(submission_id=submission.id, application_id=document.id,
+                        channel="email", status="sent", recipient=submission_address(document),
+                        subject=email_subject(submission, document), attempts=1,
+                        last_attempt_at=sent_at, sent_at=sent_at, smtp_code=250,
+                        smtp_response="250 OK: queued", created_at=when)
+    db.session.add(delivery)
+    db.session.flush()
+    db.session.add(DeliveryAttempt(delivery_id=delivery.id, number=1, started_at=sent_at,
+                                   finished_at=sent_at, outcome="sent", stage="message",
+                                   smtp_code=250, smtp_response="250 OK: queued"))
+    db.session.flush()
+    return submission
+
+
+def _answered(document: Application, actor: User, when: datetime, outcome: str,
+              **fields) -> FunderDecision:
+    """The funder's answer recorded through the decision operation (it moves the document
+    and commits), dated as if recorded when it came."""
+    db.session.flush()
+    decision = record_decision(application=document, roles={"lead"}, actor=actor,
+                               workflow=workflow_for(document), form=form_for(document),
+                               outcome=outcome, decision_date=min(when.date(), _today()),
+                               expected_state_version=document.state_version, **fields)
+    decision.recorded_at = when
+    record = db.session.scalar(select(TransitionRecord).where(
+        TransitionRecord.application_id == document.id)
+        .order_by(TransitionRecord.id.desc()).limit(1))
+    record.created_at = when
+    return decision
+
+
+def _months_in(year: int, start: date, end: date) -> int:
+    return sum(1 for n in range(48) if add_months(start, n) <= end
+               and add_months(start, n).year == year)
+
+
+def _seed_granted_project(call: Call, orgs: dict, users: dict) -> None:
+    """An ESF project granted about eight months ago, with two partners (Växjö: partner@,
+    Linnéuniversitetet: partner2@). The application was sent and the grant is recorded with
+    the decision operation, which starts the project: a progress report and a payment claim
+    per six months and a final report. The first period's report and claim are sent and
+    accepted (the claim paid); in the current period the progress report is under way – the
+    lead and Växjö have entered their actual figures, Linnéuniversitetet not yet – and the
+    payment claim is a draft with the lead's costs."""
+    lead, vaxjo_user, lnu_user = (users["lead@demo.test"], users["partner@demo.test"],
+                                  users["partner2@demo.test"])
+    chair = users["steering1@demo.test"]
+    kalmar, vaxjo, lnu = (orgs["Kalmar stadsbibliotek"], orgs["Växjö stadsbibliotek"],
+                          orgs["Linnéuniversitetet"])
+    start = add_months(_today().replace(day=1), -8)
+    end = add_months(start, 24) - timedelta(days=1)
+    granted_on = start - timedelta(days=20)
+    sent_on = start - timedelta(days=75)
+    years = list(range(start.year, end.year + 1))
+
+    workflow, form = get_workflow(call.workflow_name), get_form(call.form_name)
+    application = Application(
+        call_id=call.id, lead_organisation_id=kalmar.id, lead_user_id=lead.id,
+        title=ESF_PROJECT, language="sv", workflow_name=workflow.name,
+        workflow_version=workflow.version, form_name=form.name, state=workflow.initial,
+        created_at=_at(sent_on - timedelta(days=70)))
+    db.session.add(application)
+    pin_workflow(workflow)
+    application.form_version = pin_form(form)
+    db.session.flush()
+    db.session.add(TransitionRecord(application_id=application.id, transition="create",
+                                    from_state="", to_state=workflow.initial, actor_id=lead.id,
+                                    created_at=application.created_at))
+    partners = {}
+    for organisation, user in ((vaxjo, vaxjo_user), (lnu, lnu_user)):
+        partners[organisation.id] = ApplicationPartner(
+            application_id=application.id, organisation_id=organisation.id,
+            contact_name=user.name, contact_email=user.email, contact_user_id=user.id,
+            status="active")
+        db.session.add(partners[organisation.id])
+    db.session.flush()
+    _seed_signatories(application, lead, [(kalmar, lead, "Bibliotekschef"),
+                                          (vaxjo, vaxjo_user, "Bibliotekschef"),
+                                          (lnu, lnu_user, "Prefekt")])
+
+    # The budget the reports are compared with: two years, spread over the project's years.
+    def spread(total: int) -> list[tuple[int, int]]:
+        return [(year, int(round(total * _months_in(year, start, end) / 24, -3))) for year in years
+                if _months_in(year, start, end)]
+    middle = add_months(start, 12).year
+    _costs(application, kalmar, lead,
+           [("personnel", y, "Projektledare 50 %", a) for y, a in spread(560_000)]
+           + [("external_services", middle, "Utbildare i digital vägledning", 150_000)]
+           + [("travel", y, "Resor till länets bibliotek", a) for y, a in spread(60_000)])
+    _costs(application, vaxjo, vaxjo_user,
+           [("personnel", y, "Bibliotekarie och kursledare 40 %", a)
+            for y, a in spread(350_000)])
+    _costs(application, lnu, lnu_user,
+           [("personnel", y, "Utvärdering och följeforskning", a) for y, a in spread(220_000)])
+    _in_kind(application, kalmar, lead, start.year, "Lokaler och it-stöd", amount=120_000)
+    _in_kind(application, vaxjo, vaxjo_user, start.year,
+             "Personaltid för deltagande bibliotekarier", hours=400, rate=450)
+    _in_kind(application, lnu, lnu_user, end.year, "Forskartid för utvärderingen",
+             amount=40_000)
+    db.session.flush()
+    lines, items = (db.session.scalars(select(model).where(model.application_id ==
+                                                           application.id)).all()
+                    for model in (BudgetLine, Cofinancing))
+    requested = sum(line.amount for line in lines) - sum(item.amount for item in items)
+
+    certificates = _pdf(application, "cofinancing_certificates", "medfinansieringsintyg.pdf",
+                        "Medfinansieringsintyg: Kalmar, Växjö och Linnéuniversitetet", lead)
+    answers = {
+        "summary": {
+            "summary": "Bibliotekspersonal i Kalmar, Kronobergs och Blekinge län utbildas till "
+                       "digitala vägledare, så att biblioteken kan hjälpa invånare som står "
+                       "utanför den digitala välfärden.",
+            "start_date": start.isoformat(), "end_date": end.isoformat(), "area": "skills"},
+        "target_groups": {
+            "target_group_description": "Bibliotekarier och biblioteksassistenter på "
+                                        "folkbiblioteken i sydost, **särskilt** de som möter "
+                                        "äldre och nyanlända i sitt arbete.",
+            "participants": [{"group": "Bibliotekspersonal", "women": 96, "men": 24},
+                             {"group": "Skolbibliotekarier", "women": 18, "men": 6}]},
+        "horizontal_principles": {
+            "gender_equality": "Kurserna ges på tider som passar deltid, och vi följer upp "
+                               "deltagandet för kvinnor och män.",
+            "accessibility": "Allt kursmaterial finns i tillgängligt format och kurslokalerna "
+                             "är tillgängliga.",
+            "non_discrimination": "Vägledarna utbildas i att möta invånare med olika språk "
+                                  "och bakgrund."},
+        "activities": {"activities": [
+            {"activity": "Grundkurs i digital vägledning", "start": start.isoformat(),
+             "end": add_months(start, 12).isoformat(), "participants": 120},
+            {"activity": "Fördjupning och nätverksträffar", "start":
+             add_months(start, 12).isoformat(), "end": end.isoformat(), "participants": 60}]},
+        "financing": {
+            "requested_amount": requested,
+            "cofinancing": [
+                {"financier": "Kalmar kommun", "kind": "in_kind", "amount": 120_000},
+                {"financier": "Växjö kommun", "kind": "in_kind", "amount": 180_000},
+                {"financier": "Linnéuniversitetet", "kind": "in_kind", "amount": 40_000}],
+            "cofinancing_certificates": certificates},
+    }
+    for key, data in answers.items():
+        _answer(application, key, data, lead)
+    db.session.flush()
+    sent = _at(sent_on)
+    _history(application, workflow, [
+        ("send_concept", lead, sent - timedelta(days=60)),
+        ("go_ahead", chair, sent - timedelta(days=45)),
+        ("send_to_steering", lead, sent - timedelta(days=20)),
+        ("approve", chair, sent - timedelta(days=10)),
+        ("submit", lead, sent)])
+    submission = _sent(application, lead, sent)
+
+    # The grant: the decision operation starts the project and makes its documents.
+    granted = _at(granted_on, 14)
+    _answered(application, lead, granted, "granted", granted_amount=submission.requested_amount,
+              project_start=start, project_end=end,
+              funder_reference=f"ESF {granted_on.year}/00417",
+              conditions="Lägesrapport och ansökan om utbetalning varje halvår. Deltagarnas "
+                         "kön redovisas i varje lägesrapport.")
+    documents = db.session.scalars(select(Application).where(
+        Application.parent_id == application.id).order_by(Application.id)).all()
+    for document in documents:
+        document.created_at = granted
+        db.session.scalar(select(TransitionRecord).where(
+            TransitionRecord.application_id == document.id)
+            .order_by(TransitionRecord.id).limit(1)).created_at = granted
+    by_kind = {(d.kind, d.sequence): d for d in documents}
+    report1, report2 = by_kind[("progress_report", 1)], by_kind[("progress_report", 2)]
+    claim1, claim2 = by_kind[("payment_claim", 1)], by_kind[("payment_claim", 2)]
+
+    # The first period: its progress report and payment claim, sent and accepted.
+    for document in (report1, claim1):
+        year = document.period_start.year
+        _costs(document, kalmar, lead, [
+            ("personnel", year, "Projektledare 50 %, utfall", 138_000),
+            ("travel", year, "Resor till länets bibliotek, utfall", 11_500)])
+        _costs(document, vaxjo, vaxjo_user, [
+            ("personnel", year, "Bibliotekarie och kursledare, utfall", 84_000)])
+        _costs(document, lnu, lnu_user, [
+            ("personnel", year, "Planering av följeforskningen", 22_000)])
+        _in_kind(document, kalmar, lead, year, "Lokaler och it-stöd", amount=30_000)
+        _in_kind(document, vaxjo, vaxjo_user, year, "Personaltid för deltagande "
+                 "bibliotekarier", hours=100, rate=450)
+        _in_kind(document, lnu, lnu_user, year, "Forskartid", amount=8_000)
+    period = {"period_start": report1.period_start.isoformat(),
+              "period_end": report1.period_end.isoformat()}
+    _answer(report1, "period", {
+        **period,
+        "period_summary": "Grundkursen har startat på åtta bibliotek. Intresset är stort och "
+                          "två kurstillfällen fick dubbleras.",
+        "period_activities": [
+            {"activity": "Grundkurs i digital vägledning", "progress": "ongoing",
+             "participants": 58}]}, lead)
+    _answer(report1, "participants", {"participants_so_far": [
+        {"group": "Bibliotekspersonal", "women": 46, "men": 12}]}, lead)
+    _answer(report1, "horizontal_principles", {
+        "gender_equality_progress": "Fyra av fem deltagare är kvinnor, som i personalgruppen.",
+        "accessibility_progress": "Kursmaterialet finns som lättläst text och inläst ljud.",
+        "non_discrimination_progress": "Ett pass om att möta invånare med olika språk har "
+                                       "lagts till."}, lead)
+    _answer(report1, "deviations", {"deviations": "Inga", "risks": "Vikarier behövs för att "
+                                    "personalen ska kunna gå kursen; kommunerna har lovat "
+                                    "det.", "change_needed": False}, lead)
+    _answer(claim1, "claim", {
+        "claim_period_start": claim1.period_start.isoformat(),
+        "claim_period_end": claim1.period_end.isoformat(), "costs_certified": True}, lead)
+    _answer(claim1, "cofinancing", {
+        "cofinancing_explanation": "Medfinansieringen är personaltid och lokaler, annat än "
+                                   "pengar, enligt beslutet."}, lead)
+    for document in (report1, claim1):
+        for partner in current_partners(document.id):
+            user = vaxjo_user if partner.organisation_id == vaxjo.id else lnu_user
+            name = partner.organisation.name
+            if document is report1:
+                _answer(report1, "partner_part", {
+                    "partner_period": f"{name} har deltagit i planeringen och kursstarten."},
+                    user, partner)
+            else:
+                _answer(claim1, "partner_part", {
+                    "evidence": _pdf(claim1, "evidence", "verifikationer.pdf",
+                                     f"Verifikationer och tidrapporter: {name}", user),
+                    "costs_booked": True}, user, partner)
+    db.session.flush()
+    for document, sent_days, answered_days, paid in ((report1, 26, 40, None),
+                                                     (claim1, 40, 55, True)):
+        when = _at(document.period_end + timedelta(days=sent_days))
+        _history(document, workflow_for(document), [
+            ("send_to_partners", lead, when - timedelta(days=12)),
+            ("send_to_steering", lead, when - timedelta(days=7)),
+            ("approve", chair, when - timedelta(days=2)),
+            ("submit", lead, when)])
+        sent_claim = _sent(document, lead, when)
+        answered = _at(min(document.period_end + timedelta(days=answered_days), _today()), 11)
+        _answered(document, lead, answered, "accepted",
+                  funder_reference=f"ESF {granted_on.year}/00417",
+                  paid_amount=sent_claim.requested_amount if paid else None)
+
+    # The current period: the progress report under way – the lead and Växjö have entered
+    # their figures (Växjö's work given in kind as hours × rate), Linnéuniversitetet not yet.
+    first, last = report2.period_start.year, report2.period_end.year
+    _costs(report2, kalmar, lead, [
+        ("personnel", first, "Projektledare 50 %, utfall", 140_000),
+        ("external_services", last, "Utbildare i digital vägledning, två kurstillfällen",
+         48_000)])
+    _in_kind(report2, kalmar, lead, first, "Lokaler och it-stöd", amount=30_000)
+    _costs(report2, vaxjo, vaxjo_user, [
+        ("personnel", first, "Bibliotekarie och kursledare, utfall", 86_000)])
+    _in_kind(report2, vaxjo, vaxjo_user, first, "Personaltid för deltagande bibliotekarier",
+             hours=120, rate=450)
+    _answer(report2, "period", {
+        "period_start": report2.period_start.isoformat(),
+        "period_end": report2.period_end.isoformat(),
+        "period_summary": "Grundkursen pågår på tolv bibliotek; de första vägledarna har "
+                          "börjat ta emot besökare."}, lead)
+    vaxjo_part = next(p for p in current_partners(report2.id) if p.organisation_id == vaxjo.id)
+    _answer(report2, "partner_part", {
+        "partner_period": "Växjö stadsbibliotek har hållit fyra kurstillfällen och öppnat en "
+                          "drop-in för digital hjälp."}, vaxjo_user, vaxjo_part)
+    # … and its payment claim, a draft with the lead's costs so far.
+    _costs(claim2, kalmar, lead, [
+        ("personnel", first, "Projektledare 50 %, utfall", 140_000)])
+    _answer(claim2, "claim", {"claim_period_start": claim2.period_start.isoformat(),
+                              "claim_period_end": claim2.period_end.isoformat()}, lead)
+    db.session.flush()
+    for document in documents:
+        schedule_reminders(document, push=False)
