@@ -234,3 +234,4 @@ def test_statements_stay_the_same_with_more_projects_and_documents(projects, log
     cost(docs3[("payment_claim", 1)], world.orgs["vaxjo"], 8_000)
     many, statements = count_statements(coordinator, url)
     assert few == many, "\n".join(statements)
+    assert many <= 20, "\n".join(statements)
