@@ -6,31 +6,42 @@ can do it: the section's form, the confirmation form of the organisation they si
 Built from the workflow (who may fire which transition, which guards it has) and from the
 rows, with the same few queries however many applications there are: everything is read for
 all of them at once. The steering group's votes are listed separately ("Awaiting your
-decision")."""
+decision").
+
+A granted project's documents (its reports and payment claims, rows with a parent) come in
+when they are due within `DOCUMENT_HORIZON` or overdue, not before: a project owes them from
+the day of the grant, and years of drafts would bury today's steps. Their steps are those of
+any application, named by the document ("Progress report 2: Fill in …"), and one more while
+a document is not finished: when it is due and who has not entered actual figures yet – for
+the project lead every organisation, for a partner's contact its own organisation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from babel.lists import format_list
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, union
 
 from grants.accounts.models import User
 from grants.applications.checklist import confirmation_url, section_url
 from grants.applications.guards import missing_fields
 from grants.applications.models import Application, SectionAnswer
 from grants.applications.workspace import tab_url
-from grants.db import db
+from grants.budget.models import BudgetLine, Cofinancing
+from grants.db import db, utcnow
 from grants.deadlines.operations import effective_deadline
 from grants.delivery.models import Delivery
 from grants.formengine.definition import FormDef
-from grants.i18n import pick_label
+from grants.i18n import current_locale, format_date_local, pick_label
+from grants.labels import document_label
 from grants.partners.confirmation import LEAD_GUARD, current_confirmations, signing_states
 from grants.partners.models import ApplicationPartner, PartnerConfirmation, Signatory
+from grants.submissions.operations import DECISION_GUARDS
 from grants.workflow.definition import Transition, Workflow
 
 # At most this many applications are looked at (the most recently changed first).
@@ -38,6 +49,10 @@ MAX_APPLICATIONS = 50
 # Deliveries that need a person: the lead uploads the funder's receipt; a coordinator checks
 # an email the funder may or may not have received, or one that failed.
 DELIVERY_TASKS = ("awaiting_receipt", "uncertain", "failed")
+# The guards of the transitions that record the funder's answer (granted, returned …).
+FUNDER_ANSWERS = frozenset(DECISION_GUARDS.values())
+# A project's document is looked at from this long before it is due (and when overdue).
+DOCUMENT_HORIZON = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -51,8 +66,9 @@ class NextStep:
 
 def forward_transitions(workflow: Workflow, state: str, role: str) -> list[Transition]:
     """The transitions `role` fires to move the application on from `state`: not decided by
-    votes, no comment required (those send it back or withdraw it), to a later, non-terminal
-    state in the order the workflow lists its states."""
+    votes, no comment required (those send it back or withdraw it), not recording the
+    funder's answer (that waits for the funder's letter, whichever state it leads to), to a
+    later, non-terminal state in the order the workflow lists its states."""
     order = list(workflow.states)
     if state not in order:
         return []
@@ -61,7 +77,8 @@ def forward_transitions(workflow: Workflow, state: str, role: str) -> list[Trans
     for transition in workflow.transitions_from(state):
         target = workflow.state(transition.target)
         if (transition.quorum is None and not transition.comment_required
-                and role in transition.by and target is not None and not target.terminal
+                and not set(transition.requires) & FUNDER_ANSWERS and role in transition.by
+                and target is not None and not target.terminal
                 and order.index(transition.target) > here):
             steps.append(transition)
     return steps
@@ -77,7 +94,8 @@ def _confirmation_matters(workflow: Workflow, state: str) -> bool:
 class _Applications:
     """The rows of many applications, read once for all of them."""
 
-    def __init__(self, applications: list[Application]):
+    def __init__(self, applications: list[Application], now: datetime):
+        self.now = now
         ids = [a.id for a in applications]
         self.answers: dict[int, dict[str, dict]] = {i: {} for i in ids}
         for row in db.session.scalars(select(SectionAnswer).where(
@@ -105,6 +123,24 @@ class _Applications:
                 Delivery.application_id.in_(ids), Delivery.status.in_(DELIVERY_TASKS))
                 .order_by(Delivery.id)):
             self.deliveries[delivery.application_id].append(delivery)
+        # Which organisations have entered figures (a cost line or a co-financing row) in
+        # each of the projects' documents: one query for all of them.
+        documents = [a.id for a in applications if a.parent_id is not None]
+        self.entered: set[tuple[int, int]] = set()
+        if documents:
+            self.entered = {(row[0], row[1]) for row in db.session.execute(union(*(
+                select(model.application_id, model.organisation_id)
+                .where(model.application_id.in_(documents))
+                for model in (BudgetLine, Cofinancing))))}
+
+    def without_figures(self, document: Application) -> list[tuple[int, str]]:
+        """(organisation id, name) of the organisations that have entered no figures in the
+        document yet: the lead organisation first, then the partners (as
+        `grants.reporting.queries.load_project` lists them)."""
+        organisations = [(document.lead_organisation_id, document.lead_organisation.name)] + [
+            (p.organisation_id, p.organisation.name) for p in self.partners[document.id]]
+        return [(organisation_id, name) for organisation_id, name in organisations
+                if (document.id, organisation_id) not in self.entered]
 
     def confirmed(self, partner: ApplicationPartner) -> bool:
         confirmation = self.confirmations.get(partner.id)
@@ -144,6 +180,50 @@ def _first_missing(form: FormDef, answers: dict, partner_id: int | None = None) 
     return None
 
 
+def _names(names: list[str]) -> str:
+    """'Växjö och Ljungby' / 'Växjö and Ljungby'."""
+    return format_list(names, locale="en_GB" if current_locale() == "en" else "sv_SE")
+
+
+def _due_step(application: Application, user: User, rows: _Applications,
+              deadline: datetime, mine: list[ApplicationPartner]) -> tuple[str, str] | None:
+    """A project's document not finished: when it is due and who has not entered actual
+    figures. The project lead reads every organisation missing and is linked to the budget
+    tab (or, when nobody is missing, to the document); a partner's contact reads its own
+    organisation, and only while it is missing."""
+    label, day = document_label(application), format_date_local(deadline)
+    overdue = deadline < rows.now
+    missing = rows.without_figures(application)
+    budget = tab_url(application.id, "budget")
+    if application.lead_user_id == user.id:
+        if not missing:
+            text = (_("%(document)s was due on %(date)s.", document=label, date=day) if overdue
+                    else _("%(document)s is due on %(date)s.", document=label, date=day))
+            return text, url_for("applications.show", application_id=application.id)
+        names = _names([name for _id, name in missing])
+        if overdue:
+            text = ngettext("%(document)s was due on %(date)s: %(names)s has not entered its "
+                            "actual costs.",
+                            "%(document)s was due on %(date)s: %(names)s have not entered "
+                            "their actual costs.", len(missing),
+                            document=label, date=day, names=names)
+        else:
+            text = ngettext("%(document)s is due on %(date)s: %(names)s has not entered its "
+                            "actual costs.",
+                            "%(document)s is due on %(date)s: %(names)s have not entered "
+                            "their actual costs.", len(missing),
+                            document=label, date=day, names=names)
+        return text, budget
+    missing_ids = {organisation_id for organisation_id, _name in missing}
+    if any(partner.organisation_id in missing_ids for partner in mine):
+        text = (_("%(document)s was due on %(date)s: your organisation has not entered its "
+                  "actual costs.", document=label, date=day) if overdue
+                else _("%(document)s is due on %(date)s: your organisation has not entered "
+                       "its actual costs.", document=label, date=day))
+        return text, budget
+    return None
+
+
 def _steps_for(application: Application, user: User, workflow: Workflow, form: FormDef,
                rows: _Applications) -> list[NextStep]:
     """Each step links where this user does it: the section's form, the confirmation form,
@@ -157,12 +237,21 @@ def _steps_for(application: Application, user: User, workflow: Workflow, form: F
     deadline = effective_deadline(application)
     page = url_for("applications.show", application_id=application.id)
     steps: list[NextStep] = []
+    # A project's document says which it is ("Progress report 2: …"): its title is the
+    # project's.
+    document = document_label(application) if application.parent_id is not None else None
 
     def step(text: str, link: str, waiting: tuple[str, ...] = ()) -> None:
+        if document is not None:
+            text = _("%(document)s: %(step)s", document=document, step=text)
         steps.append(NextStep(application, text, link, deadline, waiting))
 
     is_lead = application.lead_user_id == user.id
     mine = [p for p in partners if p.contact_user_id == user.id and p.status == "active"]
+    if document is not None and application.due_at is not None and not state.is_finished:
+        due = _due_step(application, user, rows, deadline, mine)
+        if due is not None:
+            steps.append(NextStep(application, due[0], due[1], deadline))
     roles = {"lead"} if is_lead else set()
     if mine:
         roles.add("partner")
@@ -245,6 +334,12 @@ def next_steps(user: User, workflow_for: Callable[[Application], Workflow | None
     signs_for = select(Signatory.application_id).where(Signatory.user_id == user.id)
     involved = [Application.lead_user_id == user.id, Application.id.in_(partner_of),
                 Application.id.in_(signs_for)]
+    now = utcnow()
+    # A project's documents once they are due within the horizon (the coordinator's
+    # extension counts, as in `effective_deadline`), or overdue.
+    due = func.coalesce(Application.deadline_extended_to, Application.due_at)
+    in_view = or_(Application.parent_id.is_(None), due.is_(None),
+                  due <= now + DOCUMENT_HORIZON)
     if user.is_coordinator:
         # Coordinators look at applications where a coordinator moves them on, or whose
         # delivery needs a person.
@@ -254,13 +349,13 @@ def next_steps(user: User, workflow_for: Callable[[Application], Workflow | None
         involved.append(Application.id.in_(select(Delivery.application_id).where(
             Delivery.status.in_(DELIVERY_TASKS))))
     applications = db.session.scalars(
-        select(Application).where(or_(*involved))
+        select(Application).where(or_(*involved), in_view)
         .where(Application.state.not_in(terminal) if terminal else Application.id.is_not(None))
         .order_by(Application.updated_at.desc(), Application.id.desc())
         .limit(MAX_APPLICATIONS)).unique().all()
     if not applications:
         return []
-    rows = _Applications(applications)
+    rows = _Applications(applications, now)
     steps: list[NextStep] = []
     for application in applications:
         workflow, form = workflow_for(application), form_for(application)

@@ -36,9 +36,11 @@ def parse_after(value: str | None) -> tuple[datetime, int] | None:
 @bp.get("/")
 def index():
     """The applications the user takes part in, the most recently changed first, a page at a
-    time by keyset (updated_at, id): every page costs the same however many there are."""
+    time by keyset (updated_at, id): every page costs the same however many there are. Only
+    applications: a granted project's reports and claims are reached from its project tab."""
     after = parse_after(request.args.get("after"))
-    query = select(Application).where(visible_applications_filter(current_user))
+    query = select(Application).where(visible_applications_filter(current_user),
+                                      Application.parent_id.is_(None))
     if after is not None:
         query = query.where(or_(Application.updated_at < after[0],
                                 and_(Application.updated_at == after[0],

@@ -19,6 +19,7 @@ AXIS = "#5a6573"
 BLUE = "#1f4e8c"
 ORANGE = "#9c4a00"
 GREEN = "#1d6b3a"
+PURPLE = "#6b3fa0"
 
 FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', sans-serif"
 FONT_SIZE = 14

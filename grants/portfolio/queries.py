@@ -2,7 +2,15 @@
 loads the applications themselves, only the 50 rows of the list it shows).
 
 Every query starts from the same joined rows – application, its call, its lead organisation –
-restricted to what the user may see (`Scope`) and to the chosen filters (`Filters`).
+restricted to what the user may see (`Scope`) and to the chosen filters (`Filters`). Only
+applications count (`parent_id IS NULL`): a project's reports and claims are documents of it,
+reached from the project, never rows of their own here. An application's decision is its
+latest one (an application sent again after a rejection has two).
+
+The money of the granted projects in view (granted, claimed, paid, spent) is
+`grants.reporting.queries.project_money`, a fixed number of queries for all of them; their
+documents are counted due, overdue or accepted in one grouped query, each group's state read
+from its workflow version's flags.
 
 The year of an application is the year of its call's deadline in Swedish time
 (`stockholm_year`): exact on PostgreSQL and SQLite (see docs/portfolio.md, "Year").
@@ -10,19 +18,22 @@ The year of an application is the year of its call's deadline in Swedish time
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Integer, case, func, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.calls.models import STOCKHOLM, Call, Funder
-from grants.db import db
+from grants.db import db, utcnow
 from grants.organisations.models import Organisation
+from grants.processes import workflow_for
+from grants.reporting.queries import Money, project_money
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import FunderDecision, Submission
 
@@ -121,10 +132,27 @@ class Filters:
 
 
 def _joined(*columns):
-    """SELECT columns FROM application JOIN funding_call JOIN organisation (the lead)."""
+    """SELECT columns FROM application JOIN funding_call JOIN organisation (the lead), the
+    applications only (not the documents of their projects)."""
     return (select(*columns).select_from(Application)
             .join(Call, Call.id == Application.call_id)
-            .join(Organisation, Organisation.id == Application.lead_organisation_id))
+            .join(Organisation, Organisation.id == Application.lead_organisation_id)
+            .where(Application.parent_id.is_(None)))
+
+
+def _latest_decisions():
+    """Per application (or document), the id of its latest funder decision: joined through
+    this, a row with several decisions stays one row."""
+    return (select(FunderDecision.application_id.label("application_id"),
+                   func.max(FunderDecision.id).label("decision_id"))
+            .group_by(FunderDecision.application_id).subquery("latest_decision"))
+
+
+def _with_decision(statement, row=Application):
+    """`statement` outer-joined with the latest FunderDecision of `row`."""
+    latest = _latest_decisions()
+    return (statement.outerjoin(latest, latest.c.application_id == row.id)
+            .outerjoin(FunderDecision, FunderDecision.id == latest.c.decision_id))
 
 
 def _restricted(statement, scope: Scope, filters: Filters):
@@ -246,14 +274,13 @@ class FunderYear:
 def by_funder_and_year(scope: Scope, filters: Filters) -> list[FunderYear]:
     """One query: per funder and year, the applications, requested and granted amounts and
     the decisions."""
-    inner = _restricted(
+    inner = _restricted(_with_decision(
         _joined(Call.funder_id.label("funder_id"),
                 stockholm_year(Call.deadline_at).label("year"),
                 Application.id.label("application_id"),
                 _requested_amount().label("requested"),
                 FunderDecision.outcome.label("outcome"),
-                FunderDecision.granted_amount.label("granted_amount"))
-        .outerjoin(FunderDecision, FunderDecision.application_id == Application.id),
+                FunderDecision.granted_amount.label("granted_amount"))),
         scope, filters).subquery("portfolio_amounts")
     granted = inner.c.outcome == "granted"
     rows = db.session.execute(
@@ -288,17 +315,23 @@ class Row:
     requested: int | None
     granted: int | None
     outcome: str | None
+    # A granted project's money and documents (None for an application without a project).
+    claimed: int | None = None
+    paid: int | None = None
+    spent: int | None = None
+    reports_due: int | None = None
+    reports_overdue: int | None = None
+    reports_accepted: int | None = None
 
 
 def _rows_statement(scope: Scope, filters: Filters):
-    return _restricted(
+    return _restricted(_with_decision(
         _joined(Application.id, Application.title, Funder.short_name.label("funder"),
                 Call.title.label("call"), stockholm_year(Call.deadline_at).label("year"),
                 Organisation.county, Organisation.name.label("lead_organisation"),
                 Application.state, _requested_amount().label("requested"),
                 FunderDecision.outcome, FunderDecision.granted_amount)
-        .join(Funder, Funder.id == Call.funder_id)
-        .outerjoin(FunderDecision, FunderDecision.application_id == Application.id),
+        .join(Funder, Funder.id == Call.funder_id)),
         scope, filters).order_by(Application.id.desc())
 
 
@@ -330,3 +363,161 @@ def all_rows(scope: Scope, filters: Filters) -> Iterator[Row]:
                                 .execution_options(yield_per=CSV_BATCH))
     for raw in result:
         yield _row(raw)
+
+
+# --- the granted projects: their money and their documents ---------------------------------
+@dataclass
+class Reports:
+    """A project's documents (reports, claims) by where they stand: `due` not finished and
+    due later, `overdue` not finished and due already, `accepted` in a terminal state with
+    the funder's answer "accepted"."""
+
+    due: int = 0
+    overdue: int = 0
+    accepted: int = 0
+
+    def add(self, other: Reports) -> None:
+        self.due += other.due
+        self.overdue += other.overdue
+        self.accepted += other.accepted
+
+
+def _add_money(total: Money, money: Money) -> None:
+    total.granted += money.granted
+    total.claimed += money.claimed
+    total.paid += money.paid
+    total.spent += money.spent
+
+
+@dataclass(frozen=True)
+class ProjectKey:
+    """A granted project in view and what the figures group it by."""
+
+    id: int
+    funder_id: int
+    funder: str
+    county: str | None
+    year: int
+
+
+@dataclass
+class MoneyGroup:
+    """The granted projects of one funder, county or year: their money and documents."""
+
+    key: object
+    label: str
+    projects: int = 0
+    money: Money = field(default_factory=Money)
+    reports: Reports = field(default_factory=Reports)
+
+
+GROUPINGS = {
+    "funder": (lambda p: p.funder_id, lambda p: p.funder, lambda g: (g.label, g.key)),
+    "county": (lambda p: p.county, lambda p: p.county or "", lambda g: g.label),
+    "year": (lambda p: p.year, lambda p: str(p.year), lambda g: g.key),
+}
+
+
+@dataclass
+class Projects:
+    """The granted projects in view, with the money and the documents of each."""
+
+    keys: list[ProjectKey]
+    money: dict[int, Money]
+    reports: dict[int, Reports]
+
+    def group(self, by: str) -> list[MoneyGroup]:
+        """Per funder, county or year (as the application figures group them)."""
+        key_of, label_of, order = GROUPINGS[by]
+        groups: dict[object, MoneyGroup] = {}
+        for project in self.keys:
+            group = groups.setdefault(key_of(project),
+                                      MoneyGroup(key_of(project), label_of(project)))
+            self._add(group, project.id)
+        return sorted(groups.values(), key=order)
+
+    def total(self) -> MoneyGroup:
+        total = MoneyGroup(None, "")
+        for project in self.keys:
+            self._add(total, project.id)
+        return total
+
+    def _add(self, group: MoneyGroup, project_id: int) -> None:
+        group.projects += 1
+        _add_money(group.money, self.money.get(project_id, Money()))
+        group.reports.add(self.reports.get(project_id, Reports()))
+
+    def complete(self, rows: Iterable[Row]) -> Iterator[Row]:
+        """The rows with their project's money and documents (those of granted projects)."""
+        for row in rows:
+            money = self.money.get(row.id)
+            if money is None:
+                yield row
+                continue
+            reports = self.reports.get(row.id, Reports())
+            yield replace(row, claimed=money.claimed, paid=money.paid, spent=money.spent,
+                          reports_due=reports.due, reports_overdue=reports.overdue,
+                          reports_accepted=reports.accepted)
+
+
+@dataclass(frozen=True)
+class _Pinned:
+    """What `workflow_for` reads of a document: the workflow version it runs on."""
+
+    workflow_name: str
+    workflow_version: int
+
+
+def _granted():
+    return (select(FunderDecision.id).where(FunderDecision.application_id == Application.id,
+                                            FunderDecision.outcome == "granted")
+            .correlate(Application).exists())
+
+
+def _report_counts(scope: Scope, filters: Filters, now: datetime) -> dict[int, Reports]:
+    """One grouped query: the documents of the projects in view, by project, workflow
+    version, state, whether their due date has passed and the funder's latest answer; each
+    group's state is then read from its workflow version (once per version)."""
+    document = aliased(Application, name="document")
+    roots = _restricted(_joined(Application.id), scope, filters)
+    # The due date: the coordinator's extension if there is one, else the document's own.
+    due = func.coalesce(document.deadline_extended_to, document.due_at)
+    timing = case((due.is_(None), 0), (due < now, 2), else_=1).label("timing")
+    statement = _with_decision(
+        select(document.parent_id, document.workflow_name, document.workflow_version,
+               document.state, timing, FunderDecision.outcome, func.count(document.id))
+        .select_from(document), document).where(document.parent_id.in_(roots))
+    statement = statement.group_by(document.parent_id, document.workflow_name,
+                                   document.workflow_version, document.state, timing,
+                                   FunderDecision.outcome)
+    workflows: dict[tuple[str, int], object] = {}
+    counts: dict[int, Reports] = {}
+    for root, name, version, state_name, when, outcome, count in db.session.execute(statement):
+        if (name, version) not in workflows:
+            workflows[(name, version)] = workflow_for(_Pinned(name, version))
+        workflow = workflows[(name, version)]
+        state = workflow.state(state_name) if workflow is not None else None
+        reports = counts.setdefault(root, Reports())
+        if state is None or not state.is_finished:
+            if when == 1:
+                reports.due += int(count)
+            elif when == 2:
+                reports.overdue += int(count)
+        elif state.terminal and outcome == "accepted":
+            reports.accepted += int(count)
+    return counts
+
+
+def granted_projects(scope: Scope, filters: Filters, now: datetime | None = None) -> Projects:
+    """The granted projects in view with their money and documents: one query for the
+    projects, `project_money`'s few for their money, one for their documents."""
+    keys = [ProjectKey(row.id, row.funder_id, row.short_name, row.county, int(row.year))
+            for row in db.session.execute(_restricted(
+                _joined(Application.id, Call.funder_id, Funder.short_name, Organisation.county,
+                        stockholm_year(Call.deadline_at).label("year"))
+                .join(Funder, Funder.id == Call.funder_id).where(_granted()),
+                scope, filters).order_by(Application.id))]
+    if not keys:
+        return Projects([], {}, {})
+    money = project_money([key.id for key in keys])
+    return Projects(keys, money, _report_counts(scope, filters, now or utcnow()))

@@ -1,5 +1,6 @@
 """What the portfolio page shows, built from the aggregate queries: the key figures, one chart
-and one table per figure, and one page of the application list."""
+and one table per figure, the money of the granted projects (per funder with a chart, per
+county and per year) and one page of the application list."""
 
 from __future__ import annotations
 
@@ -11,19 +12,39 @@ from markupsafe import Markup
 
 from grants.i18n import current_locale, format_money, format_number, pick_label
 from grants.portfolio import queries
-from grants.portfolio.charts import BLUE, GREEN, ORANGE, Bar, ChartRow, Series, bar_chart
-from grants.portfolio.queries import Filters, FunderYear, Row, Scope
-from grants.processes import workflows
+from grants.portfolio.charts import (
+    BLUE,
+    GREEN,
+    ORANGE,
+    PURPLE,
+    Bar,
+    ChartRow,
+    Series,
+    bar_chart,
+)
+from grants.portfolio.queries import Filters, FunderYear, MoneyGroup, Projects, Row, Scope
+from grants.processes import plans, workflows
 
 NO_RATE = "–"
 WIDE = 800  # the charts with a table under them (the others share the width with theirs)
 
 
+def _document_workflows() -> set[str]:
+    """The workflows the reporting plans run their documents on (not applications')."""
+    return {planned.workflow for plan in plans().values()
+            for planned in (*plan.documents, *filter(None, [plan.revised_budget]))}
+
+
 def state_labels() -> dict[str, str]:
-    """Every state name of the workflows, in the workflows' order (by file name, then as each
-    file lists its states), with the label of the first workflow that has it."""
+    """Every state name of the applications' workflows, in the workflows' order (by file name,
+    then as each file lists its states), with the label of the first workflow that has it.
+    The workflows only reporting plans name (their documents') are left out: the portfolio
+    lists applications."""
     labels: dict[str, str] = {}
+    documents = _document_workflows()
     for name in sorted(workflows()):
+        if name in documents:
+            continue
         for state in workflows()[name].states.values():
             labels.setdefault(state.name, pick_label(state.label))
     return labels
@@ -48,7 +69,7 @@ class Figure:
 
     key: str
     heading: str
-    chart: Markup
+    chart: Markup                            # empty: a table alone
     columns: list[tuple[str, bool]]          # (heading, numeric)
     rows: list[list[Cell]]
     total: list[Cell] | None = None
@@ -63,6 +84,7 @@ class Portfolio:
     granted: int
     granted_count: int
     decided: int
+    projects: MoneyGroup | None = None       # the granted projects' totals
     figures: list[Figure] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     next_after: int | None = None
@@ -150,6 +172,79 @@ def _rate_figure(funder_years: list[FunderYear]) -> Figure:
                          "and rejected). Applications without a decision do not count."))
 
 
+def _money_columns() -> list[tuple[str, bool]]:
+    return [(_("Projects"), True), (_("Granted"), True), (_("Claimed"), True),
+            (_("Paid out"), True), (_("Spent"), True), (_("Reports due"), True),
+            (_("Reports overdue"), True), (_("Reports accepted"), True)]
+
+
+def _money_cells(group: MoneyGroup) -> list[Cell]:
+    money, reports = group.money, group.reports
+    return [Cell(format_number(group.projects), True), Cell(format_money(money.granted), True),
+            Cell(format_money(money.claimed), True), Cell(format_money(money.paid), True),
+            Cell(format_money(money.spent), True), Cell(format_number(reports.due), True),
+            Cell(format_number(reports.overdue), True),
+            Cell(format_number(reports.accepted), True)]
+
+
+def _money_note() -> str:
+    return _("Granted projects only. Granted: the funder's grant. Claimed: what the project's "
+             "payment claims as sent ask for. Paid out: what the funder's answers to them "
+             "paid. Spent: the actual costs the project has reported so far. Reports: the "
+             "project's reports and payment claims – due (not yet sent, due later), overdue "
+             "(not yet sent, the due date passed) and accepted by the funder.")
+
+
+def _project_money_figure(groups: list[MoneyGroup], total: MoneyGroup) -> Figure:
+    heading = _("The money of the granted projects per funder")
+    names = [_("Granted"), _("Claimed"), _("Paid out"), _("Spent")]
+    chart = bar_chart(
+        "chart-project-money", heading,
+        _("Bar chart of the amounts in kronor, four bars per funder: %(granted)s (blue), "
+          "%(claimed)s (orange), %(paid)s (green) and %(spent)s (purple); the same numbers are "
+          "in the table under it.", granted=names[0], claimed=names[1], paid=names[2],
+          spent=names[3]),
+        [ChartRow(group.label, (
+            Bar(group.money.granted,
+                _("Granted: %(amount)s", amount=format_money(group.money.granted))),
+            Bar(group.money.claimed,
+                _("Claimed: %(amount)s", amount=format_money(group.money.claimed))),
+            Bar(group.money.paid,
+                _("Paid out: %(amount)s", amount=format_money(group.money.paid))),
+            Bar(group.money.spent,
+                _("Spent: %(amount)s", amount=format_money(group.money.spent)))))
+         for group in groups],
+        [Series(names[0], BLUE), Series(names[1], ORANGE), Series(names[2], GREEN),
+         Series(names[3], PURPLE)], width=WIDE)
+    return Figure("project-money", heading, chart,
+                  [(_("Funder"), False), *_money_columns()],
+                  [[Cell(group.label, header=True), *_money_cells(group)] for group in groups],
+                  [Cell(_("Total"), header=True), *_money_cells(total)], wide=True,
+                  note=_money_note())
+
+
+def _project_money_table(key: str, heading: str, column: str, groups: list[MoneyGroup],
+                         total: MoneyGroup, note: str = "") -> Figure:
+    """The same money per county or year, as a table (the chart is the funders')."""
+    return Figure(key, heading, Markup(""), [(column, False), *_money_columns()],
+                  [[Cell(group.label, header=True), *_money_cells(group)] for group in groups],
+                  [Cell(_("Total"), header=True), *_money_cells(total)], wide=True, note=note)
+
+
+def _project_figures(projects: Projects) -> list[Figure]:
+    total = projects.total()
+    return [
+        _project_money_figure(projects.group("funder"), total),
+        _project_money_table("project-money-county",
+                             _("The money of the granted projects per county"), _("County"),
+                             projects.group("county"), total),
+        _project_money_table("project-money-year",
+                             _("The money of the granted projects per year"), _("Year"),
+                             projects.group("year"), total,
+                             note=_("The year of the call's deadline, in Swedish time.")),
+    ]
+
+
 def build(scope: Scope, filters: Filters, after: int | None) -> Portfolio:
     labels = state_labels()
     states = queries.by_state(scope, filters)
@@ -176,5 +271,10 @@ def build(scope: Scope, filters: Filters, after: int | None) -> Portfolio:
             _money_figure(funder_years),
             _rate_figure(funder_years),
         ]
-    portfolio.rows, portfolio.next_after = queries.application_page(scope, filters, after)
+    projects = queries.granted_projects(scope, filters)
+    if projects.keys:
+        portfolio.projects = projects.total()
+        portfolio.figures += _project_figures(projects)
+    rows, portfolio.next_after = queries.application_page(scope, filters, after)
+    portfolio.rows = list(projects.complete(rows))
     return portfolio

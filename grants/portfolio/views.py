@@ -81,12 +81,18 @@ def _text(value: str | None) -> str:
 def csv_header() -> list[str]:
     return [_("ID"), _("Title"), _("Funder"), _("Call"), _("Year"), _("County"),
             _("Lead organisation"), _("State"), _("Requested (SEK)"), _("Granted (SEK)"),
-            _("Decision")]
+            _("Decision"), _("Claimed (SEK)"), _("Paid out (SEK)"), _("Spent (SEK)"),
+            _("Reports due"), _("Reports overdue"), _("Reports accepted")]
+
+
+def _blank(value: int | None) -> int | str:
+    return "" if value is None else value
 
 
 def csv_text(rows: Iterator[Row], labels: dict[str, str]) -> str:
-    """A BOM, the header, one line per application. The rows come from the database in
-    batches; the text is built in memory (about 150 bytes an application)."""
+    """A BOM, the header, one line per application (a granted project's money and documents
+    in the last columns, empty for the others). The rows come from the database in batches;
+    the text is built in memory (about 150 bytes an application)."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
@@ -95,9 +101,10 @@ def csv_text(rows: Iterator[Row], labels: dict[str, str]) -> str:
         writer.writerow([row.id, _text(row.title), _text(row.funder), _text(row.call), row.year,
                          _text(row.county), _text(row.lead_organisation),
                          _text(labels.get(row.state, row.state)),
-                         "" if row.requested is None else row.requested,
-                         "" if row.granted is None else row.granted,
-                         outcome_label(row.outcome)])
+                         _blank(row.requested), _blank(row.granted),
+                         outcome_label(row.outcome), _blank(row.claimed), _blank(row.paid),
+                         _blank(row.spent), _blank(row.reports_due),
+                         _blank(row.reports_overdue), _blank(row.reports_accepted)])
     return buffer.getvalue()
 
 
@@ -109,7 +116,8 @@ def export():
         return _page(scope, form, 400)
     filters: Filters = form.filters()
     labels = report.state_labels()
-    response = Response(csv_text(queries.all_rows(scope, filters), labels),
+    projects = queries.granted_projects(scope, filters)
+    response = Response(csv_text(projects.complete(queries.all_rows(scope, filters)), labels),
                         mimetype="text/csv")
     filename = f"portfolio-{utcnow().astimezone(queries.STOCKHOLM).date().isoformat()}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -189,4 +189,10 @@ def test_forward_transitions_come_from_the_workflow_file(app):
         == ["send_to_steering"]
     # Decided by votes: never one person's step.
     assert forward_transitions(workflow, "steering_approval", "steering") == []
+    # Recording the funder's answer waits for the funder's letter: not a step, even where it
+    # leads to a later state that is not terminal (a report returned for completion).
+    report = get_workflow("report")
+    assert forward_transitions(report, "submitted", "lead") == []
+    assert forward_transitions(report, "submitted", "coordinator") == []
+    assert [t.name for t in forward_transitions(report, "draft", "lead")] == ["send_to_partners"]
     assert [t.name for t in forward_transitions(workflow, "approved", "lead")] == ["submit"]

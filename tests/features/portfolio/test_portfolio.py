@@ -213,8 +213,13 @@ def test_coordinator_sees_exact_figures_for_every_application(portfolio, login_a
     assert response.status_code == 200
     t = tables(response.get_data(as_text=True))
 
-    assert t["summary-table"] == [["Applications", "11"], ["Requested", "SEK 1,650,000"],
-                                  ["Granted", "SEK 340,000"], ["Success rate", "50%"]]
+    assert t["summary-table"][:4] == [["Applications", "11"], ["Requested", "SEK 1,650,000"],
+                                      ["Granted", "SEK 340,000"], ["Success rate", "50%"]]
+    # a1 and a9 are granted projects (no documents: their calls name no reporting plan).
+    assert t["summary-table"][4:] == [
+        ["Granted projects", "2"], ["Claimed", "SEK 0"], ["Paid out", "SEK 0"],
+        ["Spent", "SEK 0"], ["Reports due", "0"], ["Reports overdue", "0"],
+        ["Reports accepted", "0"]]
     assert body(t["state-table"]) == ALL_BY_STATE + [["Total", "11"]]
     assert body(t["funder-table"]) == [["ESF-rådet", "2"], ["Kulturrådet", "6"],
                                        ["Region Kalmar", "3"], ["Total", "11"]]
@@ -255,7 +260,7 @@ def test_swedish_page_formats_money_and_percent_the_swedish_way(portfolio, login
 def test_charts_show_the_numbers_of_their_tables(portfolio, login_as):
     html = login_as("coordinator@demo.test").get("/portfolio").get_data(as_text=True)
     svgs = re.findall(r"<svg .*?</svg>", html, re.S)
-    assert len(svgs) == 6
+    assert len(svgs) == 7   # six figures of the applications, one of the projects' money
     for svg in svgs:
         assert 'role="img"' in svg
         labelledby = re.search(r'aria-labelledby="([^"]+)"', svg).group(1).split()
@@ -280,7 +285,7 @@ def test_chart_escapes_labels_and_uses_colours_with_enough_contrast():
     svg = charts.bar_chart("c", "T <&>", "S", [charts.ChartRow("<script>x</script>", (
         charts.Bar(3, "3"),))], [charts.Series("A", charts.BLUE)])
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "T &lt;&amp;&gt;" in svg
-    for colour in (charts.BLUE, charts.ORANGE, charts.GREEN, charts.INK):
+    for colour in (charts.BLUE, charts.ORANGE, charts.GREEN, charts.PURPLE, charts.INK):
         assert charts.contrast_ratio(colour) >= 4.5, colour
     long = charts.bar_chart("c", "T", "S", [charts.ChartRow("x" * 80, (charts.Bar(1, "1"),))],
                             [charts.Series("A", charts.BLUE)])
@@ -345,7 +350,8 @@ def test_filters_narrow_every_figure(portfolio, login_as):
         portfolio["apps"]["a5"], portfolio["apps"]["a6"]}
     t = summary("state=granted")
     assert body(t["state-table"]) == [["Granted", "2"], ["Total", "2"]]
-    assert t["summary-table"][2:] == [["Granted", "SEK 340,000"], ["Success rate", "100%"]]
+    assert t["summary-table"][2:5] == [["Granted", "SEK 340,000"], ["Success rate", "100%"],
+                                       ["Granted projects", "2"]]
     t = summary(f"funder={funders['kulturradet']}&county=Kronobergs+l%C3%A4n&year=2026")
     assert [r[0] for r in body(t["applications-table"])] == [str(portfolio["apps"]["a2"])]
     # Empty values (the "All …" choices) filter nothing.
@@ -399,18 +405,22 @@ def test_csv_has_one_row_per_application_with_bom_and_semicolons(portfolio, logi
         'attachment; filename="portfolio-')
     rows = read_csv(response)
     assert rows[0] == ["ID", "Title", "Funder", "Call", "Year", "County", "Lead organisation",
-                       "State", "Requested (SEK)", "Granted (SEK)", "Decision"]
+                       "State", "Requested (SEK)", "Granted (SEK)", "Decision", "Claimed (SEK)",
+                       "Paid out (SEK)", "Spent (SEK)", "Reports due", "Reports overdue",
+                       "Reports accepted"]
     assert len(rows) == 12
     by_id = {int(row[0]): row for row in rows[1:]}
     apps = portfolio["apps"]
     assert by_id[apps["a1"]][1:] == ["Läslyftet", "Kulturrådet", "Läsfrämjande 2026", "2026",
                                      "Kalmar län", "Kalmar stadsbibliotek", "Granted", "400000",
-                                     "300000", "Granted"]
-    assert by_id[apps["a2"]][7:] == ["Rejected", "200000", "", "Rejected"]
+                                     "300000", "Granted", "0", "0", "0", "0", "0", "0"]
+    # Not a project: no money and no documents, empty (not 0).
+    assert by_id[apps["a2"]][7:] == ["Rejected", "200000", "", "Rejected", "", "", "", "", "",
+                                     ""]
     # The withdrawn submission's amount does not count; the current one does.
-    assert by_id[apps["a3"]][5:] == ["Blekinge län", "Karlskrona stadsbibliotek",
-                                     "Submitted to the funder", "150000", "", ""]
-    assert by_id[apps["a4"]][7:] == ["Draft", "", "", ""]
+    assert by_id[apps["a3"]][5:11] == ["Blekinge län", "Karlskrona stadsbibliotek",
+                                       "Submitted to the funder", "150000", "", ""]
+    assert by_id[apps["a4"]][7:11] == ["Draft", "", "", ""]
     assert by_id[apps["a5"]][4] == "2027"
     assert by_id[apps["a11"]][7] == "Stopped at concept stage"
     # Text a spreadsheet would run as a formula is neutralised.
@@ -539,3 +549,28 @@ def test_year_is_the_deadlines_year_in_swedish_time(app):
             literal(moment, type_=Call.deadline_at.type)))) == year
         start, end = year_bounds(year)
         assert start <= moment < end
+
+
+def test_an_application_decided_twice_is_one_row_with_its_latest_decision(english, login_as):
+    """Rejected, sent again, granted: one application, one row, its latest decision counts."""
+    world = english
+    application = add_application(world.call, world.orgs["kalmar"], world.users["lead"],
+                                  "granted", title="Andra försöket", withdrawn_requested=90_000,
+                                  requested=80_000)
+    first, second = db.session.scalars(select(Submission).where(
+        Submission.application_id == application.id).order_by(Submission.number)).all()
+    db.session.add(FunderDecision(application_id=application.id, submission_id=first.id,
+                                  outcome="rejected", decision_date=date(2026, 3, 1)))
+    db.session.flush()
+    db.session.add(FunderDecision(application_id=application.id, submission_id=second.id,
+                                  outcome="granted", granted_amount=70_000,
+                                  decision_date=date(2026, 9, 1)))
+    db.session.commit()
+    coordinator = login_as("coordinator@demo.test")
+    t = tables(coordinator.get("/portfolio").get_data(as_text=True))
+    assert t["summary-table"][:4] == [["Applications", "1"], ["Requested", "SEK 80,000"],
+                                      ["Granted", "SEK 70,000"], ["Success rate", "100%"]]
+    assert [row[0] for row in body(t["applications-table"])] == [str(application.id)]
+    assert body(t["applications-table"])[0][7:10] == ["SEK 80,000", "SEK 70,000", "Granted"]
+    rows = read_csv(coordinator.get("/portfolio.csv"))
+    assert len(rows) == 2 and rows[1][8:11] == ["80000", "70000", "Granted"]
