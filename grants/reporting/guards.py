@@ -35,9 +35,10 @@ def _earlier_claims(document: Application) -> int:
     earlier = select(Application.id).where(Application.parent_id == document.parent_id,
                                            Application.kind == document.kind,
                                            Application.sequence < document.sequence)
-    return db.session.scalar(select(func.coalesce(func.sum(Submission.requested_amount), 0))
-                             .where(Submission.application_id.in_(earlier),
-                                    Submission.status == "current")) or 0
+    # int(): PostgreSQL sums to a Decimal.
+    return int(db.session.scalar(select(func.coalesce(func.sum(Submission.requested_amount), 0))
+                                 .where(Submission.application_id.in_(earlier),
+                                        Submission.status == "current")) or 0)
 
 
 @figure_check

@@ -141,7 +141,7 @@ def project_money(root_ids: list[int]) -> dict[int, Money]:
             select(FunderDecision.application_id, FunderDecision.granted_amount).where(
                 FunderDecision.application_id.in_(root_ids),
                 FunderDecision.outcome == "granted")):
-        money[application_id].granted = amount or 0
+        money[application_id].granted = int(amount or 0)
     documents = db.session.execute(select(Application.id, Application.parent_id,
                                           Application.kind, Application.form_name,
                                           Application.form_version,
@@ -159,18 +159,18 @@ def project_money(root_ids: list[int]) -> dict[int, Money]:
         Submission.application_id.in_(parent), Submission.status == "current")).all())
     for document_id, requested in current.items():
         if document_id in claims:
-            money[parent[document_id]].claimed += requested or 0
+            money[parent[document_id]].claimed += int(requested or 0)
     for document_id, paid in db.session.execute(select(
             FunderDecision.application_id, func.sum(FunderDecision.paid_amount)).where(
             FunderDecision.application_id.in_(parent))
             .group_by(FunderDecision.application_id)):
-        money[parent[document_id]].paid += paid or 0
+        money[parent[document_id]].paid += int(paid or 0)   # a Decimal on PostgreSQL
     spent: dict[tuple[int, str], int] = defaultdict(int)
     for document_id, total in db.session.execute(select(
             BudgetLine.application_id, func.sum(BudgetLine.amount)).where(
             BudgetLine.application_id.in_([d for d in current if d not in baselines]))
             .group_by(BudgetLine.application_id)):
-        spent[(parent[document_id], kind[document_id])] += total or 0
+        spent[(parent[document_id], kind[document_id])] += int(total or 0)
     for (root, _kind), total in spent.items():
         money[root].spent = max(money[root].spent, total)
     return money
