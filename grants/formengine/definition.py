@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from grants.workflow.definition import LANGUAGES, Label
-from grants.workflow.yamlsource import LocatedYaml, Problem, SourceInvalid, parse_located_yaml
+from grants.workflow.yamlsource import (
+    LocatedYaml,
+    Problem,
+    SourceChecker,
+    SourceInvalid,
+    parse_located_yaml,
+)
 
 FIELD_TYPES = ("text", "longtext", "richtext", "integer", "money", "date", "choice",
                "multichoice", "yesno", "table", "file")
@@ -325,19 +331,7 @@ def mirror_disagreements(form: FormDef, answers: dict[str, dict[str, Any]], fact
     return found
 
 
-class _Checker:
-    def __init__(self, src: LocatedYaml):
-        self.src = src
-        self.problems: list[Problem] = src.duplicate_key_problems()
-
-    def add(self, message: str, *path: Any) -> None:
-        self.problems.append(self.src.problem(message, *path))
-
-    def keys(self, mapping: dict, allowed: set[str], what: str, *path: Any) -> None:
-        for key in mapping:
-            if key not in allowed:
-                self.add(f"unknown key '{key}' in {what}. Allowed keys: "
-                         f"{', '.join(sorted(allowed))}.", *path, key)
+class _Checker(SourceChecker):
 
     def label(self, value: Any, what: str, *path: Any, required: bool = True) -> Label | None:
         if value is None and not required:

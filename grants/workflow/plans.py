@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from grants.workflow.definition import LANGUAGES, Label
-from grants.workflow.yamlsource import LocatedYaml, Problem, SourceInvalid, parse_located_yaml
+from grants.workflow.yamlsource import (
+    LocatedYaml,
+    Problem,
+    SourceChecker,
+    SourceInvalid,
+    parse_located_yaml,
+)
 
 TOP_KEYS = {"title", "version", "revised_budget", "documents"}
 DOCUMENT_KEYS = {"kind", "label", "form", "workflow", "due"}
@@ -103,19 +109,7 @@ def _periods(planned: PlannedDocument, start: date, end: date) -> list[Scheduled
 
 
 # --- reading a plan file ---------------------------------------------------------------------
-class _Checker:
-    def __init__(self, src: LocatedYaml):
-        self.src = src
-        self.problems: list[Problem] = src.duplicate_key_problems()
-
-    def add(self, message: str, *path: Any) -> None:
-        self.problems.append(self.src.problem(message, *path))
-
-    def keys(self, mapping: dict, allowed: set[str], what: str, *path: Any) -> None:
-        for key in mapping:
-            if key not in allowed:
-                self.add(f"unknown key '{key}' in {what}. Allowed keys: "
-                         f"{', '.join(sorted(allowed))}.", *path, key)
+class _Checker(SourceChecker):
 
     def label(self, value: Any, what: str, *path: Any) -> Label:
         if not isinstance(value, dict) or any(

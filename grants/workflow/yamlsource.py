@@ -107,3 +107,21 @@ def parse_located_yaml(text: str, name: str) -> LocatedYaml:
     except yaml.YAMLError as exc:
         raise SourceInvalid([Problem(name, None, f"YAML error: {exc}")]) from exc
     return LocatedYaml(data, lines, name)
+
+
+class SourceChecker:
+    """Collects the problems of one definition file, each with its line; the form and plan
+    loaders add their own checks to it."""
+
+    def __init__(self, src: LocatedYaml):
+        self.src = src
+        self.problems: list[Problem] = src.duplicate_key_problems()
+
+    def add(self, message: str, *path: Any) -> None:
+        self.problems.append(self.src.problem(message, *path))
+
+    def keys(self, mapping: dict, allowed: set[str], what: str, *path: Any) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.add(f"unknown key '{key}' in {what}. Allowed keys: "
+                         f"{', '.join(sorted(allowed))}.", *path, key)
