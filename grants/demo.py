@@ -41,6 +41,8 @@ DEMO_DATA = Path(__file__).parent / "demo_data" / "sydost.yaml"
 ESF_CALL = "Kompetensutveckling för digital delaktighet"
 ESF_PROJECT = "Digitala vägledare – kompetenslyft för bibliotekspersonal i sydost"
 DEMO_PASSWORD = "demo-password"
+#: The application under way that the README walks through.
+DEMO_APPLICATION_TITLE = "Digital delaktighet i sydost – bibliotek som navet"
 CITY_LIBRARIES = {"Kalmar", "Växjö", "Karlskrona"}
 
 DEMO_USERS = [
@@ -175,7 +177,7 @@ def seed(data_path: Path | None = None) -> str:
         calls[title] = call
     db.session.flush()
 
-    title = "Digital delaktighet i sydost – bibliotek som navet"
+    title = DEMO_APPLICATION_TITLE
     if db.session.scalar(select(Application).where(Application.title == title)) is None:
         call = calls["Utvecklingsbidrag för bibliotek 2027"]
         workflow = get_workflow(call.workflow_name)

@@ -17,6 +17,7 @@ from grants.accounts.models import User
 from grants.applications.models import Application, TransitionRecord
 from grants.calls.models import Call
 from grants.db import db, utcnow
+from grants.demo import DEMO_APPLICATION_TITLE
 from grants.deadlines.milestones import (
     STOCKHOLM,
     NonexistentLocalTime,
@@ -620,7 +621,8 @@ def test_application_page_shows_milestones_and_whose_turn_it_is(app, login_as, w
 def test_demo_seed_schedules_reminders_for_the_demo_application(app):
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code == 0, result.output
-    application = db.session.scalar(select(Application))
+    application = db.session.scalar(select(Application).where(
+        Application.title == DEMO_APPLICATION_TITLE))
     assert set(reminders(application)) == {"partner_input", "steering_meeting", "signatures",
                                            "deadline"}
 
