@@ -22,6 +22,8 @@ Everything a deployment changes comes from environment variables:
   times this long counts as abandoned (its worker died) and the sweeper re-enqueues it; default 5.
 - ``GRANTS_DIGEST_HOUR``  the hour (Stockholm time, 0–23) of the daily summary email of
   notifications; default 7.
+- ``GRANTS_PRESENCE_SECONDS``  how long "is editing this section now" lasts after the editor's
+  page last said so (it renews it every third of this while open); default 30.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class Settings:
     sweep_interval_seconds: int = 300
     digest_hour: int = 7
     job_heartbeat_seconds: int = 5
+    presence_seconds: int = 30
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -95,6 +98,7 @@ class Settings:
             sweep_interval_seconds=max(1, int(environ.get("GRANTS_SWEEP_INTERVAL_SECONDS", 300))),
             digest_hour=min(23, max(0, int(environ.get("GRANTS_DIGEST_HOUR", 7)))),
             job_heartbeat_seconds=max(1, int(environ.get("GRANTS_JOB_HEARTBEAT_SECONDS", 5))),
+            presence_seconds=max(3, int(environ.get("GRANTS_PRESENCE_SECONDS", 30))),
         )
 
     def to_flask(self) -> dict[str, Any]:
@@ -114,6 +118,7 @@ class Settings:
             "SWEEP_INTERVAL_SECONDS": self.sweep_interval_seconds,
             "DIGEST_HOUR": self.digest_hour,
             "JOB_HEARTBEAT_SECONDS": self.job_heartbeat_seconds,
+            "PRESENCE_SECONDS": self.presence_seconds,
             "PUBLIC_URL": self.public_url,
             "TESTING": self.env == "testing",
             "SESSION_COOKIE_HTTPONLY": True,

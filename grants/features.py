@@ -21,10 +21,13 @@ from grants.applications import subscribers as applications_subscribers
 from grants.applications import views as applications_views
 from grants.approvals import effects as approvals_effects
 from grants.approvals import minutes as approvals_minutes
+from grants.approvals import seen as approvals_seen
 from grants.approvals import subscribers as approvals_subscribers
 from grants.approvals import views as approvals_views
 from grants.budget import guards as budget_guards
 from grants.budget import views as budget_views
+from grants.collaboration import subscribers as collaboration_subscribers
+from grants.collaboration import views as collaboration_views
 from grants.dashboard import views as dashboard_views
 from grants.deadlines import guards as deadlines_guards
 from grants.deadlines import reminders as deadlines_reminders
@@ -39,6 +42,7 @@ from grants.notifications import digest as notifications_digest
 from grants.notifications import mail as notifications_mail
 from grants.notifications import views as notifications_views
 from grants.partners import guards as partners_guards
+from grants.partners import seen as partners_seen
 from grants.partners import subscribers as partners_subscribers
 from grants.partners import views as partners_views
 from grants.portfolio import views as portfolio_views
@@ -47,6 +51,7 @@ from grants.reporting import subscribers as reporting_subscribers
 from grants.reporting import views as reporting_views
 from grants.submissions import archive as submissions_archive
 from grants.submissions import guards as submissions_guards
+from grants.submissions import seen as submissions_seen
 from grants.submissions import views as submissions_views
 
 
@@ -69,12 +74,15 @@ FEATURES: tuple[Feature, ...] = (
     Feature("applications", (applications_guards, applications_subscribers),
             applications_views),
     Feature("budget", (budget_guards,), budget_views),
-    Feature("partners", (partners_guards, partners_subscribers), partners_views),
-    Feature("approvals", (approvals_effects, approvals_minutes, approvals_subscribers),
+    Feature("partners", (partners_guards, partners_subscribers, partners_seen), partners_views),
+    Feature("collaboration", (collaboration_subscribers,), collaboration_views),
+    Feature("approvals", (approvals_effects, approvals_minutes, approvals_subscribers,
+                          approvals_seen),
             approvals_views),
     Feature("deadlines", (deadlines_guards, deadlines_reminders, deadlines_subscribers),
             deadlines_views),
-    Feature("submissions", (submissions_guards, submissions_archive), submissions_views),
+    Feature("submissions", (submissions_guards, submissions_archive, submissions_seen),
+            submissions_views),
     Feature("delivery", (delivery_sending, delivery_subscribers), delivery_views),
     Feature("reporting", (reporting_guards, reporting_subscribers), reporting_views),
     Feature("admin", (admin_previews,), admin_views),

@@ -111,6 +111,23 @@ def save_section(*, application: Application, roles: set[str], actor: User, work
     return db.session.get(SectionAnswer, row.id)
 
 
+def write_section(*, application: Application, actor: User, section_key: str,
+                  partner: ApplicationPartner | None, data: dict[str, Any],
+                  expected_version: int) -> SectionAnswer:
+    """Store `data` as the section's next version, for an operation that writes a section
+    whole (restoring a kept version): serialised against transitions, compare-and-set on
+    `expected_version` (StaleEdit), audited. Flushed; the caller sends its event and commits."""
+    partner_id = partner.id if partner is not None else None
+    row_before = section_answer(application.id, section_key, partner_id)
+    previous = dict(row_before.data or {}) if row_before else {}
+    _still_in_state(application)
+    row = _write_section(application, section_key, partner_id, row_before, data,
+                         expected_version, actor)
+    _audit_section_change(application, actor, section_key, partner, previous, data)
+    db.session.flush()
+    return row
+
+
 def _table_problems(section, values: dict[str, Any], hidden: frozenset[str]
                     ) -> dict[str, list[str]]:
     """Per table field shown now: its rows that miss a required cell, too few or too many."""

@@ -21,6 +21,7 @@ from grants.approvals.minutes import minutes_data, record_minutes_job
 from grants.approvals.models import Recusal, Vote, VoteRound
 from grants.approvals.rounds import SteeringVote, load_steering_vote, next_round_number, open_round
 from grants.audit import audit
+from grants.collaboration.shown import keep_shown
 from grants.db import db, utcnow
 from grants.errors import FieldsRefused, OperationRefused, StaleState
 from grants.formengine.definition import FormDef
@@ -36,10 +37,15 @@ logger = logging.getLogger(__name__)
 MAX_COMMENT = 4000
 
 
+def content_snapshot(application: Application, form: FormDef) -> dict[str, Any]:
+    """What the members vote on: every field, partner and budget line."""
+    return build_snapshot(application, form, load_answers(application.id),
+                          current_partners(application.id))
+
+
 def content_fingerprint(application: Application, form: FormDef) -> str:
-    """SHA-256 of what the members vote on: every field, partner and budget line."""
-    return fingerprint(build_snapshot(application, form, load_answers(application.id),
-                                      current_partners(application.id)))
+    """SHA-256 of what the members vote on (`content_snapshot`)."""
+    return fingerprint(content_snapshot(application, form))
 
 
 # --- inside other operations' transactions ----------------------------------------------------
@@ -154,6 +160,10 @@ def cast_vote(*, application: Application, actor: User, workflow: Workflow, form
           after={"round": round_.number, "choice": choice,
                  "comment": comment})
     db.session.flush()
+    # What the member voted on, kept for "what changed since you voted" in a later round.
+    shown = content_snapshot(application, form)
+    if fingerprint(shown) == round_.fingerprint:
+        keep_shown(application.id, round_.fingerprint, shown)
     _settle(load_steering_vote(application, workflow, round_), workflow, form, actor)
     db.session.commit()
     logger.info("application %s round %s: user %s voted %s", application.id, round_.number,

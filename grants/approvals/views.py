@@ -14,6 +14,7 @@ from grants.applications.workspace import TurnLine, names, tab_url, whose_turn
 from grants.approvals import operations
 from grants.approvals.forms import RecusalForm, VoteForm
 from grants.approvals.rounds import SteeringVote, load_steering_vote
+from grants.approvals.seen import last_round_voted
 from grants.errors import FieldsRefused, OperationRefused
 from grants.formengine.fields import hidden_number
 from grants.i18n import pick_label
@@ -27,6 +28,8 @@ class SteeringPanel:
     vote: SteeringVote
     vote_form: VoteForm | None
     recusal_form: RecusalForm
+    # The earlier round the viewer voted in, for "what changed since" (None: none).
+    last_voted: int | None = None
 
 
 def _current_vote(application, workflow) -> SteeringVote | None:
@@ -55,7 +58,10 @@ def steering_panel(application, roles, workflow) -> SteeringPanel | None:
             vote_form.choice.data, vote_form.comment.data = viewer.vote.choice, viewer.vote.comment
         vote_form.round_id.data = steering_vote.round.id
         vote_form.fingerprint.data = steering_vote.round.fingerprint
-    return SteeringPanel(steering_vote, vote_form, page_form("recusal_form") or RecusalForm())
+    last_voted = last_round_voted(application.id, current_user.id, steering_vote.round.number) \
+        if steering_vote.round is not None else None
+    return SteeringPanel(steering_vote, vote_form, page_form("recusal_form") or RecusalForm(),
+                         last_voted)
 
 
 @whose_turn

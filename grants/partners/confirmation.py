@@ -10,8 +10,14 @@ from sqlalchemy import or_, select
 
 from grants.accounts.models import User
 from grants.applications.models import Application
-from grants.applications.snapshot import budget_snapshot, fingerprint, record_part
+from grants.applications.snapshot import (
+    budget_snapshot,
+    build_snapshot,
+    fingerprint,
+    record_part,
+)
 from grants.audit import audit
+from grants.collaboration.shown import keep_shown
 from grants.db import db, utcnow
 from grants.errors import OperationRefused
 from grants.formengine.definition import FormDef
@@ -209,6 +215,11 @@ def confirm(*, actor: User, application: Application, roles: set[str], workflow,
         fingerprint=current, confirmed_by_id=actor.id, signatory_name=signatory.name,
         signatory_title=signatory.title)
     db.session.add(confirmation)
+    # What the signatory vouched for, kept whole for "what changed since you confirmed".
+    keep_shown(application.id, current, build_snapshot(
+        application, form, answers, list(db.session.scalars(select(ApplicationPartner).where(
+            ApplicationPartner.application_id == application.id,
+            ApplicationPartner.status != "removed").order_by(ApplicationPartner.id)))))
     audit(actor_id=actor.id, action="partner.confirm" if partner is not None else "lead.confirm",
           object_type="application", object_id=application.id, before=None,
           after={"organisation": organisation.name, "signatory": signatory.name,

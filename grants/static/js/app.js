@@ -179,3 +179,34 @@
     window.addEventListener("resize", function () { boxes.forEach(update); });
   }
 }());
+
+// Who else is editing this section: renew this page's lease while it is open, show the
+// others in the live region, give the lease back when the page closes.
+(function () {
+  var box = document.querySelector("[data-presence-url]");
+  if (!box) return;
+  var token = box.querySelector("input[name=csrf_token]");
+  var text = box.querySelector(".presence-message");
+  var every = Math.max(1, parseInt(box.getAttribute("data-presence-seconds"), 10) / 3) * 1000;
+  function body() {
+    var data = new FormData();
+    if (token) data.append("csrf_token", token.value);
+    return data;
+  }
+  function renew() {
+    if (document.hidden) return;
+    fetch(box.getAttribute("data-presence-url"), {
+      method: "POST", body: body(), credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
+      if (!data) return;
+      if (text.textContent !== data.message) text.textContent = data.message;
+      box.classList.toggle("notice-warning", !!data.message);
+    }).catch(function () {});
+  }
+  setInterval(renew, every);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) renew(); });
+  window.addEventListener("pagehide", function () {
+    if (navigator.sendBeacon) navigator.sendBeacon(box.getAttribute("data-presence-leave"), body());
+  });
+})();
