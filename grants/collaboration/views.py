@@ -178,6 +178,10 @@ def changes(application_id: int):
     """What changed since a point the reader saw the content at (`?since=round-3`, …): the
     content as it was shown then against the content now."""
     application, roles, workflow, form_def = load_application_page(application_id)
+    if not request.args.get("since"):
+        flash(_("Choose what to compare with: the links “What changed since …” are on the "
+                "“Submission and decision” and “Partners” tabs."), "info")
+        return redirect(url_for("applications.history", application_id=application.id), 303)
     point = resolve(application, request.args.get("since", ""))
     if point is None:
         abort(404)
@@ -223,6 +227,9 @@ def still_editing(application_id: int, target: str):
     section, partner = _target(application, form_def, target)
     if section is None:
         abort(404)
+    if not queries.may_edit_section(application, roles, current_user, workflow, section,
+                                    partner):
+        return jsonify({"others": [], "message": ""}), 403
     if not PresenceForm().validate_on_submit():
         return jsonify({"others": [], "message": _("The page has expired: reload it.")}), 400
     others = presence.touch(application.id, target, current_user.id)

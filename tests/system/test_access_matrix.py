@@ -104,6 +104,11 @@ ROUTES: dict[str, dict] = {
     "budget.delete": {"reach": ANYONE_ON_T},
     "budget.explain": {"reach": ANYONE_ON_T},
     "reporting.project": {"reach": ANYONE_ON_T},
+    "collaboration.versions": {"reach": ANYONE_ON_T},
+    "collaboration.restore": {"reach": ANYONE_ON_T},
+    "collaboration.changes": {"reach": ANYONE_ON_T},
+    "collaboration.still_editing": {"reach": ANYONE_ON_T},
+    "collaboration.stopped_editing": {"reach": ANYONE_ON_T},
     "partners.index": {"reach": ANYONE_ON_T},
     "partners.remove": {"reach": ANYONE_ON_T},
     "partners.contact": {"reach": ANYONE_ON_T},
@@ -202,7 +207,8 @@ def setting(world):
     values = {"partner_id": lnu.id, "section_key": "summary", "name": "submit",
               "document_id": document.id, "attachment_id": attachment.id, "job_id": job.id,
               "item_id": line.id, "kind": "lines", "number": 1, "note_id": note.id,
-              "name_of_workflow": "joint_application", "token": "not-a-token"}
+              "name_of_workflow": "joint_application", "token": "not-a-token",
+              "target": "summary"}
     return {"T": dict(values, application_id=target.id),
             "F": dict(values, application_id=foreign_app.id),
             "own_partner_id": vaxjo.id, "target": target.id, "foreign": foreign_app.id}
