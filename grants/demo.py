@@ -21,6 +21,8 @@ from grants.applications.queries import current_partners, load_answers
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.canonical import fingerprint
+from grants.collaboration.models import BUDGET, PARTNERS
+from grants.collaboration.revisions import SECTIONS, keep_revisions
 from grants.db import db, utcnow
 from grants.deadlines.operations import schedule_reminders
 from grants.delivery.models import Delivery, DeliveryAttempt
@@ -229,6 +231,9 @@ def seed(data_path: Path | None = None) -> str:
     if db.session.scalar(select(Application).where(Application.title == ESF_PROJECT)) is None:
         _seed_granted_project(calls[ESF_CALL], orgs, users)
         s.count("granted projects")
+    # Version 1 of what the demo's documents say, so their versions pages start from it.
+    for document in db.session.scalars(select(Application).order_by(Application.id)):
+        keep_revisions(document, document.lead_user_id, [SECTIONS, BUDGET, PARTNERS])
     db.session.commit()
     if not s.created:
         return "Demo data already present; nothing changed."

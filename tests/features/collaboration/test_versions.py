@@ -3,12 +3,13 @@
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from grants.applications.models import SectionAnswer
+from grants.applications.models import Application, SectionAnswer
 from grants.audit import AuditEvent
 from grants.collaboration.models import ContentRevision
 from grants.db import db
+from grants.demo import DEMO_APPLICATION_TITLE
 from tests.features.budget.test_budget import add_line
 from tests.features.forms.test_form_fields import post_section
 from tests.features.partners.test_partners import add_partner
@@ -148,3 +149,15 @@ def test_versions_of_what_does_not_exist_are_not_found(login_as, kr_app):
         assert lead.get(f"/applications/{kr_app.id}/versions/{target}").status_code == 404
     assert lead.post(f"/applications/{kr_app.id}/versions/summary/7/restore",
                      {"version": "0"}).status_code == 404
+
+
+def test_the_demo_starts_its_documents_at_version_1_once(app):
+    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    demo = db.session.scalar(select(Application).where(
+        Application.title == DEMO_APPLICATION_TITLE))
+    targets = {r.target: r.number for r in db.session.scalars(select(ContentRevision).where(
+        ContentRevision.application_id == demo.id))}
+    assert {"summary", "budget", "partners"} <= set(targets) and set(targets.values()) == {1}
+    count = db.session.scalar(select(func.count(ContentRevision.id)))
+    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    assert db.session.scalar(select(func.count(ContentRevision.id))) == count
