@@ -9,7 +9,7 @@ from grants.db import db, utcnow
 from grants.processes import get_form
 from grants.submissions.models import Submission
 from grants.submissions.operations import submission_snapshot
-from tests.factories import FULL_ANSWERS, add_partner
+from tests.factories import add_partner
 from tests.system.test_accessibility import check, set_language
 
 
