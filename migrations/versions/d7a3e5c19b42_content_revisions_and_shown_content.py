@@ -62,9 +62,14 @@ def _keep_what_is_there_now():
                               sa.column('saved_at', grants.db.UTCDateTime(timezone=True)))
     now = sa.func.now()
     rows = []
-    for app_id, key, partner_id, data, user_id, at in bind.execute(sa.text(
-            "SELECT application_id, section_key, partner_id, data, updated_by_id, updated_at "
-            "FROM section_answer")):
+    sections = sa.text(
+        "SELECT application_id, section_key, partner_id, data, updated_by_id, updated_at "
+        "FROM section_answer").columns(
+        sa.column("application_id", sa.Integer()), sa.column("section_key", sa.String()),
+        sa.column("partner_id", sa.Integer()), sa.column("data", sa.JSON()),
+        sa.column("updated_by_id", sa.Integer()),
+        sa.column("updated_at", grants.db.UTCDateTime(timezone=True)))
+    for app_id, key, partner_id, data, user_id, at in bind.execute(sections):
         rows.append({"application_id": app_id,
                      "target": key if partner_id is None else f"{key}@{partner_id}",
                      "number": 1, "data": json.loads(data) if isinstance(data, str) else data,
