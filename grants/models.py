@@ -31,7 +31,8 @@ from grants.submissions.models import FunderDecision, Submission, SubmissionDocu
 
 __all__ = [
     "Application", "ApplicationLink", "ApplicationPartner", "Attachment", "AuditEvent",
-    "BudgetLine", "Call", "Cofinancing", "VoteRound", "DefinitionVersion", "Delivery", "DeliveryAttempt", "Document",
+    "BudgetLine", "Call", "Cofinancing", "VoteRound", "DefinitionVersion", "Delivery",
+    "DeliveryAttempt", "Document",
     "Funder", "FunderDecision", "Invitation", "Job", "JobStatus", "Notification",
     "NotificationDigest", "NotificationPreference", "Organisation",
     "OrganisationKind", "OutboxEmail", "PartnerConfirmation", "PartnerInvitation", "PasswordReset",

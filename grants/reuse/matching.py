@@ -8,6 +8,7 @@ by its label, with the reason. Pure: no database, no request."""
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +72,9 @@ def plain_text(markdown: str) -> str:
     rendered = str(render_markdown(markdown))
     rendered = rendered.replace("</p>", "</p>\n").replace("<li>", "<li>- ")
     text = html.unescape(nh3.clean(rendered, tags=set()))
-    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    # One blank line between paragraphs, none inside a list.
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
 def carry_value(source: FieldDef, target: FieldDef, value: Any, call_limit: int | None

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
 from grants.applications.models import Application
@@ -58,6 +59,7 @@ def start():
     form.call.choices = _call_choices(calls)
     status = 200
     if request.args:
+        valid = form.validate()
         source = next((a for a in sources if a.id == form.source.data), None)
         if source is None:
             form.source.errors = [_("Choose one of the applications listed: your own, or one "
@@ -65,7 +67,7 @@ def start():
         call = next((c for c in calls if c.id == form.call.data), None)
         if call is None:
             form.call.errors = [_("Choose one of the calls open for applications now.")]
-        if form.validate() and source is not None and call is not None:
+        if valid and source is not None and call is not None:
             return redirect(url_for(".copy", application_id=source.id, call=call.id,
                                     title=form.title.data or copy_title(source)), 303)
         status = 422
@@ -105,8 +107,8 @@ def copy(application_id: int):
     calls = open_calls()
     if request.method == "POST":
         copy_form = CopyForm()
-        step = _step_form(source, calls, {"call": copy_form.call.data,
-                                          "title": copy_form.title.data})
+        step = _step_form(source, calls, MultiDict({"call": copy_form.call.data or "",
+                                                    "title": copy_form.title.data or ""}))
         call = db.session.get(Call, step.call.data) if step.call.data else None
         if not copy_form.validate():
             step.form_errors.append(_("The form had expired. Check the choices and create "
