@@ -31,6 +31,7 @@ from grants.reuse.models import ApplicationLink, ProjectGroup
 from grants.reuse.queries import link_of, may_copy
 
 logger = logging.getLogger(__name__)
+TITLE_MAX = 300  # application.title
 
 
 @dataclass
@@ -106,6 +107,9 @@ def copy_application(*, actor: User, source: Application, call: Call | None, tit
     title = (title or "").strip()
     if not title:
         raise OperationRefused(_("Give the project a title."))
+    if len(title) > TITLE_MAX:
+        raise OperationRefused(_("The title may have at most %(max)d characters.",
+                                 max=TITLE_MAX))
     plan = plan_copy(source, call)
     workflow, form = check_target(source, call)
     try:

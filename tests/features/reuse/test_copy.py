@@ -224,6 +224,9 @@ def test_closed_or_missing_call_is_refused_and_nothing_is_created(login_as, sett
     assert response.status_code == 422
     response = create(lead, setting, setting.same, title="   ")
     assert response.status_code == 422
+    response = create(lead, setting, setting.same, title="x" * 301)
+    assert response.status_code == 422
+    assert "högst 300 tecken" in response.get_data(as_text=True)
     assert {m: count(m) for m in before} == before
 
 
