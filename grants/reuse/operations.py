@@ -151,7 +151,7 @@ def _carry(actor: User, plan: CopyPlan, copy: Application, chosen_sections: set[
                 not_carried.append({**where, "label": None, "reason": "partner",
                                     "params": {}})
                 continue
-        elif section.instance_key not in chosen_sections:
+        elif section.values and section.instance_key not in chosen_sections:
             not_carried.append({**where, "label": None, "reason": "unchosen", "params": {}})
             continue
         not_carried.extend({**where, **item.as_dict()} for item in section.not_carried)
