@@ -57,6 +57,8 @@ def start():
         SelectChoice(a.id, f"{a.title} – {a.call.funder.short_name}: {a.call.title} "
                            f"({_state_label(a)})") for a in sources]
     form.call.choices = _call_choices(calls)
+    form.title.description = _("Leave the title empty to use the earlier title followed by "
+                               "“(copy)”.")
     status = 200
     if request.args:
         valid = form.validate()
