@@ -4,7 +4,7 @@ several funders (docs/reuse.md). Each public function is one transaction and com
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
@@ -53,10 +53,6 @@ class CopyPlan:
     sections: list[SectionPlan]
     partners: list[ApplicationPartner]
     budget: BudgetPlan
-    refusals: list[str] = field(default_factory=list)
-
-    def section(self, instance_key: str) -> SectionPlan | None:
-        return next((s for s in self.sections if s.instance_key == instance_key), None)
 
 
 def check_target(source: Application, call: Call | None) -> tuple[Any, FormDef]:
