@@ -34,6 +34,7 @@ from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
 from grants.partners.models import ApplicationPartner
 from grants.processes import form_for, get_form, get_workflow, pin_form, pin_workflow, workflow_for
+from grants.reuse.models import ApplicationLink, ProjectGroup
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import FunderDecision, Submission
 from grants.submissions.operations import record_decision, submission_snapshot
@@ -42,6 +43,8 @@ from grants.workflow.plans import add_months
 DEMO_DATA = Path(__file__).parent / "demo_data" / "sydost.yaml"
 ESF_CALL = "Kompetensutveckling för digital delaktighet"
 ESF_PROJECT = "Digitala vägledare – kompetenslyft för bibliotekspersonal i sydost"
+#: The same project applied for at the region too: linked with the ESF project (docs/reuse.md).
+REGION_PROJECT = "Digitala vägledare i Kalmar län"
 DEMO_PASSWORD = "demo-password"
 #: The application under way that the README walks through.
 DEMO_APPLICATION_TITLE = "Digital delaktighet i sydost – bibliotek som navet"
@@ -231,6 +234,9 @@ def seed(data_path: Path | None = None) -> str:
     if db.session.scalar(select(Application).where(Application.title == ESF_PROJECT)) is None:
         _seed_granted_project(calls[ESF_CALL], orgs, users)
         s.count("granted projects")
+    if db.session.scalar(select(Application).where(Application.title == REGION_PROJECT)) is None:
+        _seed_linked_application(calls["Regionalt utvecklingsbidrag, bibliotek"], orgs, users)
+        s.count("linked applications")
     # Version 1 of what the demo's documents say, so their versions pages start from it.
     for document in db.session.scalars(select(Application).order_by(Application.id)):
         keep_revisions(document, document.lead_user_id, [SECTIONS, BUDGET, PARTNERS])
@@ -719,3 +725,43 @@ def _seed_granted_project(call: Call, orgs: dict, users: dict) -> None:
     db.session.flush()
     for document in documents:
         schedule_reminders(document, push=False)
+
+
+def _seed_linked_application(call: Call, orgs: dict, users: dict) -> None:
+    """The ESF project's applications at the region, started as a draft and linked with it in
+    one project group: each overview shows the other under "Also applied to" (the ESF one
+    with its grant)."""
+    lead = users["lead@demo.test"]
+    workflow, form = get_workflow(call.workflow_name), get_form(call.form_name)
+    application = Application(
+        call_id=call.id, lead_organisation_id=orgs["Kalmar stadsbibliotek"].id,
+        lead_user_id=lead.id, title=REGION_PROJECT, language="sv", workflow_name=workflow.name,
+        workflow_version=workflow.version, form_name=form.name, state=workflow.initial)
+    db.session.add(application)
+    pin_workflow(workflow)
+    application.form_version = pin_form(form)
+    db.session.flush()
+    db.session.add(TransitionRecord(application_id=application.id, transition="create",
+                                    from_state="", to_state=workflow.initial, actor_id=lead.id))
+    db.session.add(SectionAnswer(
+        application_id=application.id, section_key="project", updated_by_id=lead.id,
+        data={"summary": "Digitala vägledare på biblioteken i Kalmar, Nybro och Västervik, "
+                         "som ett komplement till ESF-projektet i hela sydost.",
+              "municipalities": ["kalmar", "nybro", "vastervik"], "first_application": True}))
+    esf = db.session.scalar(select(Application).where(Application.title == ESF_PROJECT,
+                                                      Application.parent_id.is_(None)))
+    if esf is not None:
+        link = db.session.get(ApplicationLink, esf.id)
+        if link is None:
+            group = ProjectGroup()
+            db.session.add(group)
+            db.session.flush()
+            db.session.add(ApplicationLink(application_id=esf.id, group_id=group.id,
+                                           linked_by_id=lead.id))
+            group_id = group.id
+        else:
+            group_id = link.group_id
+        db.session.add(ApplicationLink(application_id=application.id, group_id=group_id,
+                                       linked_by_id=lead.id))
+    db.session.flush()
+    schedule_reminders(application, push=False)

@@ -49,6 +49,7 @@ from grants.portfolio import views as portfolio_views
 from grants.reporting import guards as reporting_guards
 from grants.reporting import subscribers as reporting_subscribers
 from grants.reporting import views as reporting_views
+from grants.reuse import views as reuse_views
 from grants.submissions import archive as submissions_archive
 from grants.submissions import guards as submissions_guards
 from grants.submissions import seen as submissions_seen
@@ -88,6 +89,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("admin", (admin_previews,), admin_views),
     Feature("portfolio", views=portfolio_views),
     Feature("dashboard", views=dashboard_views),
+    Feature("reuse", views=reuse_views),
 )
 
 

@@ -26,17 +26,18 @@ from grants.partners.models import (
     PartnerInvitation,
     Signatory,
 )
+from grants.reuse.models import ApplicationLink, ProjectGroup
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import FunderDecision, Submission, SubmissionDocument
 
 __all__ = [
-    "Application", "ApplicationPartner", "Attachment", "AuditEvent", "BudgetLine", "Call",
-    "Cofinancing", "ContentRevision", "ShownContent", "VoteRound", "DefinitionVersion",
-    "Delivery", "DeliveryAttempt", "Document",
+    "Application", "ApplicationLink", "ApplicationPartner", "Attachment", "AuditEvent",
+    "BudgetLine", "Call", "Cofinancing", "ContentRevision", "ShownContent", "VoteRound",
+    "DefinitionVersion", "Delivery", "DeliveryAttempt", "Document",
     "Funder", "FunderDecision", "Invitation", "Job", "JobStatus", "Notification",
     "NotificationDigest", "NotificationPreference", "Organisation",
     "OrganisationKind", "OutboxEmail", "PartnerConfirmation", "PartnerInvitation", "PasswordReset",
-    "Recusal", "Reminder", "SectionAnswer", "Signatory", "SteeringGroup",
+    "ProjectGroup", "Recusal", "Reminder", "SectionAnswer", "Signatory", "SteeringGroup",
     "SteeringMember", "Submission", "SubmissionDocument", "TransitionRecord", "User",
     "VarianceExplanation", "Vote",
 ]

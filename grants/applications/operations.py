@@ -47,6 +47,18 @@ logger = logging.getLogger(__name__)
 
 def create_application(*, actor: User, call: Call, organisation: Organisation, title: str,
                        language: str, workflow: Workflow, form: FormDef) -> Application:
+    application = start_application(actor=actor, call=call, organisation=organisation,
+                                    title=title, language=language, workflow=workflow, form=form)
+    db.session.commit()
+    logger.info("application %s created by user %s", application.id, actor.id)
+    return application
+
+
+def start_application(*, actor: User, call: Call, organisation: Organisation, title: str,
+                      language: str, workflow: Workflow, form: FormDef) -> Application:
+    """The new application in the caller's transaction (no commit): the rules, the row, its
+    history and `application_created` (reminders). `create_application` commits it; another
+    feature's operation (a copy, grants/reuse) adds its own rows and commits once."""
     if organisation.id not in actor.organisation_ids:
         raise OperationRefused(_("You can only apply on behalf of your own organisation."))
     if not call.is_open():
@@ -63,8 +75,6 @@ def create_application(*, actor: User, call: Call, organisation: Organisation, t
     db.session.add(TransitionRecord(application_id=application.id, transition="create",
                                     from_state="", to_state=workflow.initial, actor_id=actor.id))
     events.application_created.send(application=application, actor=actor)
-    db.session.commit()
-    logger.info("application %s created by user %s", application.id, actor.id)
     return application
 
 

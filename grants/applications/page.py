@@ -4,11 +4,11 @@
 not yours); `render_application_page` renders a tab of the workspace (workspace.py), e.g. again
 after a refused POST; `workspace_context` is what a tab served by another feature (partners,
 budget) adds for the header every tab shares. Other features contribute their panels through
-template globals (`steering_panel`, `submissions_panel`, `deadline_panel`, `delivery_log`),
-which read a refused form back with `page_form`; they say which transitions their panel offers
-with a form of its own through `workspace.own_form_transitions`, what is someone's turn through
-`workspace.whose_turn`, and which uploads are part of the record through
-`attachment_of_record`."""
+template globals (`steering_panel`, `submissions_panel`, `deadline_panel`, `delivery_log`,
+`linked_panel`), which read a refused form back with `page_form`; they say which transitions
+their panel offers with a form of its own through `workspace.own_form_transitions`, what is
+someone's turn through `workspace.whose_turn`, and which uploads are part of the record
+through `attachment_of_record`."""
 
 from __future__ import annotations
 

@@ -93,6 +93,17 @@ def add_partner(*, actor: User, application: Application, roles: set[str], workf
     if organisation.id == application.lead_organisation_id:
         raise OperationRefused(_("%(org)s leads the application and cannot also be a partner.",
                                  org=organisation.name))
+    partner = invite_partner(actor=actor, application=application, organisation=organisation,
+                             contact_name=contact_name, contact_email=contact_email)
+    db.session.commit()
+    return partner
+
+
+def invite_partner(*, actor: User, application: Application, organisation: Organisation,
+                   contact_name: str, contact_email: str) -> ApplicationPartner:
+    """The partner row (invited), its contact's invitation email and the audit row, in the
+    caller's transaction (no commit): `add_partner`, and a copy of an application
+    (grants/reuse) adding the partners it carries over."""
     partner = db.session.scalar(select(ApplicationPartner).where(
         ApplicationPartner.application_id == application.id,
         ApplicationPartner.organisation_id == organisation.id))
@@ -109,7 +120,6 @@ def add_partner(*, actor: User, application: Application, roles: set[str], workf
     _invite(actor, application, partner)
     _event(actor, application, "partner.add", {"organisation": organisation.name,
                                                "contact": partner.contact_email})
-    db.session.commit()
     return partner
 
 

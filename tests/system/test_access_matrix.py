@@ -72,6 +72,7 @@ ROUTES: dict[str, dict] = {
     "accounts.change_password": {"reach": EVERYONE},
     "dashboard.index": {"reach": EVERYONE},
     "applications.new": {"reach": EVERYONE},
+    "reuse.start": {"reach": EVERYONE},       # lists only the user's own to start from
     "workflows.index": {"reach": EVERYONE},
     "workflows.show": {"reach": EVERYONE},
     "notifications.index": {"reach": EVERYONE},
@@ -120,6 +121,11 @@ ROUTES: dict[str, dict] = {
     "delivery.portal_receipt": {"reach": ANYONE_ON_T},
     "delivery.resolve": {"reach": ANYONE_ON_T},
     "submissions.decision": {"reach": ANYONE_ON_T},
+    # starting from an application (T is led by Kalmar): the lead's organisation only
+    "reuse.copy": {"reach": {"lead"}},
+    "reuse.link": {"reach": {"lead"}},
+    "reuse.unlink": {"reach": {"lead"}},
+    "reuse.result": {"reach": ANYONE_ON_T},   # what a copy carried over (T: none, back)
     # the copy of record: the lead and coordinators only
     "submissions.dossier": {"reach": {"lead", "coordinator"}},
     "submissions.snapshot": {"reach": {"lead", "coordinator"}},

@@ -28,10 +28,17 @@ def test_demo_seed_is_idempotent(app):
     assert "Created" in first.output
     counts = [db.session.scalar(select(func.count(m.id))) for m in (Organisation, User, Call,
                                                                     Application)]
-    # Three applications, and the nine documents the granted ESF project owes.
-    assert counts[0] == 32 and counts[1] == 7 and counts[2] == 3 and counts[3] == 12
+    # Four applications (the ESF project's also at the region, linked with it: reuse), and
+    # the nine documents the granted ESF project owes.
+    assert counts[0] == 32 and counts[1] == 7 and counts[2] == 3 and counts[3] == 13
     assert db.session.scalar(select(func.count(Application.id)).where(
-        Application.parent_id.is_(None))) == 3
+        Application.parent_id.is_(None))) == 4
+    from grants.demo import ESF_PROJECT, REGION_PROJECT  # noqa: PLC0415
+    from grants.reuse.models import ApplicationLink  # noqa: PLC0415
+    linked = {a.title: db.session.get(ApplicationLink, a.id).group_id for a in db.session.scalars(
+        select(Application).where(Application.title.in_([ESF_PROJECT, REGION_PROJECT]),
+                                  Application.parent_id.is_(None)))}
+    assert len(linked) == 2 and len(set(linked.values())) == 1
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0 and "nothing changed" in second.output
     assert [db.session.scalar(select(func.count(m.id))) for m in (Organisation, User, Call,
