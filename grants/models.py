@@ -6,6 +6,7 @@ from grants.approvals.models import Recusal, Vote, VoteRound
 from grants.audit import AuditEvent
 from grants.budget.models import BudgetLine, Cofinancing, VarianceExplanation
 from grants.calls.models import Call, Funder
+from grants.comments.models import Comment, CommentMention, CommentThread
 from grants.deadlines.models import Reminder
 from grants.definitions.models import DefinitionVersion
 from grants.delivery.models import Delivery, DeliveryAttempt
@@ -30,7 +31,8 @@ from grants.submissions.models import FunderDecision, Submission, SubmissionDocu
 
 __all__ = [
     "Application", "ApplicationPartner", "Attachment", "AuditEvent", "BudgetLine", "Call",
-    "Cofinancing", "VoteRound", "DefinitionVersion", "Delivery", "DeliveryAttempt", "Document",
+    "Cofinancing", "Comment", "CommentMention", "CommentThread", "VoteRound",
+    "DefinitionVersion", "Delivery", "DeliveryAttempt", "Document",
     "Funder", "FunderDecision", "Invitation", "Job", "JobStatus", "Notification",
     "NotificationDigest", "NotificationPreference", "Organisation",
     "OrganisationKind", "OutboxEmail", "PartnerConfirmation", "PartnerInvitation", "PasswordReset",
