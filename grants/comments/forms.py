@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from grants.comments.models import STEERING, TEAM
@@ -26,8 +27,9 @@ class CommentBody:
 class ThreadForm(CommentBody, AppForm):
     target = HiddenField()
     audience = RadioField(_l("Who sees the thread"), choices=[
-        (TEAM, _l("The team: the lead, the partners, the signatories and the coordinators")),
-        (STEERING, _l("The team and the steering group"))], default=TEAM,
+        SelectChoice(TEAM, _l("The team: the lead, the partners, the signatories and the "
+                              "coordinators")),
+        SelectChoice(STEERING, _l("The team and the steering group"))], default=TEAM,
         validate_choice=False)
 
 

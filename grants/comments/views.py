@@ -49,12 +49,14 @@ def _page(application, roles, workflow, form_def, targets, target_key: str | Non
                                  audience=choices[0])
     if thread_form is not None:
         thread_form.audience.choices = [c for c in thread_form.audience.choices
-                                        if c[0] in choices]
+                                        if c.value in choices]
     reply_forms = dict(reply_forms or {})
     for view in views:
         if view.thread.is_open and view.thread.id not in reply_forms:
             reply_forms[view.thread.id] = ReplyForm(formdata=None,
                                                     prefix=_reply_prefix(view.thread.id))
+    for form in reply_forms.values():
+        form.body.label.text = _("Your reply")
     tab = "budget" if target_key == BUDGET else "sections"
     context = workspace_context(application, roles, workflow, form_def, tab)
     return render_template(
