@@ -3,8 +3,12 @@ the demo application's threads are seeded once."""
 
 from __future__ import annotations
 
-from grants.comments.models import Comment, CommentThread
+from sqlalchemy import func, select
+
+from grants.applications.models import Application
+from grants.comments.models import Comment, CommentMention, CommentThread
 from grants.db import db
+from grants.demo import DEMO_APPLICATION_TITLE
 from tests.factories import add_partner
 from tests.system.test_sql_counts import assert_flat
 
@@ -43,3 +47,25 @@ def test_sections_tab_and_comment_pages_do_not_grow_with_threads(login_as, world
     assert_flat(lead, f"/applications/{application.id}/history", grow)
     member = login_as("steering1@demo.test")
     assert_flat(member, f"/applications/{application.id}/sections", grow)
+
+
+def test_the_demo_application_has_a_resolved_and_an_open_thread_seeded_once(app, login_as):
+    for _ in range(2):
+        result = app.test_cli_runner().invoke(args=["demo", "seed"])
+        assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    application = db.session.scalar(select(Application).where(
+        Application.title == DEMO_APPLICATION_TITLE))
+    threads = db.session.scalars(select(CommentThread).where(
+        CommentThread.application_id == application.id).order_by(CommentThread.id)).all()
+    assert [(t.target, t.audience, t.status) for t in threads] == [
+        ("summary", "team", "resolved"), ("budget", "steering", "open")]
+    assert db.session.scalar(select(func.count()).select_from(CommentMention)) == 1
+    chair = login_as("steering1@demo.test")
+    html = chair.get(f"/applications/{application.id}/comments").get_data(as_text=True)
+    assert "personalkostnaderna" in html and "Uppvidinge" not in html
+    lead = login_as("lead@demo.test")
+    html = lead.get(f"/applications/{application.id}/comments").get_data(as_text=True)
+    assert "personalkostnaderna" in html and "Uppvidinge" in html
+    history = lead.get(f"/applications/{application.id}/history").get_data(as_text=True)
+    assert "Kommentarstråd löst" in history
