@@ -17,7 +17,6 @@ from grants.accounts.models import User
 from grants.applications.models import Application, TransitionRecord
 from grants.calls.models import Call
 from grants.db import db, utcnow
-from grants.demo import DEMO_APPLICATION_TITLE
 from grants.deadlines.milestones import (
     STOCKHOLM,
     NonexistentLocalTime,
@@ -33,6 +32,7 @@ from grants.deadlines.operations import (
     who_owes,
 )
 from grants.deadlines.reminders import send_reminder
+from grants.demo import DEMO_APPLICATION_TITLE
 from grants.errors import OperationRefused
 from grants.i18n import format_datetime_local
 from grants.jobs.queue import all_queues, get_queue, redis_connection, reminder_rq_job_id
