@@ -158,6 +158,18 @@ def who_sees(application: Application, audience: str, target_key: str,
     return seeing
 
 
+def mentionable(application: Application) -> dict[str, list[User]]:
+    """Per audience, the people on the application who see its threads (and so may be
+    mentioned in them), by name."""
+    seeing: dict[str, list[User]] = {TEAM: [], STEERING: []}
+    for person in sorted(people_on(application), key=lambda u: u.name):
+        roles = roles_for(person, application)
+        if may_view(person, application, roles, workflow_for):
+            for audience in sorted(audiences_for(application, person, roles)):
+                seeing[audience].append(person)
+    return seeing
+
+
 def open_counts(application: Application, user: User, roles: set[str]) -> dict[str, int]:
     """Per part: the number of open threads the user sees (one query)."""
     audiences = audiences_for(application, user, roles)

@@ -23,6 +23,7 @@ from grants.comments.queries import (
     load_targets,
     may_resolve,
     may_see,
+    mentionable,
     open_counts,
     target_of,
     visible_threads,
@@ -63,7 +64,8 @@ def _page(application, roles, workflow, form_def, targets, target_key: str | Non
         "comments/index.html", **context, targets=targets, target=target, threads=views,
         thread_form=thread_form, reply_forms=reply_forms, status_form=StatusForm(),
         audience_choices=choices, may_resolve=lambda t: may_resolve(t, current_user, roles),
-        segments=segments, audience_label=audience_label, max_chars=MAX_CHARS), status
+        segments=segments, audience_label=audience_label, max_chars=MAX_CHARS,
+        mentionable=mentionable(application) if reply_forms or thread_form else {}), status
 
 
 def _target_or_404(targets, key):

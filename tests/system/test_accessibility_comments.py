@@ -58,7 +58,9 @@ def test_comment_pages_have_no_serious_accessibility_violations(world, visitor, 
     check(lead.goto(f"{base}/comments"), "all threads", found)
     check(lead.goto(f"{base}/comments?target=budget"), "threads of the budget", found)
     check(lead.goto(f"{base}/sections/summary"), "section form with threads", found)
+    lead.shot(f"section-form-{language}")
     check(lead.goto(f"{base}/budget"), "budget tab with threads", found)
+    lead.shot(f"budget-{language}")
     partner_view = visitor(locale="sv-SE" if language == "sv" else "en-GB").login(
         "other@demo.test")
     check(partner_view.goto(f"{base}/partners/{partner.id}/sections/partner_part"),
