@@ -92,6 +92,10 @@ def start(application_id: int):
     targets = load_targets(application, form_def)
     form = ThreadForm(prefix="thread")
     target = _target_or_404(targets, form.target.data or "")
+    if not audience_choices(application, current_user, roles):
+        flash(_("You cannot start a thread on this application."), "error")
+        return redirect(url_for(".index", application_id=application.id, target=target.key),
+                        303)
     if form.validate_on_submit():
         try:
             thread = operations.open_thread(

@@ -119,6 +119,10 @@ def test_a_recused_member_sees_no_steering_thread(setting, login_as, world):
     db.session.commit()
     recused = login_as("steering2@demo.test")
     assert "Till styrgruppen" not in page(recused, application, "summary")
+    refused = start(recused, application, "summary", "Jag vill säga något", "steering")
+    assert refused.status_code == 303
+    assert "Du kan inte starta en tråd i den här ansökan." in recused.get(
+        refused.headers["Location"]).get_data(as_text=True)
     [thread] = threads()
     assert recused.get(url(application, f"/{thread.id}")).status_code == 404
     assert "Till styrgruppen" in page(login_as("steering1@demo.test"), application, "summary")
