@@ -3,6 +3,7 @@ tab with threads, a part's threads (with a refused reply), the section's edit pa
 budget tab with their open threads; and nothing scrolls sideways on a narrow phone."""
 
 import pytest
+from sqlalchemy import select
 
 from grants.comments.models import Comment, CommentMention, CommentThread
 from grants.db import db
@@ -88,3 +89,22 @@ def test_comment_pages_fit_a_phone_screen(world, visitor):
     phone.goto(f"{base}/sections")
     phone.shot("phone-sections-with-comments")
     assert not wide, wide
+
+
+def test_a_name_writes_its_mention_into_the_comment(world, visitor):
+    """With JavaScript, the names of those who may be mentioned are buttons that write the
+    mention at the cursor; the mention posted is stored and its person told."""
+    application, _partner = with_threads(world)
+    lead = visitor(locale="en-GB").login("lead@demo.test")
+    page = lead.goto(f"/applications/{application.id}/comments?target=budget")
+    field = page.locator("#thread-body")
+    field.fill("Kan du kolla detta?")
+    page.locator("[data-mention-for='thread-body'] button", has_text="Olle Öberg").first.click()
+    assert field.input_value() == "Kan du kolla detta? @Olle Öberg "
+    with page.expect_navigation():
+        page.click("text=Start the thread")
+    db.session.expire_all()
+    [mention] = db.session.scalars(select(CommentMention)
+                                   .join(Comment, Comment.id == CommentMention.comment_id)
+                                   .where(Comment.body.like("Kan du kolla%"))).all()
+    assert mention.user_id == world.users["other_lead"].id
