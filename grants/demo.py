@@ -18,11 +18,13 @@ from grants.accounts.models import User
 from grants.accounts.operations import create_user
 from grants.applications.models import Application, SectionAnswer, TransitionRecord
 from grants.applications.queries import current_partners, load_answers
+from grants.audit import audit
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.calls.models import STOCKHOLM, Call, Funder
 from grants.canonical import fingerprint
 from grants.collaboration.models import BUDGET, PARTNERS
 from grants.collaboration.revisions import SECTIONS, keep_revisions
+from grants.comments.models import Comment, CommentMention, CommentThread
 from grants.db import db, utcnow
 from grants.deadlines.operations import schedule_reminders
 from grants.delivery.models import Delivery, DeliveryAttempt
@@ -226,6 +228,12 @@ def seed(data_path: Path | None = None) -> str:
         # scheduler (the embedded Redis of `make demo` does not run yet while seeding).
         schedule_reminders(application, push=False)
         s.count("applications")
+    demo_application = db.session.scalar(select(Application).where(
+        Application.title == DEMO_APPLICATION_TITLE))
+    if db.session.scalar(select(CommentThread.id).where(
+            CommentThread.application_id == demo_application.id).limit(1)) is None:
+        _seed_comments(demo_application, users)
+        s.count("comment threads")
     title = "Läsfrämjande för unga i Blekinge och Kronoberg"
     if db.session.scalar(select(Application).where(Application.title == title)) is None:
         _seed_decision_in_progress(title, calls["Utvecklingsbidrag för bibliotek 2027"], orgs,
@@ -244,6 +252,53 @@ def seed(data_path: Path | None = None) -> str:
     if not s.created:
         return "Demo data already present; nothing changed."
     return "Created " + ", ".join(f"{n} {what}" for what, n in s.created.items()) + "."
+
+
+def _seed_comments(application: Application, users: dict) -> None:
+    """Two threads on the application being drafted: one the lead has resolved, on the
+    summary, and one open on the budget for the steering group too, mentioning its chair."""
+    lead, partner = users["lead@demo.test"], users["partner@demo.test"]
+    chair = users["steering1@demo.test"]
+    start = utcnow() - timedelta(days=3)
+    threads = [
+        ("summary", "team", lead, [
+            (partner, "Ska vi nämna Uppvidinge och Lessebo i sammanfattningen? Deras bibliotek "
+                      "ingår i Kronobergsdelen och har redan anmält intresse.", []),
+            (lead, "Bra poäng – jag har lagt till dem i sammanfattningen. Jag markerar tråden "
+                   "som löst.", []),
+        ]),
+        ("budget", "steering", None, [
+            (lead, "@Sara Ek Styrgruppen bad om en tydligare fördelning av personalkostnaderna "
+                   "mellan länen. Räcker uppdelningen per organisation, eller vill ni se den "
+                   "per år också?", [chair]),
+            (partner, "Växjös siffror för 2028 kommer senast på fredag.", []),
+        ]),
+    ]
+    for number, (target, audience, resolver, comments) in enumerate(threads):
+        at = start + timedelta(days=number)
+        thread = CommentThread(application_id=application.id, target=target, audience=audience,
+                               status="open", created_by_id=comments[0][0].id, created_at=at)
+        db.session.add(thread)
+        db.session.flush()
+        for index, (author, body, mentioned) in enumerate(comments):
+            comment = Comment(thread_id=thread.id, author_id=author.id, body=body,
+                              created_at=at + timedelta(hours=2 * index))
+            db.session.add(comment)
+            db.session.flush()
+            for user in mentioned:
+                db.session.add(CommentMention(comment_id=comment.id, user_id=user.id))
+            audit("comment.thread" if index == 0 else "comment.reply", actor=author,
+                  object_type="application", object_id=application.id,
+                  after={"thread": thread.id, "target": target, "audience": audience,
+                         "comment": body, "id": comment.id})
+        if resolver is not None:
+            thread.status, thread.resolved_by_id = "resolved", resolver.id
+            thread.resolved_at = at + timedelta(hours=2 * len(comments))
+            audit("comment.resolve", actor=resolver, object_type="application",
+                  object_id=application.id, before={"status": "open"},
+                  after={"thread": thread.id, "target": target, "audience": audience,
+                         "status": "resolved"})
+    db.session.flush()
 
 
 def _seed_signatories(application: Application, named_by, signatories) -> None:

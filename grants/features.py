@@ -28,6 +28,8 @@ from grants.budget import guards as budget_guards
 from grants.budget import views as budget_views
 from grants.collaboration import subscribers as collaboration_subscribers
 from grants.collaboration import views as collaboration_views
+from grants.comments import records as comments_records
+from grants.comments import views as comments_views
 from grants.dashboard import views as dashboard_views
 from grants.deadlines import guards as deadlines_guards
 from grants.deadlines import reminders as deadlines_reminders
@@ -84,6 +86,7 @@ FEATURES: tuple[Feature, ...] = (
             deadlines_views),
     Feature("submissions", (submissions_guards, submissions_archive, submissions_seen),
             submissions_views),
+    Feature("comments", (comments_records,), comments_views),
     Feature("delivery", (delivery_sending, delivery_subscribers), delivery_views),
     Feature("reporting", (reporting_guards, reporting_subscribers), reporting_views),
     Feature("admin", (admin_previews,), admin_views),

@@ -7,6 +7,7 @@ from grants.audit import AuditEvent
 from grants.budget.models import BudgetLine, Cofinancing, VarianceExplanation
 from grants.calls.models import Call, Funder
 from grants.collaboration.models import ContentRevision, ShownContent
+from grants.comments.models import Comment, CommentMention, CommentThread
 from grants.deadlines.models import Reminder
 from grants.definitions.models import DefinitionVersion
 from grants.delivery.models import Delivery, DeliveryAttempt
@@ -32,7 +33,8 @@ from grants.submissions.models import FunderDecision, Submission, SubmissionDocu
 
 __all__ = [
     "Application", "ApplicationLink", "ApplicationPartner", "Attachment", "AuditEvent",
-    "BudgetLine", "Call", "Cofinancing", "ContentRevision", "ShownContent", "VoteRound",
+    "BudgetLine", "Call", "Cofinancing", "Comment", "CommentMention", "CommentThread",
+    "ContentRevision", "ShownContent", "VoteRound",
     "DefinitionVersion", "Delivery", "DeliveryAttempt", "Document",
     "Funder", "FunderDecision", "Invitation", "Job", "JobStatus", "Notification",
     "NotificationDigest", "NotificationPreference", "Organisation",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort
 from sqlalchemy import exists, or_, select
 
@@ -92,15 +94,34 @@ def _viewing_roles(user: User, application: Application, roles: set[str]) -> set
     return seen
 
 
+def may_view(user: User, application: Application, roles: set[str], workflow_for) -> bool:
+    """Whether `user`, with `roles` on the application, may see it in its current state."""
+    workflow: Workflow | None = workflow_for(application)
+    return bool(roles) and (workflow is None or engine.may_view(
+        workflow, application.state, _viewing_roles(user, application, roles)))
+
+
 def load_application(application_id: int, user: User, workflow_for) -> tuple[Application, set[str]]:
     """The application and the user's roles on it; 404 alike for missing and not-yours."""
     application = db.session.get(Application, application_id)
     if application is None:
         abort(404)
     roles = roles_for(user, application)
-    workflow: Workflow | None = workflow_for(application)
-    visible = bool(roles) and (workflow is None or engine.may_view(
-        workflow, application.state, _viewing_roles(user, application, roles)))
-    if not visible:
+    if not may_view(user, application, roles, workflow_for):
         abort(404)
     return application, roles
+
+
+# Hooks (application, user) -> True when the user, a member of the call's steering group, takes
+# no part in the group's work on this application (jäv): approvals registers the declared and the
+# automatic recusals. The steering group's comment threads are kept from such a member.
+RECUSALS: list[Callable[[Application, User], bool]] = []
+
+
+def recusal_check(hook: Callable[[Application, User], bool]):
+    RECUSALS.append(hook)
+    return hook
+
+
+def is_recused(application: Application, user: User) -> bool:
+    return any(hook(application, user) for hook in RECUSALS)

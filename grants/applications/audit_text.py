@@ -101,6 +101,7 @@ KEY_LABELS = {
     "signatures_days_before": _l("Signatures due (days before the deadline)"),
     "reminder_days_before": _l("Reminder (days before the deadline)"),
     "org_number": _l("Organisation number"), "county": _l("County"),
+    "audience": _l("Who sees it"),
 }
 # Keys that are internal row ids: the row names the thing some other way (its organisation,
 # its description), and the CSV export keeps the ids in its JSON columns.
@@ -115,6 +116,19 @@ def value_words(object_type: str, key: str):
     """Register how the value of `key` in rows of `object_type` reads."""
     def register(function: Callable[[Any], str]) -> Callable[[Any], str]:
         VALUE_WORDS[(object_type, key)] = function
+        return function
+    return register
+
+
+# What a row of a feature above this layer is about, by the prefix of its action: (the row's
+# stored values, the application's form) -> (the subject in words, the keys it uses up).
+# The comments feature names the section, partner's part or budget a thread is on.
+EVENT_SUBJECTS: dict[str, Callable[[dict, FormDef | None], tuple[str, set[str]]]] = {}
+
+
+def event_subject(prefix: str):
+    def register(function: Callable[[dict, FormDef | None], tuple[str, set[str]]]):
+        EVENT_SUBJECTS[prefix] = function
         return function
     return register
 
@@ -407,5 +421,10 @@ def describe_event(event: AuditEvent, form: FormDef | None = None,
     elif event.action.startswith("download.") and stored.get("filename"):
         subject = str(stored["filename"])
         skip = {"filename"}
+    else:
+        for prefix, name_it in EVENT_SUBJECTS.items():
+            if event.action.startswith(prefix):
+                subject, skip = name_it(stored, ctx.form)
+                break
     return EventText(title=_title(ctx), subject=subject, object_name=_object_name(ctx),
                      changes=_changes(ctx, skip))

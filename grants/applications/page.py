@@ -76,6 +76,17 @@ def attachment_of_record(hook: Callable[[Attachment], bool]):
     return hook
 
 
+# Hooks (application, roles, reader, events) -> the events the reader may see: a feature whose
+# audited rows are not for everyone on the application (comment threads of the team only) keeps
+# them from the history of those who may not see them.
+HISTORY_FILTERS: list[Callable[[object, set, object, list], list]] = []
+
+
+def history_filter(hook: Callable[[object, set, object, list], list]):
+    HISTORY_FILTERS.append(hook)
+    return hook
+
+
 def page_form(name: str):
     """The form a refused POST handed back to the page (None when there is none)."""
     return g.get("application_page_forms", {}).get(name)
@@ -177,7 +188,7 @@ def render_application_page(application, roles, workflow, form_def, *, status: i
     elif tab == "documents":
         context.update(jobs=_jobs(application.id), preview_form=PreviewForm())
     elif tab == "history":
-        history, events = _records(application.id)
+        history, events = _records(application, roles)
         transitions = page_transitions(application, roles, workflow)
         context.update(history=history, events=events, workflow_picture=workflow_svg(
             workflow, current=application.state,
@@ -234,9 +245,10 @@ def page_transitions(application, roles, workflow) -> list:
             if t.name not in by_form]
 
 
-def _records(application_id: int) -> tuple[list, list]:
-    """The history of transitions, and the other audited changes (the latest 50; transitions
-    are in the history)."""
+def _records(application, roles) -> tuple[list, list]:
+    """The history of transitions, and the other audited changes the reader may see (the
+    latest 50; transitions are in the history)."""
+    application_id = application.id
     history = db.session.scalars(select(TransitionRecord).where(
         TransitionRecord.application_id == application_id)
         .order_by(TransitionRecord.id.desc())).all()
@@ -245,6 +257,8 @@ def _records(application_id: int) -> tuple[list, list]:
         AuditEvent.action.not_in(["application.transition", "application.workflow_update",
                                   "application.form_update"]))
         .order_by(AuditEvent.id.desc()).limit(50)).all()
+    for hook in HISTORY_FILTERS:
+        events = hook(application, roles, current_user, list(events))
     return history, events
 
 

@@ -48,6 +48,25 @@ def record_parts(application: Application, partners: list) -> dict[str, Any]:
     return {key: part(application, partners) for key, part in sorted(RECORD_PARTS.items())}
 
 
+# Parts of the JSON export (`/applications/ID/export.json`) that features add beside the
+# snapshot, by key: e.g. the comment threads the reader may see ("comments", from comments).
+# Each is called with the application, the reader and the reader's roles and returns plain
+# data. They are never part of the snapshot, its fingerprint, the PDF or the copy of record.
+EXPORT_PARTS: dict[str, Callable[[Application, Any, set], Any]] = {}
+
+
+def export_part(key: str):
+    """Register a feature's part of the JSON export (see EXPORT_PARTS)."""
+    def decorator(function: Callable[[Application, Any, set], Any]):
+        EXPORT_PARTS[key] = function
+        return function
+    return decorator
+
+
+def export_parts(application: Application, reader, roles: set) -> dict[str, Any]:
+    return {key: part(application, reader, roles) for key, part in sorted(EXPORT_PARTS.items())}
+
+
 def _label(label) -> dict[str, str] | None:
     return {"sv": label.sv, "en": label.en} if label is not None else None
 

@@ -35,7 +35,7 @@ from grants.applications.page import (
     load_application_page,
     render_application_page,
 )
-from grants.applications.snapshot import build_snapshot, fingerprint
+from grants.applications.snapshot import build_snapshot, export_parts, fingerprint
 from grants.calls.models import Call
 from grants.db import db, utcnow
 from grants.documents.models import Attachment, Document
@@ -373,11 +373,13 @@ def job_status_data(application, job) -> dict:
 
 @bp.get("/<int:application_id>/export.json")
 def export_json(application_id: int):
-    """The application's content as JSON: the same snapshot the PDF is made from."""
-    application, _roles, _workflow, form_def = load_application_page(application_id)
+    """The application's content as JSON: the same snapshot the PDF is made from, and beside
+    it what features add for this reader (`EXPORT_PARTS`: the comment threads they may see)."""
+    application, roles, _workflow, form_def = load_application_page(application_id)
     snapshot = build_snapshot(application, form_def, queries.load_answers(application.id),
                               queries.current_partners(application.id))
-    body = json.dumps({"fingerprint": fingerprint(snapshot), "snapshot": snapshot},
+    extra = export_parts(application, current_user, roles)
+    body = json.dumps({**extra, "fingerprint": fingerprint(snapshot), "snapshot": snapshot},
                       ensure_ascii=False, indent=2, sort_keys=True)
     return _download(body.encode("utf-8"), "application/json",
                      f"ansokan-{application.id}.json")

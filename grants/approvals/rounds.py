@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
+from grants.applications.access import recusal_check
 from grants.applications.models import Application
 from grants.approvals.models import Recusal, Vote, VoteRound
 from grants.db import db
@@ -114,6 +115,16 @@ def automatic_recusal(user: User, application: Application,
             return _("Works for the partner organisation %(organisation)s.",
                      organisation=org.name)
     return ""
+
+
+@recusal_check
+def is_recused_member(application: Application, user: User) -> bool:
+    """Whether the member has declared jäv for the application, or is recused without
+    declaring it (works for the lead or a partner organisation)."""
+    declared = db.session.scalar(select(func.count()).select_from(Recusal).where(
+        Recusal.application_id == application.id, Recusal.user_id == user.id))
+    return bool(declared) or bool(automatic_recusal(user, application,
+                                                    involved_organisations(application)))
 
 
 def load_steering_vote(application: Application, workflow: Workflow | None,

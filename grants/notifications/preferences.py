@@ -42,6 +42,9 @@ CATEGORIES: tuple[Category, ...] = (
     Category("decision", _l("Decisions and submissions"),
              _l("The steering group's decision, the submission to the funder and its "
                 "delivery."), EMAIL),
+    Category("comment", _l("Comments and mentions"),
+             _l("Someone mentioned you in a comment, or replied in a thread you wrote in."),
+             EMAIL),
     Category("state", _l("Other changes of state"),
              _l("An application you take part in moved to another state."), DIGEST),
 )
@@ -51,7 +54,7 @@ BY_KEY = {category.key: category for category in CATEGORIES}
 KIND_PREFIXES = (
     ("vote_", "vote"), ("too_few_eligible", "action"), ("reminder_", "reminder"),
     ("decision_", "decision"), ("delivery_", "decision"), ("confirm", "confirmation"),
-    ("state_changed", "state"), ("turn", "action"),
+    ("state_changed", "state"), ("turn", "action"), ("comment_", "comment"),
 )
 
 

@@ -20,6 +20,7 @@ from grants.applications.models import Application, SectionAnswer, TransitionRec
 from grants.approvals.models import Recusal, Vote, VoteRound
 from grants.budget.models import BudgetLine, Cofinancing
 from grants.calls.models import Call
+from grants.comments.models import Comment, CommentThread
 from grants.db import db, utcnow
 from grants.documents.models import Attachment, Document
 from grants.jobs.models import Job
@@ -118,6 +119,14 @@ ROUTES: dict[str, dict] = {
     "partners.signatory": {"reach": ANYONE_ON_T},
     "partners.certificate": {"reach": ANYONE_ON_T},
     "deadlines.extend": {"reach": ANYONE_ON_T},
+    # comment threads: anyone on T reaches the pages (the recused member sees no steering
+    # thread there); a thread's routes need a thread the role sees (404 otherwise)
+    "comments.index": {"reach": ANYONE_ON_T},
+    "comments.start": {"reach": ANYONE_ON_T},
+    "comments.thread": {"reach": ANYONE_ON_T - {"recused"}},
+    "comments.reply": {"reach": ANYONE_ON_T},
+    "comments.resolve": {"reach": ANYONE_ON_T},
+    "comments.reopen": {"reach": ANYONE_ON_T},
     "delivery.portal_receipt": {"reach": ANYONE_ON_T},
     "delivery.resolve": {"reach": ANYONE_ON_T},
     "submissions.decision": {"reach": ANYONE_ON_T},
@@ -197,8 +206,12 @@ def setting(world):
     job = Job(kind="render_application", application_id=target.id, payload={})
     note = Notification(user_id=world.users["lead"].id, application_id=target.id, kind="x",
                         subject="Till dig", link=f"/applications/{target.id}")
-    db.session.add_all([line, cofin, document, reading, attachment, job, note])
+    # A thread the steering group sees too (the recused member does not: jäv).
+    thread = CommentThread(application_id=target.id, target="summary", audience="steering",
+                           created_by_id=world.users["lead"].id)
+    db.session.add_all([line, cofin, document, reading, attachment, job, note, thread])
     db.session.flush()
+    db.session.add(Comment(thread_id=thread.id, author_id=world.users["lead"].id, body="Hej"))
     from grants.applications.queries import current_partners, load_answers
     from grants.applications.snapshot import fingerprint
     from grants.processes import form_for
@@ -214,7 +227,7 @@ def setting(world):
               "document_id": document.id, "attachment_id": attachment.id, "job_id": job.id,
               "item_id": line.id, "kind": "lines", "number": 1, "note_id": note.id,
               "name_of_workflow": "joint_application", "token": "not-a-token",
-              "target": "summary"}
+              "target": "summary", "thread_id": thread.id}
     return {"T": dict(values, application_id=target.id),
             "F": dict(values, application_id=foreign_app.id),
             "own_partner_id": vaxjo.id, "target": target.id, "foreign": foreign_app.id}
@@ -242,7 +255,8 @@ def state_of_database() -> dict:
     counts = {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in (
         SectionAnswer, TransitionRecord, BudgetLine, Cofinancing, Document, Attachment, Job,
         ApplicationPartner, PartnerConfirmation, Signatory, Vote, Recusal, Submission, VoteRound,
-        User, Call)}
+        User, Call, CommentThread, Comment)}
+    counts["threads"] = sorted((t.id, t.status) for t in db.session.scalars(select(CommentThread)))
     counts["applications"] = sorted((a.id, a.state, a.title, a.lead_user_id, a.call_id,
                                      a.workflow_version, a.form_version, a.state_version)
                                     for a in db.session.scalars(select(Application)))

@@ -210,3 +210,29 @@
     if (navigator.sendBeacon) navigator.sendBeacon(box.getAttribute("data-presence-leave"), body());
   });
 })();
+// Comment forms: the names of those who can be mentioned become buttons that write "@Name "
+// into the comment at the cursor (typing the mention works as well).
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-mention-for]").forEach(function (list) {
+    var field = document.getElementById(list.getAttribute("data-mention-for"));
+    if (!field) { return; }
+    list.querySelectorAll("[data-mention]").forEach(function (name) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "link-button mention-button";
+      button.textContent = name.textContent;
+      button.addEventListener("click", function () {
+        var text = "@" + name.getAttribute("data-mention") + " ";
+        var start = field.selectionStart || 0, end = field.selectionEnd || 0;
+        var before = field.value.slice(0, start);
+        if (before && !/\s$/.test(before)) { text = " " + text; }
+        field.value = before + text + field.value.slice(end);
+        field.focus();
+        field.selectionStart = field.selectionEnd = start + text.length;
+        field.dispatchEvent(new Event("input"));
+      });
+      name.replaceWith(button);
+    });
+  });
+}());

@@ -237,7 +237,8 @@ def test_settings_page_saves_a_choice_per_category(login_as, world):
     assert checked(html, "notify_state") == "digest"
     # One group missing: a message beside it, nothing saved.
     data = {"notify_action": "app", "notify_confirmation": "email", "notify_vote": "digest",
-            "notify_reminder": "email", "notify_decision": "email", "language": "sv"}
+            "notify_reminder": "email", "notify_decision": "email", "notify_comment": "email",
+            "language": "sv"}
     refused = lead.post("/settings", data)
     assert refused.status_code == 422
     assert "Choose how you want to hear of this." in refused.get_data(as_text=True)
@@ -250,7 +251,8 @@ def test_settings_page_saves_a_choice_per_category(login_as, world):
                                             NotificationPreference.delivery).where(
         NotificationPreference.user_id == world.users["lead"].id)).all())
     assert chosen == {"action": "app", "confirmation": "email", "vote": "digest",
-                      "reminder": "email", "decision": "email", "state": "app"}
+                      "reminder": "email", "decision": "email", "comment": "email",
+                      "state": "app"}
     assert world.user("lead").locale == "sv"
     # Bad value: refused, not a 500.
     assert lead.post("/settings", {**data, "notify_state": "fax"}).status_code == 422
