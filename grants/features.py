@@ -45,6 +45,8 @@ from grants.portfolio import views as portfolio_views
 from grants.reporting import guards as reporting_guards
 from grants.reporting import subscribers as reporting_subscribers
 from grants.reporting import views as reporting_views
+from grants.search import subscribers as search_subscribers
+from grants.search import views as search_views
 from grants.submissions import archive as submissions_archive
 from grants.submissions import guards as submissions_guards
 from grants.submissions import views as submissions_views
@@ -80,6 +82,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("admin", (admin_previews,), admin_views),
     Feature("portfolio", views=portfolio_views),
     Feature("dashboard", views=dashboard_views),
+    Feature("search", (search_subscribers,), search_views),
 )
 
 

@@ -25,6 +25,7 @@ from grants.partners.models import (
     PartnerInvitation,
     Signatory,
 )
+from grants.search.models import SearchDocument
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import FunderDecision, Submission, SubmissionDocument
 
@@ -34,7 +35,7 @@ __all__ = [
     "Funder", "FunderDecision", "Invitation", "Job", "JobStatus", "Notification",
     "NotificationDigest", "NotificationPreference", "Organisation",
     "OrganisationKind", "OutboxEmail", "PartnerConfirmation", "PartnerInvitation", "PasswordReset",
-    "Recusal", "Reminder", "SectionAnswer", "Signatory", "SteeringGroup",
+    "Recusal", "Reminder", "SearchDocument", "SectionAnswer", "Signatory", "SteeringGroup",
     "SteeringMember", "Submission", "SubmissionDocument", "TransitionRecord", "User",
     "VarianceExplanation", "Vote",
 ]
