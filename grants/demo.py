@@ -32,6 +32,7 @@ from grants.organisations.models import Organisation, OrganisationKind
 from grants.organisations.orgnr import make_fictional
 from grants.partners.models import ApplicationPartner
 from grants.processes import form_for, get_form, get_workflow, pin_form, pin_workflow, workflow_for
+from grants.search.indexing import rebuild_index
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import FunderDecision, Submission
 from grants.submissions.operations import record_decision, submission_snapshot
@@ -229,6 +230,9 @@ def seed(data_path: Path | None = None) -> str:
     if db.session.scalar(select(Application).where(Application.title == ESF_PROJECT)) is None:
         _seed_granted_project(calls[ESF_CALL], orgs, users)
         s.count("granted projects")
+    if s.created:
+        # Some demo rows are written directly, not by the operations that index them.
+        rebuild_index()
     db.session.commit()
     if not s.created:
         return "Demo data already present; nothing changed."

@@ -104,6 +104,16 @@ def _join(items: Iterable[str]) -> str:
     return " · ".join(dict.fromkeys(clean(item) for item in items if item and clean(item)))
 
 
+def compose(*, title: str, organisations: Iterable[str], call_title: str, funder_name: str,
+            funder_short_name: str, references: Iterable[str], application_id: int,
+            form: FormDef | None, answers: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The three texts of an index row, from what they are made of (no database: the
+    migration that creates the index fills it with this too)."""
+    meta = _join([*organisations, call_title, funder_name, funder_short_name, *references,
+                  str(application_id)])
+    return {"title": clean(title), "meta": meta, "body": sections_text(form, answers)}
+
+
 def document_for(application: Application) -> dict[str, str]:
     """The three texts of an application's index row. A project's document also carries the
     funder's reference of the grant that started the project."""
@@ -114,12 +124,14 @@ def document_for(application: Application) -> dict[str, str]:
                 [application.id, *([application.parent_id] if application.parent_id else [])]),
             FunderDecision.funder_reference != "").order_by(FunderDecision.id)).all()
     call = application.call
-    meta = _join([application.lead_organisation.name,
-                  *(partner.organisation.name for partner in partners),
-                  call.title, call.funder.name, call.funder.short_name,
-                  *references, str(application.id)])
-    return {"title": clean(application.title), "meta": meta,
-            "body": sections_text(form_for(application), load_answers(application.id))}
+    return compose(
+        title=application.title,
+        organisations=[application.lead_organisation.name,
+                       *(partner.organisation.name for partner in partners)],
+        call_title=call.title, funder_name=call.funder.name,
+        funder_short_name=call.funder.short_name, references=references,
+        application_id=application.id, form=form_for(application),
+        answers=load_answers(application.id))
 
 
 def index_application(application: Application) -> None:
