@@ -123,30 +123,21 @@ def fts5_query(terms: list[Term]) -> str:
     return expression
 
 
-def websearch_text(terms: list[Term]) -> tuple[str, str | None]:
-    """For PostgreSQL: the search as websearch_to_tsquery reads it, without its last word
-    when that is a plain word, and that word (which is matched as a prefix too)."""
-    last = terms[-1] if terms else None
-    prefix = None
-    if last is not None and not last.operator and not last.negated and not last.phrase:
-        prefix = last.words[0]
-        terms = terms[:-1]
-        if terms and terms[-1].operator:
-            # "a OR b": the prefix stays one side of the OR; keep the plain form.
-            return _websearch(terms + [last]), None
-    return _websearch(terms), prefix
+_LAST_WORD = re.compile(r"(?:^|\s)(\w+)\s*$")
 
 
-def _websearch(terms: list[Term]) -> str:
-    out = []
-    for term in terms:
-        if term.operator:
-            out.append("or")
-        elif term.phrase:
-            out.append(("-" if term.negated else "") + _quoted(term.words))
-        else:
-            out.append(("-" if term.negated else "") + term.words[0])
-    return " ".join(out)
+def websearch_text(query: str) -> tuple[str, str | None]:
+    """For PostgreSQL: the search as the user typed it (websearch_to_tsquery reads quoted
+    phrases, `or` and `-word`, and never fails), and its last word when that is a plain word
+    outside quotes: it is matched as a prefix instead ("bibl" finds "biblioteket")."""
+    query = query[:MAX_QUERY]
+    match = _LAST_WORD.search(query)
+    if match is None or query.count('"') % 2 or match.group(1).lower() == "or":
+        return query, None
+    head = query[:match.start(1)].strip()
+    if re.search(r"(?:^|\s)or$", head, re.IGNORECASE):
+        return query, None  # "a or b": the last word is one side of the or
+    return head, match.group(1)
 
 
 def highlighted(snippet: str | None) -> Markup:
@@ -156,17 +147,21 @@ def highlighted(snippet: str | None) -> Markup:
     return Markup(safe.replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>"))  # noqa: S704
 
 
-def _postgres(terms: list[Term]):
-    head, prefix = websearch_text(terms)
-    tsquery = func.websearch_to_tsquery(literal_column("'swedish'::regconfig"), head)
-    if prefix is not None:
-        tsquery = tsquery.op("&&")(func.to_tsquery(literal_column("'swedish'::regconfig"),
-                                                   f"'{prefix}':*"))
+def _postgres(query_text: str):
+    head, prefix = websearch_text(query_text)
+    swedish = literal_column("'swedish'::regconfig")
+    if prefix is None:
+        tsquery = func.websearch_to_tsquery(swedish, head)
+    else:
+        # A word of letters and digits only: nothing in it is tsquery syntax.
+        tsquery = func.to_tsquery(swedish, f"'{prefix}':*")
+        if head:
+            tsquery = func.websearch_to_tsquery(swedish, head).op("&&")(tsquery)
     query = select(tsquery.label("q")).subquery("q")
     vector = literal_column(f"{TABLE}.{TSVECTOR_COLUMN}")
     matches = vector.op("@@")(query.c.q)
     rank = func.ts_rank(vector, query.c.q)
-    snippet = func.ts_headline(literal_column("'swedish'::regconfig"),
+    snippet = func.ts_headline(swedish,
                                func.concat_ws(" · ", SearchDocument.meta, SearchDocument.body),
                                query.c.q, HEADLINE_OPTIONS)
 
@@ -199,7 +194,7 @@ def search(user: User, query: str, page: int = 1) -> Results:
     if not terms:
         return results
     dialect = db.session.get_bind().dialect.name
-    base, order, snippet = (_postgres if dialect == "postgresql" else _sqlite)(terms)
+    base, order, snippet = _postgres(query) if dialect == "postgresql" else _sqlite(terms)
     # What the user may not see is filtered out before it is ranked or cut into snippets.
     visible = visible_applications_filter(user)
     try:
