@@ -124,13 +124,15 @@ def fts5_query(terms: list[Term]) -> str:
 
 
 _LAST_WORD = re.compile(r"(?:^|\s)(\w+)\s*$")
+# An "or" with nothing on one side (websearch_to_tsquery would look for the word "or").
+_DANGLING_OR = re.compile(r"^(?:\s*or\b)+|(?:\bor\s*)+$", re.IGNORECASE)
 
 
 def websearch_text(query: str) -> tuple[str, str | None]:
     """For PostgreSQL: the search as the user typed it (websearch_to_tsquery reads quoted
     phrases, `or` and `-word`, and never fails), and its last word when that is a plain word
     outside quotes: it is matched as a prefix instead ("bibl" finds "biblioteket")."""
-    query = query[:MAX_QUERY]
+    query = _DANGLING_OR.sub(" ", query[:MAX_QUERY]).strip()
     match = _LAST_WORD.search(query)
     if match is None or query.count('"') % 2 or match.group(1).lower() == "or":
         return query, None
@@ -162,7 +164,8 @@ def _postgres(query_text: str):
     matches = vector.op("@@")(query.c.q)
     rank = func.ts_rank(vector, query.c.q)
     snippet = func.ts_headline(swedish,
-                               func.concat_ws(" · ", SearchDocument.meta, SearchDocument.body),
+                               func.concat_ws(" · ", SearchDocument.title, SearchDocument.meta,
+                                              SearchDocument.body),
                                query.c.q, HEADLINE_OPTIONS)
 
     def base(*columns) -> Select:

@@ -124,7 +124,7 @@ def test_swedish_words_are_found_in_other_forms(login_as, world):
     assert hits(lead, "bibl")[0] == ["Samverkan"]
     if postgres():
         assert hits(lead, "kommunerna")[0] == ["Samverkan"]
-        assert hits(lead, "biblioteket kommunens")[0] == ["Samverkan"]
+        assert hits(lead, "kommunens bibliotek")[0] == ["Samverkan"]
 
 
 def test_a_and_a_with_rings_are_different_letters(login_as, world):
