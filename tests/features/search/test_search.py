@@ -11,6 +11,7 @@ from sqlalchemy import event, select
 
 from grants.applications.models import Application
 from grants.db import db
+from grants.processes import workflows
 from grants.search.indexing import rebuild_index
 from grants.search.models import SearchDocument
 from grants.search.query import PAGE_SIZE
@@ -248,3 +249,13 @@ def test_the_results_page_costs_the_same_for_3_and_30_matches(login_as, world):
     many = count_statements(lead, "/search", {"q": "Bokcirkel"})
     assert hits(lead, "Bokcirkel")[0].__len__() == PAGE_SIZE
     assert few == many
+
+
+def test_every_role_the_list_lets_through_may_view_every_state(app):
+    """Search filters by `visible_applications_filter` only, as the overview does; that is
+    the workflows' rule as long as every state lets every involved role view it. A workflow
+    that hides a state from a role must make search (and the overview) apply `may_view`."""
+    for workflow in workflows().values():
+        for name, state in workflow.states.items():
+            assert {"lead", "partner", "steering", "coordinator"} <= set(state.view), \
+                (workflow.name, name)
