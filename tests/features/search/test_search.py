@@ -9,13 +9,17 @@ from datetime import date
 import pytest
 from sqlalchemy import event, select
 
+from grants import create_app
+from grants.accounts.models import User
 from grants.applications.models import Application
+from grants.backup import export_database, import_database
 from grants.db import db
 from grants.processes import workflows
 from grants.search.indexing import rebuild_index
 from grants.search.models import SearchDocument
-from grants.search.query import PAGE_SIZE
+from grants.search.query import PAGE_SIZE, search
 from grants.submissions.models import FunderDecision
+from tests.conftest import make_settings
 from tests.factories import FULL_ANSWERS, add_partner
 
 
@@ -259,3 +263,20 @@ def test_every_role_the_list_lets_through_may_view_every_state(app):
         for name, state in workflow.states.items():
             assert {"lead", "partner", "steering", "coordinator"} <= set(state.view), \
                 (workflow.name, name)
+
+
+def test_the_index_survives_a_backup_into_another_database(app, project, tmp_path, redis_url):
+    """Export (from PostgreSQL when the tests run on it), import into a new SQLite database:
+    its search finds what the first one did (the FTS5 table filled as the rows arrived)."""
+    export_database(tmp_path / "backup.zip")
+    target = create_app(settings=make_settings(tmp_path / "target",
+                                               f"sqlite:///{tmp_path / 'target.sqlite3'}",
+                                               redis_url))
+    with target.app_context():
+        db.create_all()
+        import_database(tmp_path / "backup.zip")
+        lead = db.session.scalar(select(User).where(User.email == "lead@demo.test"))
+        found = search(lead, "Zebrafinkar")
+        assert [hit.application.title for hit in found.hits] == ["Läslyftet i Kalmarsund"]
+        db.session.remove()
+        db.engine.dispose()
