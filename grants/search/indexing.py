@@ -8,13 +8,15 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from grants.applications.models import Application
 from grants.applications.queries import current_partners, load_answers
+from grants.calls.models import Call
 from grants.db import db
 from grants.formengine.definition import FieldDef, FormDef
 from grants.formengine.richtext import render_markdown
+from grants.partners.models import ApplicationPartner
 from grants.processes import form_for
 from grants.search.models import SearchDocument
 from grants.submissions.models import FunderDecision
@@ -143,6 +145,22 @@ def index_application(application: Application) -> None:
     elif (row.title, row.meta, row.body) != (texts["title"], texts["meta"], texts["body"]):
         row.title, row.meta, row.body = texts["title"], texts["meta"], texts["body"]
     db.session.flush()
+
+
+def applications_naming(kind: str, object_id: int) -> list[Application]:
+    """The applications whose index row holds the name of this call, funder or organisation
+    (as lead organisation or partner)."""
+    if kind == "call":
+        where = Application.call_id == object_id
+    elif kind == "funder":
+        where = Application.call_id.in_(select(Call.id).where(Call.funder_id == object_id))
+    elif kind == "organisation":
+        where = or_(Application.lead_organisation_id == object_id, Application.id.in_(
+            select(ApplicationPartner.application_id).where(
+                ApplicationPartner.organisation_id == object_id)))
+    else:
+        return []
+    return list(db.session.scalars(select(Application).where(where).order_by(Application.id)))
 
 
 def rebuild_index(batch: int = 200) -> int:

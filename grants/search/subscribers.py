@@ -4,7 +4,7 @@ row, inside the same transaction (an operation that rolls back leaves the index 
 from __future__ import annotations
 
 from grants import events
-from grants.search.indexing import index_application
+from grants.search.indexing import applications_naming, index_application
 
 
 @events.application_created.connect(order=300)
@@ -22,3 +22,10 @@ def _index_changed(*, application, **_):
 @events.decision_recorded.connect(order=300)
 def _index_decision(*, application, **_):
     index_application(application)
+
+
+# A call, funder or organisation renamed by the administration: every application naming it.
+@events.reference_renamed.connect(order=300)
+def _index_renamed(*, kind, object_id, **_):
+    for application in applications_naming(kind, object_id):
+        index_application(application)

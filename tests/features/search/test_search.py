@@ -11,8 +11,10 @@ from sqlalchemy import event, select
 
 from grants import create_app
 from grants.accounts.models import User
+from grants.admin.operations import save_funder, save_organisation
 from grants.applications.models import Application
 from grants.backup import export_database, import_database
+from grants.calls.models import Funder
 from grants.db import db
 from grants.processes import workflows
 from grants.search.indexing import rebuild_index
@@ -280,3 +282,19 @@ def test_the_index_survives_a_backup_into_another_database(app, project, tmp_pat
         assert [hit.application.title for hit in found.hits] == ["Läslyftet i Kalmarsund"]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_renamed_organisation_or_funder_is_found_by_its_new_name(login_as, world, project):
+    coordinator = world.user("coordinator")
+    lnu = world.orgs["lnu"]
+    save_organisation(coordinator, db.session.get(type(lnu), lnu.id), {
+        "name": "Högskolan i Smålandsstenar", "org_number": lnu.org_number,
+        "county": lnu.county, "kind": lnu.kind.value})
+    funder = db.session.get(Funder, world.call.funder_id)
+    save_funder(coordinator, funder, {
+        "name": "Nämnden för läsning", "short_name": "Läsnämnden", "slug": funder.slug,
+        "submission_email": funder.submission_email})
+    lead = login_as("lead@demo.test")
+    assert hits(lead, "Smålandsstenar")[0] == ["Läslyftet i Kalmarsund"]
+    assert hits(lead, "Läsnämnden")[0] == ["Läslyftet i Kalmarsund"]
+    assert hits(lead, "Linnéuniversitetet")[0] == []
