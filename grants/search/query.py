@@ -202,6 +202,8 @@ def search(user: User, query: str, page: int = 1) -> Results:
     visible = visible_applications_filter(user)
     try:
         results.total = db.session.scalar(base(func.count()).where(visible)) or 0
+        if not results.total:
+            return results
         results.pages = -(-results.total // PAGE_SIZE)
         results.page = min(results.page, max(1, results.pages))
         rows = db.session.execute(
