@@ -1,4 +1,5 @@
-"""flask CLI commands: demo, applications, worker, workflow, jobs, audit, export and import."""
+"""flask CLI commands: demo, applications, worker, workflow, jobs, audit, search, export and
+import."""
 
 from __future__ import annotations
 
@@ -213,6 +214,19 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+search = AppGroup("search", help="The search index.")
+
+
+@search.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the search index from every application (after an import or a migration, or
+    when a call, funder or organisation was renamed). One transaction."""
+    from grants.search.indexing import rebuild_index  # noqa: PLC0415
+    count = rebuild_index()
+    db.session.commit()
+    click.echo(f"Indexed {count} application(s) for search.")
+
+
 @click.command("export")
 @with_appcontext
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -254,6 +268,6 @@ def import_command(backup: Path) -> None:
 
 def register_cli(app: Flask) -> None:
     """Every command, on the app's `flask` command line."""
-    for command in (demo, applications, workflow, jobs, audit, worker_command, export_command,
-                    import_command):
+    for command in (demo, applications, workflow, jobs, audit, search, worker_command,
+                    export_command, import_command):
         app.cli.add_command(command)

@@ -37,6 +37,7 @@ from grants.organisations.orgnr import make_fictional
 from grants.partners.models import ApplicationPartner
 from grants.processes import form_for, get_form, get_workflow, pin_form, pin_workflow, workflow_for
 from grants.reuse.models import ApplicationLink, ProjectGroup
+from grants.search.indexing import rebuild_index
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import FunderDecision, Submission
 from grants.submissions.operations import record_decision, submission_snapshot
@@ -248,6 +249,9 @@ def seed(data_path: Path | None = None) -> str:
     # Version 1 of what the demo's documents say, so their versions pages start from it.
     for document in db.session.scalars(select(Application).order_by(Application.id)):
         keep_revisions(document, document.lead_user_id, [SECTIONS, BUDGET, PARTNERS])
+    if s.created:
+        # Some demo rows are written directly, not by the operations that index them.
+        rebuild_index()
     db.session.commit()
     if not s.created:
         return "Demo data already present; nothing changed."

@@ -104,3 +104,9 @@ recorded (flushed), before the transition it fires and the single commit.
 Carries: application (Application), decision (FunderDecision), submission (Submission or
 None), actor (User).
 Subscribers: reporting starts the project of a grant (its revised budget and reports).""")
+
+reference_renamed = Event("reference_renamed", """\
+Sent by the administration (`admin.operations`) when a saved call's title, a funder's name or
+short name, or an organisation's name changed, after the flush and before the commit.
+Carries: kind ("call", "funder" or "organisation"), object_id (int).
+Subscribers: search rewrites the index rows of the applications that name it.""")

@@ -52,6 +52,8 @@ from grants.reporting import guards as reporting_guards
 from grants.reporting import subscribers as reporting_subscribers
 from grants.reporting import views as reporting_views
 from grants.reuse import views as reuse_views
+from grants.search import subscribers as search_subscribers
+from grants.search import views as search_views
 from grants.submissions import archive as submissions_archive
 from grants.submissions import guards as submissions_guards
 from grants.submissions import seen as submissions_seen
@@ -93,6 +95,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("portfolio", views=portfolio_views),
     Feature("dashboard", views=dashboard_views),
     Feature("reuse", views=reuse_views),
+    Feature("search", (search_subscribers,), search_views),
 )
 
 

@@ -28,6 +28,7 @@ from grants.partners.models import (
     Signatory,
 )
 from grants.reuse.models import ApplicationLink, ProjectGroup
+from grants.search.models import SearchDocument
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import FunderDecision, Submission, SubmissionDocument
 
@@ -39,7 +40,8 @@ __all__ = [
     "Funder", "FunderDecision", "Invitation", "Job", "JobStatus", "Notification",
     "NotificationDigest", "NotificationPreference", "Organisation",
     "OrganisationKind", "OutboxEmail", "PartnerConfirmation", "PartnerInvitation", "PasswordReset",
-    "ProjectGroup", "Recusal", "Reminder", "SectionAnswer", "Signatory", "SteeringGroup",
+    "ProjectGroup", "Recusal", "Reminder", "SearchDocument", "SectionAnswer", "Signatory",
+    "SteeringGroup",
     "SteeringMember", "Submission", "SubmissionDocument", "TransitionRecord", "User",
     "VarianceExplanation", "Vote",
 ]

@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from grants.search.models import is_derived_schema_object
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -94,6 +96,10 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # The search index's own structures (FTS5 table, tsvector column, GIN index)
+            # are made by the database, not declared in the metadata.
+            include_name=lambda name, type_, parent: not is_derived_schema_object(
+                name, type_, parent),
             **conf_args
         )
 

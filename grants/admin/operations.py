@@ -83,9 +83,11 @@ def save_funder(actor: User, funder: Funder | None, data: dict[str, Any]) -> Fun
         setattr(funder, name, data.get(name) or FUNDER_BLANKS.get(name))
     db.session.add(funder)
     db.session.flush()
+    after = snapshot_of(funder, FUNDER_FIELDS)
     audit("funder.update" if before else "funder.create", actor=actor,
-          object_type="funder", object_id=funder.id,
-          before=before, after=snapshot_of(funder, FUNDER_FIELDS))
+          object_type="funder", object_id=funder.id, before=before, after=after)
+    if before is not None and any(before.get(n) != after.get(n) for n in ("name", "short_name")):
+        events.reference_renamed.send(kind="funder", object_id=funder.id)
     db.session.commit()
     return funder
 
@@ -126,6 +128,8 @@ def save_call(actor: User, call: Call | None, data: dict[str, Any]) -> Call:
           before=before, after=after)
     if before is not None and any(before[name] != after[name] for name in DEADLINE_FIELDS):
         events.call_deadlines_changed.send(call=call)
+    if before is not None and any(before.get(n) != after.get(n) for n in ("title", "funder_id")):
+        events.reference_renamed.send(kind="call", object_id=call.id)
     db.session.commit()
     return call
 
@@ -143,9 +147,11 @@ def save_organisation(actor: User, org: Organisation | None, data: dict[str, Any
     org.kind = OrganisationKind(data["kind"])
     db.session.add(org)
     db.session.flush()
+    after = snapshot_of(org, ORG_FIELDS)
     audit("organisation.update" if before else "organisation.create", actor=actor,
-          object_type="organisation", object_id=org.id,
-          before=before, after=snapshot_of(org, ORG_FIELDS))
+          object_type="organisation", object_id=org.id, before=before, after=after)
+    if before is not None and before.get("name") != after.get("name"):
+        events.reference_renamed.send(kind="organisation", object_id=org.id)
     db.session.commit()
     return org
 

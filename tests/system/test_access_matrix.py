@@ -80,6 +80,8 @@ ROUTES: dict[str, dict] = {
     "notifications.mark_read": {"reach": EVERYONE},
     "notifications.settings": {"reach": EVERYONE},
     "notifications.open_note": {"reach": {"lead"}},  # the note is the lead's own
+    # everyone may search; what they find is what they may see (tests/features/search)
+    "search.results": {"reach": EVERYONE},
     # the portfolio: coordinators and steering members
     "portfolio.index": {"reach": STEERING_ROLES},
     "portfolio.export": {"reach": STEERING_ROLES},

@@ -133,7 +133,7 @@ def test_a_keyboard_only_journey(world, visitor):
                 and "Summary" in s["name"])
     keys.press("Enter", navigates=True)
     keys.tab_to(lambda s: s["tag"] in ("textarea", "input") and s["type"] not in (
-        "hidden", "submit", "checkbox", "radio"))
+        "hidden", "submit", "checkbox", "radio", "search"))   # past the header's search box
     page.keyboard.type("Typed with the keyboard alone.")
     keys.tab_to(named("Save", "button"))
     keys.press("Enter", navigates=True)

@@ -23,6 +23,7 @@ from grants.db import db, utcnow
 from grants.documents.models import Attachment, Document
 from grants.jobs.models import Job, JobStatus
 from grants.notifications.models import Notification
+from grants.search.indexing import rebuild_index
 from grants.submissions.models import FunderDecision, Submission, SubmissionDocument
 from tests.conftest import TEST_DATABASE_URL, make_settings
 from tests.factories import FULL_ANSWERS, build_world
@@ -75,6 +76,7 @@ def _fill(app) -> None:
     db.session.add(FunderDecision(application_id=application.id, outcome="granted",
                                   granted_amount=450_000, decision_date=date(2027, 6, 1),
                                   funder_reference="KUR 2027/123", recorded_by_id=lead.id))
+    rebuild_index()   # the search index: rows of its own, and the database's FTS structures
     db.session.commit()
 
 
