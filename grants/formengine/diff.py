@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from difflib import SequenceMatcher
 from typing import Any
+
+from babel.dates import format_date
 
 SAME, ADDED, REMOVED = "same", "added", "removed"
 
@@ -122,8 +125,14 @@ def value_text(picture: dict[str, Any], value: Any, locale: str = "sv") -> str:
         return ", ".join(_label_of(picture.get("options") or [], v, locale) for v in value)
     if picture.get("options"):
         return _label_of(picture["options"], value, locale)
+    if kind == "date" and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value), format="long", locale=locale)
+        except ValueError:
+            return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:,}".replace(",", "\u00a0")
+        number = f"{value:,}".replace(",", "\u00a0")
+        return f"{number}\u00a0kr" if kind == "money" else number
     return str(value)
 
 

@@ -55,6 +55,17 @@ def test_from_first_draft_to_the_funders_pdf(world, visitor, run_worker):
             page.click("main form button[type=submit]:not([aria-hidden])")
     lead.goto(f"/applications/{application_id}")
     lead.shot("sections-written")
+    # The header's search box finds it; each section keeps its versions.
+    page.fill("#site-search-q", "Läslust")
+    with page.expect_navigation():
+        page.press("#site-search-q", "Enter")
+    with page.expect_navigation():
+        page.locator("main a", has_text="Läslust i sydost").first.click()
+    lead.goto(f"/applications/{application_id}/sections")
+    with page.expect_navigation():
+        page.locator(".versions-link").first.click()
+    assert page.locator("main table tbody tr").count() == 1     # version 1, by the lead
+    assert "Lena Lindqvist" in page.locator("main table tbody").inner_text()
 
     # 3. The lead invites Växjö stadsbibliotek; its contact gets an email with a link.
     lead.goto(f"/applications/{application_id}/partners")

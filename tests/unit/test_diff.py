@@ -28,7 +28,12 @@ def test_words_inserted_and_deleted_keep_the_rest():
 def test_numbers_and_choices_are_before_and_after():
     money = {"id": "amount", "type": "money", "label": None}
     change = field_diff(dict(money, value=450000), dict(money, value=500000))
-    assert change.pieces == (Piece(REMOVED, "450\u00a0000"), Piece(ADDED, "500\u00a0000"))
+    assert change.pieces == (Piece(REMOVED, "450\u00a0000\u00a0kr"),
+                             Piece(ADDED, "500\u00a0000\u00a0kr"))
+    day = {"id": "start", "type": "date", "label": None}
+    assert field_diff(dict(day, value="2027-08-15"), dict(day, value="2027-09-01"),
+                      "sv").pieces == (Piece(REMOVED, "15 augusti 2027"),
+                                       Piece(ADDED, "1 september 2027"))
     choice = {"id": "status", "type": "choice", "label": None,
               "options": [{"value": "granted", "label": {"sv": "Beviljat", "en": "Granted"}},
                           {"value": "applied", "label": {"sv": "Sökt", "en": "Applied"}}]}

@@ -61,7 +61,7 @@ def test_each_save_keeps_a_version_and_every_kind_of_field_is_compared(login_as,
     # Inserted and deleted words are marked in the markup, with words for screen readers.
     assert '<ins><span class="visually-hidden">[infogat:] </span>unga och ' in card
     assert '<del><span class="visually-hidden">[borttaget:] </span>på Öland' in card
-    assert "2027-08-15" in card and "2027-09-01" in card          # a date: before → after
+    assert "15 augusti 2027" in card and "1 september 2027" in card   # a date: before → after
     assert "Läslust" not in card                                    # unchanged fields left out
 
     # Rich text, choices, tables and money.
