@@ -1,5 +1,5 @@
-"""flask CLI commands: demo, applications, worker, workflow, jobs, audit, search, export and
-import."""
+"""flask CLI commands: demo, applications, worker, workflow, documents, jobs, audit, search,
+export and import."""
 
 from __future__ import annotations
 
@@ -22,6 +22,39 @@ def only_checking_definitions(argv: list[str]) -> bool:
 demo = AppGroup("demo", help="Demo data and the all-in-one demo server.")
 applications = AppGroup("applications", help="Work with applications.")
 workflow = AppGroup("workflow", help="Check and show workflow definitions.")
+documents = AppGroup("documents", help="Check the documents the app made.")
+
+
+@documents.command("verify")
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def documents_verify(pdf: Path) -> None:
+    """Check the seal of an archival PDF (signer, time, valid / intact / trusted) and the
+    snapshot embedded in it against its SHA-256. Exits 1 when either fails, 2 when the file
+    is intact but not signed."""
+    from grants.documents.signatures import (  # noqa: PLC0415
+        SigningConfig,
+        trust_roots_of,
+        validate_pdf,
+    )
+    from grants.submissions.archive import embedded_snapshot_check  # noqa: PLC0415
+
+    content = pdf.read_bytes()
+    status = validate_pdf(content, trust_roots_of(SigningConfig.from_config(current_app.config)))
+    if not status.signed:
+        click.echo(f"Signature: {status.summary}")
+    else:
+        click.echo(f"Signer: {status.signer}")
+        click.echo(f"Timestamp: {status.signed_at or 'none'}")
+        click.echo(f"Intact: {'yes' if status.intact else 'NO'}")
+        click.echo(f"Trusted: {'yes' if status.trusted else 'NO'}")
+        click.echo(f"Valid: {'yes' if status.valid else 'NO'} ({status.summary})")
+    check = embedded_snapshot_check(content)
+    click.echo(f"Snapshot: {check.message}")
+    if (status.signed and not status.valid) or not check.ok or (
+            not status.signed and status.summary != "not signed"):
+        sys.exit(1)
+    if not status.signed:
+        sys.exit(2)
 
 
 @demo.command("seed")
@@ -268,6 +301,6 @@ def import_command(backup: Path) -> None:
 
 def register_cli(app: Flask) -> None:
     """Every command, on the app's `flask` command line."""
-    for command in (demo, applications, workflow, jobs, audit, search, worker_command,
+    for command in (demo, applications, workflow, documents, jobs, audit, search, worker_command,
                     export_command, import_command):
         app.cli.add_command(command)

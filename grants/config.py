@@ -24,6 +24,18 @@ Everything a deployment changes comes from environment variables:
   notifications; default 7.
 - ``GRANTS_PRESENCE_SECONDS``  how long "is editing this section now" lasts after the editor's
   page last said so (it renews it every third of this while open); default 30.
+
+The seal on the archival PDF/A (PAdES-B-T, `grants/documents/signatures.py`, docs/integration.md);
+without a key the PDFs are made unsigned:
+
+- ``GRANTS_SIGNING_PKCS12``, ``GRANTS_SIGNING_PKCS12_PASSWORD``  the seal's key and certificate
+  chain in a PKCS#12 file, and its password.
+- ``GRANTS_SIGNING_PKCS11_MODULE``, ``GRANTS_SIGNING_PKCS11_TOKEN_LABEL``,
+  ``GRANTS_SIGNING_PKCS11_KEY_LABEL``, ``GRANTS_SIGNING_PKCS11_PIN``  or the key on a PKCS#11
+  token (an HSM, a smart card): the module's path, the token, the key's label and the PIN.
+- ``GRANTS_TSA_URL``  the RFC 3161 time-stamping authority whose timestamp every seal carries;
+  required when a key is set.
+- ``GRANTS_SIGNING_TRUST_ROOTS``  PEM file of the roots a seal is validated against.
 """
 
 from __future__ import annotations
@@ -36,6 +48,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# The Flask config's key of each environment variable of signing (grants/documents/signatures.py).
+SIGNING_KEYS = {"SIGNING_PKCS12": "GRANTS_SIGNING_PKCS12",
+                "SIGNING_PKCS12_PASSWORD": "GRANTS_SIGNING_PKCS12_PASSWORD",
+                "SIGNING_PKCS11_MODULE": "GRANTS_SIGNING_PKCS11_MODULE",
+                "SIGNING_PKCS11_TOKEN_LABEL": "GRANTS_SIGNING_PKCS11_TOKEN_LABEL",
+                "SIGNING_PKCS11_KEY_LABEL": "GRANTS_SIGNING_PKCS11_KEY_LABEL",
+                "SIGNING_PKCS11_PIN": "GRANTS_SIGNING_PKCS11_PIN",
+                "SIGNING_TSA_URL": "GRANTS_TSA_URL",
+                "SIGNING_TRUST_ROOTS": "GRANTS_SIGNING_TRUST_ROOTS"}
 
 
 class ConfigError(RuntimeError):
@@ -69,6 +92,7 @@ class Settings:
     digest_hour: int = 7
     job_heartbeat_seconds: int = 5
     presence_seconds: int = 30
+    signing: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -99,6 +123,7 @@ class Settings:
             digest_hour=min(23, max(0, int(environ.get("GRANTS_DIGEST_HOUR", 7)))),
             job_heartbeat_seconds=max(1, int(environ.get("GRANTS_JOB_HEARTBEAT_SECONDS", 5))),
             presence_seconds=max(3, int(environ.get("GRANTS_PRESENCE_SECONDS", 30))),
+            signing={key: environ.get(name, "") for key, name in SIGNING_KEYS.items()},
         )
 
     def to_flask(self) -> dict[str, Any]:
@@ -120,6 +145,7 @@ class Settings:
             "JOB_HEARTBEAT_SECONDS": self.job_heartbeat_seconds,
             "PRESENCE_SECONDS": self.presence_seconds,
             "PUBLIC_URL": self.public_url,
+            **{key: self.signing.get(key, "") for key in SIGNING_KEYS},
             "TESTING": self.env == "testing",
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",

@@ -85,10 +85,10 @@ def add_render_job(job: Job, document_kind: str) -> Job:
 
 
 def store_document(application_id: int | None, kind: str, doc_fingerprint: str, filename: str,
-                   content: bytes) -> Document:
+                   content: bytes, signature: dict | None = None) -> Document:
     """Insert the document, or return the one a concurrent render stored first."""
     document = Document(application_id=application_id, kind=kind, fingerprint=doc_fingerprint,
-                        filename=filename, size=len(content),
+                        filename=filename, size=len(content), signature=signature,
                         sha256=hashlib.sha256(content).hexdigest(), content=content)
     try:
         with db.session.begin_nested():

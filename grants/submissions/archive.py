@@ -9,9 +9,11 @@ import io
 import json
 import logging
 import zipfile
+from dataclasses import dataclass
 from typing import Any
 
 import weasyprint
+from flask import current_app
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import and_, select
 from weasyprint.urls import URLFetcherResponse
@@ -27,6 +29,7 @@ from grants.documents.rendering import (
     find_document,
     store_document,
 )
+from grants.documents.signatures import SigningConfig, sign_pdf, trust_roots_of, validate_pdf
 from grants.jobs.models import Job
 from grants.jobs.runner import handler
 from grants.submissions.models import Submission, SubmissionDocument
@@ -138,9 +141,49 @@ def document_fingerprint(submission: Submission, kind: str) -> str:
     return hashlib.sha256(f"{submission.sha256}:{kind}:{TEMPLATE_VERSION}".encode()).hexdigest()
 
 
+def sealed(pdf: bytes) -> tuple[bytes, dict[str, Any] | None]:
+    """The archival PDF with the organisation's seal (PAdES-B-T) when signing is configured,
+    and the seal's status as validated right after signing; else the PDF as it is."""
+    config = SigningConfig.from_config(current_app.config)
+    if not config.enabled:
+        return pdf, None
+    signed = sign_pdf(pdf, config)
+    return signed, validate_pdf(signed, trust_roots_of(config)).as_dict()
+
+
+@dataclass(frozen=True)
+class SnapshotCheck:
+    ok: bool
+    message: str
+
+
+def embedded_snapshot_check(pdf: bytes) -> SnapshotCheck:
+    """The snapshot JSON embedded in an archival PDF (`ansokan.json`) against the SHA-256 the
+    submission it names has in the database."""
+    try:
+        files = PdfReader(io.BytesIO(pdf)).attachments
+        embedded = files["ansokan.json"][0]
+        snapshot = json.loads(embedded)
+        reference = snapshot["submission"]["reference"]
+    except Exception:  # noqa: BLE001 - not one of our archival PDFs, or damaged
+        return SnapshotCheck(False, "no readable snapshot (ansokan.json) embedded")
+    digest = hashlib.sha256(embedded).hexdigest()
+    submission = db.session.scalar(select(Submission).where(
+        Submission.application_id == snapshot["application"]["id"],
+        Submission.number == snapshot["submission"]["number"]))
+    if submission is None:
+        return SnapshotCheck(True, f"SHA-256 {digest} (submission {reference} is not in "
+                                   f"this database)")
+    if submission.sha256 != digest:
+        return SnapshotCheck(False, f"SHA-256 {digest} does NOT match submission {reference} "
+                                    f"({submission.sha256})")
+    return SnapshotCheck(True, f"SHA-256 {digest} matches submission {reference}")
+
+
 @handler("render_submission", queue="pdf")
 def render_submission_job(job: Job) -> None:
-    """Idempotent: a second run finds both documents stored and only links them."""
+    """Idempotent: a second run finds both documents stored and only links them (the stored
+    archival PDF is never signed again)."""
     submission = db.session.get(Submission, job.payload["submission_id"])
     snapshot = submission.snapshot
     reference = snapshot["submission"]["reference"]
@@ -151,8 +194,9 @@ def render_submission_job(job: Job) -> None:
     # The uploads, read once for both documents (not at all when both are stored).
     attachments = _attachment_rows(snapshot) if final is None or reading is None else []
     if final is None:
+        content, signature = sealed(render_final_pdf(snapshot, attachments))
         final = store_document(submission.application_id, "final", final_fp,
-                               f"ansokan-{reference}.pdf", render_final_pdf(snapshot, attachments))
+                               f"ansokan-{reference}.pdf", content, signature=signature)
     if reading is None:
         reading = store_document(submission.application_id, "reading_copy", reading_fp,
                                  f"ansokan-{reference}-lasexemplar.pdf",

@@ -21,6 +21,8 @@ from grants.applications.page import (
 from grants.applications.queries import load_answers
 from grants.applications.workspace import own_form_transitions
 from grants.db import db
+from grants.documents.models import Document
+from grants.documents.signatures import SignatureStatus
 from grants.documents.uploads import content_disposition
 from grants.errors import FieldsRefused, OperationRefused
 from grants.formengine.fields import hidden_number
@@ -185,7 +187,11 @@ def submissions_panel(application, roles, workflow) -> dict | None:
     for job in db.session.scalars(select(Job).where(
             Job.application_id == application.id, Job.kind == "render_submission")):
         jobs[job.payload.get("submission_id")] = job
+    final_ids = [s.final_document_id for s in submissions if s.final_document_id]
+    seals = {document_id: SignatureStatus.from_dict(signature) for document_id, signature in
+             db.session.execute(select(Document.id, Document.signature).where(
+                 Document.id.in_(final_ids)))} if final_ids else {}
     return {"submissions": submissions, "decision": recorded, "decisions": decisions,
-            "jobs": jobs, "offered": set(offered),
+            "jobs": jobs, "seals": seals, "offered": set(offered),
             "decision_form": decision_form if may_decide else None,
             "archive": bool(ARCHIVE_ROLES & roles)}
