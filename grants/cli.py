@@ -27,19 +27,32 @@ documents = AppGroup("documents", help="Check the documents the app made.")
 
 @documents.command("verify")
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def documents_verify(pdf: Path) -> None:
+@click.option("--trust-roots", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="PEM of the roots to trust (default: GRANTS_SIGNING_TRUST_ROOTS"
+                                 "; in demo mode, the demo CA of instance/signing/).")
+def documents_verify(pdf: Path, trust_roots: Path | None) -> None:
     """Check the seal of an archival PDF (signer, time, valid / intact / trusted) and the
     snapshot embedded in it against its SHA-256. Exits 1 when either fails, 2 when the file
     is intact but not signed."""
+    from grants.documents.demo_pki import DemoPKI  # noqa: PLC0415
     from grants.documents.signatures import (  # noqa: PLC0415
         SigningConfig,
+        load_certificates,
         trust_roots_of,
         validate_pdf,
     )
     from grants.submissions.archive import embedded_snapshot_check  # noqa: PLC0415
 
+    config = SigningConfig.from_config(current_app.config)
+    demo_ca = DemoPKI(Path(current_app.instance_path) / "signing").ca_cert
+    if trust_roots is not None:
+        roots = load_certificates(str(trust_roots))
+    elif not config.trust_roots and current_app.config["DEMO_MODE"] and demo_ca.exists():
+        roots = load_certificates(str(demo_ca))
+    else:
+        roots = trust_roots_of(config)
     content = pdf.read_bytes()
-    status = validate_pdf(content, trust_roots_of(SigningConfig.from_config(current_app.config)))
+    status = validate_pdf(content, roots)
     if not status.signed:
         click.echo(f"Signature: {status.summary}")
     else:

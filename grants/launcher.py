@@ -1,6 +1,7 @@
 """Runs web + worker together on embedded defaults (`flask --app wsgi demo run`, used by
 `make demo`). Starts the embedded Redis when REDIS_URL is unset and, in demo mode, a local
-mailbox when MAIL_SERVER is unset; passes their addresses to both children, and on Ctrl-C
+mailbox when MAIL_SERVER is unset and a local time-stamping authority with the demo's seal
+when no signing key is configured; passes their addresses to both children, and on Ctrl-C
 stops everything it started."""
 
 from __future__ import annotations
@@ -49,6 +50,17 @@ def start_services(app: Flask, env: dict[str, str]) -> list[Callable[[], None]]:
                    MAIL_FROM=env.get("MAIL_FROM") or "bidrag@demo.test")
         env["GRANTS_DEMO_MAILBOX"] = str(mailbox.directory)
         stoppers.append(mailbox.stop)
+    if app.config.get("DEMO_MODE") and not (app.config.get("SIGNING_PKCS12")
+                                            or app.config.get("SIGNING_PKCS11_MODULE")):
+        # The demo seals its archival PDFs with a demo CA's certificate, timestamped by a
+        # local RFC 3161 TSA (made once in instance/signing/).
+        from grants.documents.demo_pki import ensure_demo_pki  # noqa: PLC0415
+        from grants.documents.tsa import LocalTSA  # noqa: PLC0415
+        pki = ensure_demo_pki(Path(app.instance_path) / "signing")
+        tsa = LocalTSA(pki.tsa_cert, pki.tsa_key)
+        env.update(pki.environment(tsa.start()))
+        env["GRANTS_DEMO_SIGNING"] = str(pki.folder)
+        stoppers.append(tsa.stop)
     return stoppers
 
 
@@ -74,6 +86,11 @@ def run_all(app: Flask, *, host: str, port: int, banner: str) -> int:
         print(f"  Emails (invitations, notifications, the delivery to the funder) go over SMTP "
               f"to the demo mailbox:\n  kept in {env['GRANTS_DEMO_MAILBOX']} and summarised "
               f"here. Nothing leaves this machine.\n", flush=True)
+    if env.get("GRANTS_DEMO_SIGNING"):
+        print(f"  Archival PDFs are sealed with the demo CA's seal (in "
+              f"{env['GRANTS_DEMO_SIGNING']}),\n  timestamped by the local TSA at "
+              f"{env['GRANTS_TSA_URL']}. Check one: flask documents verify FILE.pdf\n",
+              flush=True)
     stopping = False
 
     def stop(*_args) -> None:

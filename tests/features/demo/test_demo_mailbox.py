@@ -37,6 +37,7 @@ def test_no_mailbox_outside_demo_mode_or_with_a_mail_server(app):
     env: dict[str, str] = {}
     assert start_services(app, env) == [] and "MAIL_SERVER" not in env
     app.config["DEMO_MODE"] = True
+    app.config["SIGNING_PKCS12"] = "seal.p12"  # a seal configured: no demo TSA either
     env = {"MAIL_SERVER": "smtp.example.org"}
     assert start_services(app, env) == [] and env == {"MAIL_SERVER": "smtp.example.org"}
 

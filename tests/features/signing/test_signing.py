@@ -6,19 +6,24 @@ import hashlib
 import io
 
 import pytest
+import weasyprint
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from grants.config import SIGNING_KEYS
 from grants.db import db
 from grants.documents.demo_pki import ensure_demo_pki
 from grants.documents.models import Document
 from grants.documents.signatures import (
     SignatureStatus,
+    SigningConfig,
     load_certificates,
+    sign_pdf,
     validate_pdf,
 )
 from grants.documents.tsa import LocalTSA
 from grants.jobs.models import Job
+from grants.launcher import start_services
 from grants.submissions.archive import render_submission_job
 from grants.submissions.models import Submission
 from tests.features.submissions.test_submissions import budgeted, submit  # noqa: F401
@@ -37,13 +42,17 @@ def tsa(pki):
     server.stop()
 
 
+def configure(app, env: dict[str, str]) -> None:
+    """The Flask config a process started with this environment has."""
+    for key, name in SIGNING_KEYS.items():
+        if name in env:
+            app.config[key] = env[name]
+
+
 @pytest.fixture
 def sealing(app, pki, tsa):
     """Signing configured as the environment of `make demo` configures it."""
-    from grants.config import SIGNING_KEYS  # noqa: PLC0415
-    by_env = {name: key for key, name in SIGNING_KEYS.items()}
-    for name, value in pki.environment(tsa.url).items():
-        app.config[by_env[name]] = value
+    configure(app, pki.environment(tsa.url))
     return pki
 
 
@@ -126,3 +135,32 @@ def test_without_a_key_the_pdf_is_unsigned_as_before(app, login_as, world, budge
     code, output = verify(app, unsigned)
     assert code == 2 and "Signature: not signed" in output
     assert f"matches submission {budgeted.id}-1" in output
+
+
+def test_the_demo_makes_its_ca_once_and_runs_a_tsa_beside_the_app(app, tmp_path):
+    app.config["DEMO_MODE"] = True
+    app.config["MAIL_SERVER"] = "smtp.example.org"  # only the TSA is started here
+    env: dict[str, str] = {}
+    stoppers = start_services(app, env)
+    try:
+        folder = tmp_path / "instance" / "signing"
+        assert env["GRANTS_DEMO_SIGNING"] == str(folder)
+        assert env["GRANTS_TSA_URL"].startswith("http://127.0.0.1:")
+        ca = (folder / "demo-ca.pem").read_bytes()
+        configure(app, env)
+        config = SigningConfig.from_config(app.config)
+        pdf = weasyprint.HTML(string="<html lang='sv'><p>Kopia</p></html>").write_pdf(
+            pdf_variant="pdf/a-3b")
+        signed = sign_pdf(pdf, config)
+        assert signed.startswith(pdf)  # an incremental update: the PDF/A's bytes are kept
+        status = validate_pdf(signed, load_certificates(env["GRANTS_SIGNING_TRUST_ROOTS"]))
+        assert status.valid and status.signer == "Demo Consortium Seal"
+    finally:
+        for stop in stoppers:
+            stop()
+    # A second start keeps the CA: seals made earlier still validate.
+    app.config.update(SIGNING_PKCS12="", SIGNING_TSA_URL="")
+    stoppers = start_services(app, {})
+    for stop in stoppers:
+        stop()
+    assert (folder / "demo-ca.pem").read_bytes() == ca
