@@ -1,6 +1,7 @@
 # grants – two commands do all set-up on a fresh machine:
 #   make demo   install, migrate, seed demo data, serve web + worker on http://127.0.0.1:5000
 #               (make demo PORT=5055 to serve on another port)
+#               (its PDFs sealed by a demo CA and a local TSA: docs/integration.md)
 #   make test   install test requirements and run the whole suite
 SHELL := /bin/bash
 PYTHON ?= python3
