@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -20,7 +21,12 @@ from grants.webhooks import payloads, secret_store
 from grants.webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 JOB_KIND = "deliver_webhook"
-ATTEMPTS_PER_ROUND = 6
+DEFAULT_ATTEMPTS = 6
+
+
+def attempts_per_round() -> int:
+    """Attempts of a round before a delivery fails (WEBHOOK_MAX_ATTEMPTS, default 6)."""
+    return int(current_app.config.get("WEBHOOK_MAX_ATTEMPTS") or DEFAULT_ATTEMPTS)
 
 
 def _audit(endpoint: WebhookEndpoint, action: str, actor: User | None,
@@ -101,7 +107,7 @@ def _new_delivery(endpoint: WebhookEndpoint, event_type: str, event_id: str,
                                event_id=event_id, event_type=event_type,
                                application_id=application_id, payload=body,
                                body=payloads.encode(body), status="pending",
-                               attempt_limit=ATTEMPTS_PER_ROUND)
+                               attempt_limit=attempts_per_round())
     db.session.add(delivery)
     db.session.flush()
     job = Job(kind=JOB_KIND, application_id=application_id,
@@ -138,7 +144,7 @@ def send_again(delivery: WebhookDelivery, *, actor: User) -> None:
     if delivery.status != "failed":
         raise OperationRefused(_("Only a failed delivery can be sent again."))
     delivery.status, delivery.error, delivery.next_attempt_at = "pending", "", None
-    delivery.attempt_limit = delivery.attempts + ATTEMPTS_PER_ROUND
+    delivery.attempt_limit = delivery.attempts + attempts_per_round()
     job = db.session.get(Job, delivery.job_id) if delivery.job_id else None
     if job is None or job.is_finished:
         job = Job(kind=JOB_KIND, application_id=delivery.application_id,

@@ -41,7 +41,7 @@ from grants.jobs.runner import app_context, handler, run_job
 from grants.jobs.sweeper import register_sweeper
 from grants.webhooks import secret_store
 from grants.webhooks.models import WebhookAttempt, WebhookDelivery
-from grants.webhooks.operations import ATTEMPTS_PER_ROUND, JOB_KIND
+from grants.webhooks.operations import JOB_KIND, attempts_per_round
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def record_outcome(delivery: WebhookDelivery, attempt: WebhookAttempt, status, e
         delivery.status, delivery.delivered_at, delivery.error = "delivered", utcnow(), ""
         return "delivered"
     error = error or f"HTTP {status}"
-    in_round = delivery.attempts - (delivery.attempt_limit - ATTEMPTS_PER_ROUND)
+    in_round = delivery.attempts - (delivery.attempt_limit - attempts_per_round())
     if delivery.attempts < delivery.attempt_limit and not permanent:
         _finish(attempt, "retry", status, excerpt, error)
         delivery.status, delivery.error = "retry", error[:2000]
