@@ -7,10 +7,12 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from grants.formengine.base import AppForm
+from grants.webhooks.models import EVENT_TYPES
 
 
 def event_label(event_type: str) -> str:
@@ -42,9 +44,7 @@ class EndpointForm(AppForm):
                                   Length(max=500)])
     description = StringField(_l("Description"), filters=[_strip], validators=[Length(max=200)])
     events = CheckboxList(_l("Events"), choices=[
-        ("application.submitted", _l("Application submitted")),
-        ("decision.recorded", _l("Decision recorded")),
-        ("report.submitted", _l("Report submitted"))],
+        SelectChoice(value, EVENT_LABELS[value]) for value in EVENT_TYPES],
         validators=[DataRequired(message=_l("Choose at least one event."))])
     active = BooleanField(_l("Active"), default=True)
 
