@@ -163,11 +163,11 @@ def record_outcome(delivery: WebhookDelivery, attempt: WebhookAttempt, status, e
         _finish(attempt, "delivered", status, excerpt, error)
         delivery.status, delivery.delivered_at, delivery.error = "delivered", utcnow(), ""
         return "delivered"
-    error = error or f"HTTP {status}"
+    problem = error or f"HTTP {status}"  # the attempt's row shows the status itself
     in_round = delivery.attempts - (delivery.attempt_limit - attempts_per_round())
     if delivery.attempts < delivery.attempt_limit and not permanent:
         _finish(attempt, "retry", status, excerpt, error)
-        delivery.status, delivery.error = "retry", error[:2000]
+        delivery.status, delivery.error = "retry", problem[:2000]
         delivery.next_attempt_at = attempt.finished_at + retry_delay(in_round)
         attempt.next_retry_at = delivery.next_attempt_at
         schedule_after_commit(db.session(), delivery.next_attempt_at, RETRY_FUNCTION,
@@ -175,7 +175,7 @@ def record_outcome(delivery: WebhookDelivery, attempt: WebhookAttempt, status, e
                               rq_id=webhook_rq_id(current_app, delivery.id, delivery.attempts))
         return "retry"
     _finish(attempt, "failed", status, excerpt, error)
-    delivery.status, delivery.error = "failed", error[:2000]
+    delivery.status, delivery.error = "failed", problem[:2000]
     return "failed"
 
 
