@@ -100,7 +100,10 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 def check_url(url: str, *, require_https: bool) -> tuple[str, str, int, str]:
     """(scheme, host, port, path with query) of a URL we may call, or OutboundRefused."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise OutboundRefused("The address is not a valid URL.") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise OutboundRefused("The address must be an http(s) URL with a host.")
     if require_https and parts.scheme != "https":

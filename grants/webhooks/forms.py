@@ -49,7 +49,11 @@ class EndpointForm(AppForm):
     active = BooleanField(_l("Active"), default=True)
 
     def validate_url(self, field) -> None:
-        parts = urlsplit(field.data or "")
+        try:
+            parts = urlsplit(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(_l("Enter a full web address beginning with https://.")) \
+                from exc
         production = current_app.config.get("ENV_NAME") == "production"
         if production and parts.scheme != "https":
             raise ValidationError(_l("The address must begin with https://."))
