@@ -60,14 +60,14 @@ def is_public(address: str) -> bool:
                 or ip.is_reserved or ip.is_unspecified or not ip.is_global)
 
 
-def resolve(host: str, port: int, *, allow_private: bool) -> str:
-    """The address to connect to. Every address the name resolves to must be public (unless
-    private ones are allowed): one bad answer refuses the host."""
+def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
+    """The addresses to connect to, in the resolver's order. Every address the name resolves
+    to must be public (unless private ones are allowed): one bad answer refuses the host."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise OutboundRefused(f"The host {host} could not be resolved: {exc}") from exc
-    addresses = [info[4][0] for info in infos]
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
         raise OutboundRefused(f"The host {host} has no address.")
     if not allow_private:
@@ -76,25 +76,36 @@ def resolve(host: str, port: int, *, allow_private: bool) -> str:
                 raise OutboundRefused(
                     f"Refused: {host} resolves to {address}, a private, loopback or otherwise "
                     "non-public address.")
-    return addresses[0]
+    return addresses
+
+
+def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
+    """A connection to the first of the checked addresses that answers (never a new look-up)."""
+    error: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error or OSError("no address to connect to")
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float):
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float):
         super().__init__(host, port, timeout=timeout)
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect(self._addresses, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float):
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float):
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connect(self._addresses, self.port, self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
@@ -126,9 +137,9 @@ def post(app: Flask, url: str, body: bytes, headers: dict[str, str], *,
     OSError / http.client.HTTPException for network trouble."""
     production = app.config.get("ENV_NAME") == "production"
     scheme, host, port, path = check_url(url, require_https=production)
-    address = resolve(host, port, allow_private=private_allowed(app))
+    addresses = resolve(host, port, allow_private=private_allowed(app))
     connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(host, port, address, timeout)
+    connection = connection_class(host, port, addresses, timeout)
     try:
         connection.request("POST", path, body=body, headers=headers)
         answer = connection.getresponse()

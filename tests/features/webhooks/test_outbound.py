@@ -20,7 +20,7 @@ def test_non_public_addresses_are_refused(address):
 @pytest.mark.parametrize("address", ["93.184.216.34", "2606:4700:4700::1111", "8.8.8.8"])
 def test_public_addresses_pass(address):
     assert outbound.is_public(address)
-    assert outbound.resolve(address, 443, allow_private=False) == address
+    assert outbound.resolve(address, 443, allow_private=False) == [address]
 
 
 def test_localhost_by_name_is_refused():
@@ -49,3 +49,18 @@ def test_production_requires_https():
         outbound.check_url("http://example.org/", require_https=True)
     assert outbound.check_url("https://example.org/a?b=1", require_https=True) == (
         "https", "example.org", 443, "/a?b=1")
+
+
+def test_the_request_goes_to_the_checked_address_with_the_host_name(app, receiver):
+    """Outside production a receiver on localhost is allowed: the connection goes to the
+    address resolved and checked, the Host header names the URL's host, and a redirect is an
+    answer, not followed."""
+    answer = outbound.post(app, f"http://localhost:{receiver.port}/in?x=1", b"{}",
+                           {"Content-Type": "application/json"}, timeout=5)
+    assert answer.status == 200 and answer.excerpt == "ok"
+    (request,) = receiver.requests
+    assert request.path == "/in?x=1"
+    assert request.headers["Host"] == f"localhost:{receiver.port}"
+    receiver.statuses = [302]
+    assert outbound.post(app, receiver.at("/moved"), b"{}", {}, timeout=5).status == 302
+    assert len(receiver.requests) == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import timedelta
 
 import pytest
 from rq import SimpleWorker
@@ -17,8 +18,9 @@ from sqlalchemy import select
 from grants.applications.context import TransitionContext
 from grants.applications.models import Application
 from grants.applications.queries import current_partners, load_answers
-from grants.db import db
+from grants.db import db, utcnow
 from grants.jobs.queue import all_queues, redis_connection
+from grants.jobs.sweeper import sweep
 from grants.processes import form_for, workflow_for
 from grants.submissions.operations import freeze_submission
 from grants.webhooks import operations
@@ -211,3 +213,37 @@ def test_an_unreachable_receiver_is_an_attempt_with_its_error(app, world, receiv
     assert row.status == "failed"
     assert "ConnectionRefusedError" in row.attempt_log[0].error
     assert db.session.scalar(select(WebhookAttempt.outcome)) == "failed"
+
+
+def test_the_sweeper_sends_what_redis_lost_and_a_stuck_delivery_again(app, world, receiver,
+                                                                      run_worker):
+    """A retry whose scheduled RQ job is gone (Redis flushed) is pushed again once due; a
+    delivery left "sending" by a dead worker goes back to retry, under the same id."""
+    endpoint_id, _secret = add_endpoint(world, receiver.at("/hook"), ["application.submitted"])
+    receiver.statuses = [500]
+    submit(world)
+    run_worker()
+    (row,) = deliveries()
+    assert row.status == "retry"
+    redis_connection(app).delete(*redis_connection(app).keys(
+        f"*{app.config['RQ_QUEUE_PREFIX']}-webhook-*"))
+    row.next_attempt_at = row.next_attempt_at - timedelta(hours=1)  # due now
+    db.session.commit()
+    assert row.job_id in sweep(app, older_than=timedelta(0))
+    run_worker()
+    (row,) = deliveries()
+    assert row.status == "delivered" and row.attempts == 2
+
+    # A worker died while sending: nothing answers for the attempt.
+    operations.send_test_event(db.session.get(WebhookEndpoint, endpoint_id),
+                               actor=world.user("coordinator"))
+    test_row = deliveries()[-1]
+    test_row.status, test_row.attempts = "sending", 1
+    test_row.last_attempt_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    assert attempt_webhook(test_row.id) == "skipped"  # being sent: not claimed twice
+    sweep(app, older_than=timedelta(0))
+    run_worker()
+    test_row = deliveries()[-1]
+    assert test_row.status == "delivered" and test_row.attempts == 2
+    assert receiver.requests[-1].headers["Grants-Webhook-Id"] == test_row.uid
