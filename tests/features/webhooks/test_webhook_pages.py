@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from grants.audit import AuditEvent
 from grants.db import db
-from grants.webhooks import secret_store
-from grants.webhooks.models import WebhookDelivery, WebhookEndpoint
+from grants.webhooks import operations, secret_store
+from grants.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tests.system.test_sql_counts import assert_flat
 
 
 def shown_secret(html: str) -> str:
@@ -128,3 +129,27 @@ def test_the_endpoint_page_lists_every_attempt_and_sends_a_failed_delivery_again
     coordinator.post(f"/admin/webhooks/deliveries/{delivery.id}/resend")
     run_worker()
     assert len(receiver.requests) == 2
+
+
+def test_the_endpoint_pages_run_as_many_statements_for_one_delivery_as_for_many(
+        app, world, login_as):
+    endpoint, _secret = operations.create_endpoint(
+        url="http://127.0.0.1:9/hook", description="", events=["application.submitted"],
+        active=True, actor=world.user("coordinator"))
+    endpoint_id = endpoint.id
+
+    def deliver(n: int) -> None:
+        for _ in range(n):
+            delivery = operations.record_event("application.submitted", None, {"n": n})[0]
+            for number in (1, 2):
+                db.session.add(WebhookAttempt(delivery_id=delivery.id, number=number,
+                                              outcome="retry", http_status=500))
+            operations.create_endpoint(url="http://127.0.0.1:9/more", description="",
+                                       events=["decision.recorded"], active=True,
+                                       actor=world.user("coordinator"))
+
+    deliver(1)
+    db.session.commit()
+    coordinator = login_as("coordinator@demo.test")
+    assert_flat(coordinator, f"/admin/webhooks/{endpoint_id}", deliver)
+    assert_flat(coordinator, "/admin/webhooks/", deliver)
