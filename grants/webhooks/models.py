@@ -57,7 +57,8 @@ class WebhookDelivery(db.Model):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str] = mapped_column(Text, default="")
-    job_id: Mapped[int | None] = mapped_column(ForeignKey("background_job.id"))
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("background_job.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     endpoint = relationship("WebhookEndpoint", lazy="joined")

@@ -54,7 +54,7 @@ def upgrade():
                             name=op.f('fk_webhook_delivery_application_id_application')),
     sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoint.id'], ondelete='CASCADE',
                             name=op.f('fk_webhook_delivery_endpoint_id_webhook_endpoint')),
-    sa.ForeignKeyConstraint(['job_id'], ['background_job.id'],
+    sa.ForeignKeyConstraint(['job_id'], ['background_job.id'], ondelete='SET NULL',
                             name=op.f('fk_webhook_delivery_job_id_background_job')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_delivery')),
     sa.UniqueConstraint('uid', name=op.f('uq_webhook_delivery_uid'))
