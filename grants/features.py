@@ -58,6 +58,9 @@ from grants.submissions import archive as submissions_archive
 from grants.submissions import guards as submissions_guards
 from grants.submissions import seen as submissions_seen
 from grants.submissions import views as submissions_views
+from grants.webhooks import sending as webhooks_sending
+from grants.webhooks import subscribers as webhooks_subscribers
+from grants.webhooks import views as webhooks_views
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("dashboard", views=dashboard_views),
     Feature("reuse", views=reuse_views),
     Feature("search", (search_subscribers,), search_views),
+    Feature("webhooks", (webhooks_sending, webhooks_subscribers), webhooks_views),
 )
 
 

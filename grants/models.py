@@ -31,6 +31,7 @@ from grants.reuse.models import ApplicationLink, ProjectGroup
 from grants.search.models import SearchDocument
 from grants.steering.models import SteeringGroup, SteeringMember
 from grants.submissions.models import FunderDecision, Submission, SubmissionDocument
+from grants.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Application", "ApplicationLink", "ApplicationPartner", "Attachment", "AuditEvent",
@@ -43,5 +44,5 @@ __all__ = [
     "ProjectGroup", "Recusal", "Reminder", "SearchDocument", "SectionAnswer", "Signatory",
     "SteeringGroup",
     "SteeringMember", "Submission", "SubmissionDocument", "TransitionRecord", "User",
-    "VarianceExplanation", "Vote",
+    "VarianceExplanation", "Vote", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -112,6 +112,8 @@ def freeze_submission(ctx) -> Submission:
     enqueue_job(job)
     ctx.notes["final_job"] = job
     ctx.notes["submission"] = submission
+    events.submission_frozen.send(submission=submission, application=application,
+                                  actor=ctx.actor)
     logger.info("application %s: submission %s frozen (%s)", application.id, number,
                 submission.sha256[:12])
     return submission

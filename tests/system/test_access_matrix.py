@@ -142,11 +142,14 @@ ROUTES: dict[str, dict] = {
     "submissions.snapshot": {"reach": {"lead", "coordinator"}},
 }
 ADMIN_DENIED = 403
+# Blueprints of the administration (coordinators only, 403 for every other role): the admin
+# pages and the webhooks' pages under /admin/webhooks.
+ADMIN_PREFIXES = ("admin.", "webhooks.")
 
 
 def _admin_routes(app):
     return {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith(
-        "admin.")}
+        ADMIN_PREFIXES)}
 
 
 # --- the setting ------------------------------------------------------------------------------
@@ -365,7 +368,7 @@ def test_each_role_reaches_exactly_its_routes(app, setting, world, browsers):
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or ROUTES.get(rule.endpoint, {}).get("public"):
             continue
-        admin = rule.endpoint.startswith("admin.")
+        admin = rule.endpoint.startswith(ADMIN_PREFIXES)
         reach = COORD if admin else ROUTES[rule.endpoint]["reach"]
         url = build(rule, setting["T"])
         for role in ROLES:
@@ -388,7 +391,7 @@ def test_posts_of_roles_without_the_right_change_nothing(app, setting, world, br
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or ROUTES.get(rule.endpoint, {}).get("public"):
             continue
-        admin = rule.endpoint.startswith("admin.")
+        admin = rule.endpoint.startswith(ADMIN_PREFIXES)
         reach = COORD if admin else ROUTES[rule.endpoint]["reach"]
         url = build(rule, setting["T"])
         for role in ROLES:

@@ -25,6 +25,8 @@ from grants.jobs.models import Job, JobStatus
 from grants.notifications.models import Notification
 from grants.search.indexing import rebuild_index
 from grants.submissions.models import FunderDecision, Submission, SubmissionDocument
+from grants.webhooks.models import WebhookAttempt
+from grants.webhooks.operations import create_endpoint, record_event
 from tests.conftest import TEST_DATABASE_URL, make_settings
 from tests.factories import FULL_ANSWERS, build_world
 
@@ -76,6 +78,13 @@ def _fill(app) -> None:
     db.session.add(FunderDecision(application_id=application.id, outcome="granted",
                                   granted_amount=450_000, decision_date=date(2027, 6, 1),
                                   funder_reference="KUR 2027/123", recorded_by_id=lead.id))
+    # Webhooks: an endpoint (its secret encrypted), a delivery of an event and its attempt.
+    endpoint, _secret = create_endpoint(url="https://diariet.example/hook", description="Diariet",
+                                        events=["decision.recorded"], active=True, actor=lead)
+    delivery = record_event("decision.recorded", application.id, {"outcome": "granted"})[0]
+    db.session.add(WebhookAttempt(delivery_id=delivery.id, number=1, outcome="retry",
+                                  http_status=503, response_excerpt="<b>upptagen</b> å",
+                                  error="HTTP 503", next_retry_at=utcnow()))
     rebuild_index()   # the search index: rows of its own, and the database's FTS structures
     db.session.commit()
 

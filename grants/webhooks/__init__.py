@@ -1,0 +1,1 @@
+"""Webhooks for registry systems: endpoints, signed deliveries, attempts (docs/integration.md)."""
