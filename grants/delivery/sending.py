@@ -15,12 +15,9 @@ import logging
 import os
 from datetime import timedelta
 
-import redis
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from rq.exceptions import NoSuchJobError
-from rq.job import Job as RQJob
 from sqlalchemy import func, or_, select, update
 
 from grants.accounts.models import User
@@ -35,8 +32,7 @@ from grants.documents.models import Document
 from grants.jobs.models import Job, JobStatus
 from grants.jobs.queue import (
     ALIVE,
-    get_queue,
-    redis_connection,
+    push_now,
     rq_job_status,
     schedule_after_commit,
     schedule_at,
@@ -335,7 +331,7 @@ def sweep_deliveries(app: Flask, older_than: timedelta | None = None) -> list[in
             continue
         when = row.next_attempt_at or now
         if when <= now + DUE_TOLERANCE:
-            ok = _push_now(app, row.job_id, rq_id)
+            ok = push_now(RETRY_FUNCTION, row.job_id, rq_id=rq_id, app=app)
         else:
             ok = schedule_at(when, RETRY_FUNCTION, row.job_id, rq_id=rq_id, app=app)
         if ok:
@@ -345,20 +341,6 @@ def sweep_deliveries(app: Flask, older_than: timedelta | None = None) -> list[in
         logger.warning("sweeper pushed delivery retries (jobs %s)", pushed)
     return pushed
 
-
-def _push_now(app: Flask, job_id: int, rq_id: str) -> bool:
-    try:
-        try:
-            RQJob.fetch(rq_id, connection=redis_connection(app)).delete()
-        except NoSuchJobError:
-            pass
-        get_queue("default", app).enqueue(
-            RETRY_FUNCTION, job_id, job_id=rq_id, job_timeout=app.config["JOB_TIMEOUT_SECONDS"],
-            result_ttl=3600, failure_ttl=7 * 24 * 3600, description=f"grants {rq_id}")
-    except (redis.RedisError, OSError) as exc:
-        logger.warning("could not push %s (%s); the sweeper will retry", rq_id, exc)
-        return False
-    return True
 
 
 def _settle_lost_attempts(app: Flask, now) -> None:

@@ -129,6 +129,26 @@ def schedule_at(when: datetime, function: str, *args, rq_id: str, queue: str = "
     return True
 
 
+def push_now(function: str, *args, rq_id: str, queue: str = "default",
+             app: Flask | None = None) -> bool:
+    """Put a job on the queue now under its deterministic id, replacing a finished or failed
+    RQ job of that id (the sweeper's retry of work Redis lost or a worker dropped). Returns
+    False (and logs) when Redis is unreachable."""
+    app = app or current_app._get_current_object()
+    try:
+        try:
+            RQJob.fetch(rq_id, connection=redis_connection(app)).delete()
+        except NoSuchJobError:
+            pass
+        get_queue(queue, app).enqueue(
+            function, *args, job_id=rq_id, job_timeout=app.config["JOB_TIMEOUT_SECONDS"],
+            result_ttl=3600, failure_ttl=7 * 24 * 3600, description=f"grants {rq_id}")
+    except (redis.RedisError, OSError) as exc:
+        logger.warning("could not push %s (%s); the sweeper will retry", rq_id, exc)
+        return False
+    return True
+
+
 def unschedule(rq_id: str, app: Flask | None = None) -> None:
     """Remove a job that is still waiting (scheduled or queued) from RQ; a running or finished
     one is left alone. Best effort: the job itself also checks its row."""
