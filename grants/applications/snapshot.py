@@ -94,9 +94,8 @@ def budget_snapshot(application_id: int, form: FormDef | None = None) -> dict[st
     return budget_snapshot_of(*load_budget(application_id), form)
 
 
-def budget_snapshot_of(lines: list[BudgetLine], items: list[Cofinancing], form: FormDef
-                       ) -> dict[str, Any]:
-    summary = budget_summary(lines, items, form)
+def budget_rows(lines: list[BudgetLine], items: list[Cofinancing]) -> dict[str, Any]:
+    """The budget's cost lines and co-financing rows as plain data (without the totals)."""
     return {
         "lines": [{"organisation": l.organisation.name, "category": str(l.category),
                    "year": l.year, "description": l.description, "amount": l.amount}
@@ -104,6 +103,14 @@ def budget_snapshot_of(lines: list[BudgetLine], items: list[Cofinancing], form: 
         "cofinancing": [{"organisation": c.organisation.name, "kind": str(c.kind),
                          "source": str(c.source), "year": c.year,
                          "description": c.description, "amount": c.amount} for c in items],
+    }
+
+
+def budget_snapshot_of(lines: list[BudgetLine], items: list[Cofinancing], form: FormDef
+                       ) -> dict[str, Any]:
+    summary = budget_summary(lines, items, form)
+    return {
+        **budget_rows(lines, items),
         "total_cost": summary.total_cost, "cofinancing_total": summary.cofinancing,
         "requested": summary.requested, "direct_cost": summary.direct_cost,
         "indirect_cost": summary.indirect_cost,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from grants.applications.models import Application, SectionAnswer, instance_key
 from grants.applications.queries import current_partners
+from grants.applications.snapshot import budget_rows
 from grants.budget.operations import load_budget
 from grants.collaboration.models import BUDGET, PARTNERS, ContentRevision
 from grants.db import db
@@ -21,14 +22,7 @@ TOUCHES = {"section": SECTIONS, "form": SECTIONS, "budget": BUDGET, "partners": 
 
 def budget_picture(application_id: int) -> dict[str, Any]:
     """The budget's cost lines and co-financing rows as plain data (as in the snapshot)."""
-    lines, items = load_budget(application_id)
-    return {"lines": [{"organisation": l.organisation.name, "category": str(l.category),
-                       "year": l.year, "description": l.description, "amount": l.amount}
-                      for l in lines],
-            "cofinancing": [{"organisation": c.organisation.name, "kind": str(c.kind),
-                             "source": str(c.source), "year": c.year,
-                             "description": c.description, "amount": c.amount}
-                            for c in items]}
+    return budget_rows(*load_budget(application_id))
 
 
 def partners_picture(application_id: int) -> dict[str, Any]:

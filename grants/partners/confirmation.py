@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 
 from grants.accounts.models import User
 from grants.applications.models import Application
+from grants.applications.queries import current_partners
 from grants.applications.snapshot import (
     budget_snapshot,
     build_snapshot,
@@ -216,10 +217,8 @@ def confirm(*, actor: User, application: Application, roles: set[str], workflow,
         signatory_title=signatory.title)
     db.session.add(confirmation)
     # What the signatory vouched for, kept whole for "what changed since you confirmed".
-    keep_shown(application.id, current, build_snapshot(
-        application, form, answers, list(db.session.scalars(select(ApplicationPartner).where(
-            ApplicationPartner.application_id == application.id,
-            ApplicationPartner.status != "removed").order_by(ApplicationPartner.id)))))
+    keep_shown(application.id, current, build_snapshot(application, form, answers,
+                                                       current_partners(application.id)))
     audit(actor_id=actor.id, action="partner.confirm" if partner is not None else "lead.confirm",
           object_type="application", object_id=application.id, before=None,
           after={"organisation": organisation.name, "signatory": signatory.name,
